@@ -1,0 +1,23 @@
+// The `duplex` command.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "serve_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App cli("Duplex: a real-time WebSocket server.", "duplex");
+  cli.set_version_flag("--version", "duplex 0.1.0");
+  cli.require_subcommand(1);
+  int exit_status = 0;
+  duplex::app::add_serve_command(cli, exit_status);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "duplex: " << e.what() << "\n";
+    return 1;
+  }
+  return exit_status;
+}

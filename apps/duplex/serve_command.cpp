@@ -1,0 +1,137 @@
+#include "serve_command.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "duplex/server/websocket_server.hpp"
+
+extern const std::string_view kBuiltinPage;
+
+namespace duplex::app {
+
+namespace {
+
+struct ServeFlags {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;
+  std::string static_dir;
+  uint64_t max_payload = 16 * 1024 * 1024;
+  size_t max_backpressure = 16 * 1024 * 1024;
+  size_t max_header_bytes = 8192;
+  double idle_timeout = 120;
+  double ping_interval = 0;
+  double close_timeout = 5;
+  double handshake_timeout = 10;
+  std::vector<std::string> origins;
+  std::vector<std::string> protocols;
+  bool verbose = false;
+};
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
+}
+
+// Where a person should point a browser: a wildcard address is not one.
+std::string display_host(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "localhost";
+  if (host == "::") return "[::1]";
+  if (host.find(':') != std::string::npos) return "[" + host + "]";
+  return host;
+}
+
+int serve(const ServeFlags& flags) {
+  ServerOptions options;
+  options.host = flags.host;
+  options.port = flags.port;
+  options.static_dir = flags.static_dir;
+  options.max_header_bytes = flags.max_header_bytes;
+  options.close_timeout = to_ms(flags.close_timeout);
+  options.handshake_timeout = to_ms(flags.handshake_timeout);
+
+  EndpointConfig echo;
+  echo.max_payload = flags.max_payload;
+  echo.max_backpressure = flags.max_backpressure;
+  echo.idle_timeout = to_ms(flags.idle_timeout);
+  echo.ping_interval = to_ms(flags.ping_interval);
+  echo.allowed_origins = flags.origins;
+  echo.protocols = flags.protocols;
+  echo.on_message = [](WebSocket& ws, std::string_view message, MessageType type) {
+    ws.send(message, type);
+  };
+  if (flags.verbose) {
+    echo.on_open = [](WebSocket& ws) {
+      std::cerr << "open " << ws.remote_address().to_string() << " " << ws.endpoint().path()
+                << (ws.protocol().empty() ? "" : " protocol=") << ws.protocol() << "\n";
+    };
+    echo.on_close = [](WebSocket& ws, uint16_t code, std::string_view reason) {
+      std::cerr << "close " << ws.remote_address().to_string() << " code=" << code
+                << (reason.empty() ? "" : " reason=") << reason << "\n";
+    };
+  }
+
+  Server server(options);
+  server.endpoint("/", echo);
+  server.endpoint("/echo", echo);
+  server.page("/", std::string(kBuiltinPage));
+  const uint16_t port = server.listen();
+  const std::string where = display_host(flags.host) + ":" + std::to_string(port);
+  std::printf("duplex serving http://%s/ (WebSocket echo at ws://%s/ and ws://%s/echo)\n",
+              where.c_str(), where.c_str(), where.c_str());
+  std::fflush(stdout);
+  server.run();
+  if (flags.verbose) std::cerr << "shut down\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& cli, int& exit_status) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = cli.add_subcommand(
+      "serve",
+      "Run the WebSocket echo server: upgrades at / and /echo echo every message back; a plain "
+      "GET of / serves a page to try it from a browser. SIGINT/SIGTERM close every connection "
+      "with 1001 and exit.");
+  cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
+  cmd->add_option("--static", flags->static_dir, "Serve plain HTTP GETs from this folder")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--max-payload", flags->max_payload,
+                  "Largest message in bytes; larger ones close with 1009")
+      ->capture_default_str();
+  cmd->add_option("--max-backpressure", flags->max_backpressure,
+                  "Bytes queued for a slow reader before it is disconnected")
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", flags->max_header_bytes,
+                  "Largest HTTP request head; larger ones get 431")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", flags->idle_timeout,
+                  "Seconds of silence before a connection is closed with 1001 (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ping-interval", flags->ping_interval,
+                  "Seconds of silence before the server pings (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--close-timeout", flags->close_timeout,
+                  "Seconds the peer gets to finish a closing handshake")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--handshake-timeout", flags->handshake_timeout,
+                  "Seconds allowed for an HTTP request head to arrive")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--allow-origin", flags->origins,
+                  "Accept upgrades only from this Origin (repeatable; default: any origin)");
+  cmd->add_option("--protocol", flags->protocols,
+                  "Subprotocol the echo endpoints accept (repeatable); the client's first "
+                  "offered match is chosen");
+  cmd->add_flag("-v,--verbose", flags->verbose, "Log connections and closes to stderr");
+  cmd->callback([flags, &exit_status] { exit_status = serve(*flags); });
+}
+
+}  // namespace duplex::app

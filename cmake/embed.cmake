@@ -1,0 +1,5 @@
+# Turns a file into a C++ source defining `extern const std::string_view SYMBOL`.
+file(READ ${INPUT} content HEX)
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${content}")
+file(WRITE ${OUTPUT} "#include <string_view>\nstatic const char data[] = {${bytes} 0};\n"
+     "extern const std::string_view ${SYMBOL}(data, sizeof(data) - 1);\n")

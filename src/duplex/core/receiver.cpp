@@ -1,0 +1,248 @@
+#include "duplex/core/receiver.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "duplex/core/close_codes.hpp"
+
+namespace duplex::core {
+
+struct Receiver::Spill {
+  std::string message;  // a message that arrived in pieces (fragments or several reads)
+  std::string control;  // a control frame split across reads
+};
+
+namespace {
+// Reassembly buffers above this are released after their message instead of kept for reuse,
+// so a connection that once got a large message does not hold the memory while idle.
+constexpr size_t kKeepBufferBytes = 16 * 1024;
+
+size_t header_size(uint8_t b1) {
+  size_t size = 2;
+  const uint8_t len7 = b1 & 0x7F;
+  if (len7 == 126) size += 2;
+  if (len7 == 127) size += 8;
+  if (b1 & 0x80) size += 4;
+  return size;
+}
+}  // namespace
+
+Receiver::Receiver(Role role, uint64_t max_payload) : max_payload_(max_payload), role_(role) {}
+Receiver::~Receiver() = default;
+Receiver::Receiver(Receiver&&) noexcept = default;
+Receiver& Receiver::operator=(Receiver&&) noexcept = default;
+
+Receiver::Spill& Receiver::spill() {
+  if (!spill_) spill_ = std::make_unique<Spill>();
+  return *spill_;
+}
+
+void Receiver::fail(ReceiverEvents& events, uint16_t code, std::string_view reason) {
+  halted_ = true;
+  events.on_protocol_error(code, reason);
+}
+
+size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
+  size_t pos = 0;
+  while (!halted_ && (pos < len || (stage_ == Stage::payload && frame_remaining_ == 0))) {
+    if (stage_ == Stage::header) {
+      pos += read_header(data + pos, len - pos, events);
+      if (stage_ == Stage::header) break;  // needs more bytes, or failed
+    }
+    pos += read_payload(data + pos, len - pos, events);
+  }
+  return pos;
+}
+
+size_t Receiver::read_header(const char* data, size_t len, ReceiverEvents& events) {
+  const auto* in = reinterpret_cast<const uint8_t*>(data);
+  // Fast path: the whole header is in this read.
+  if (header_len_ == 0 && len >= 2) {
+    const size_t size = header_size(in[1]);
+    if (len >= size) {
+      if (parse_header(in, events)) stage_ = Stage::payload;
+      return size;
+    }
+  }
+  // Slow path: gather the header in header_ across reads.
+  size_t used = 0;
+  if (header_len_ < 2) {
+    const size_t take = std::min<size_t>(2 - header_len_, len);
+    std::memcpy(header_ + header_len_, in, take);
+    header_len_ += take;
+    used += take;
+    if (header_len_ < 2) return used;
+  }
+  const size_t size = header_size(header_[1]);
+  const size_t take = std::min(size - header_len_, len - used);
+  std::memcpy(header_ + header_len_, in + used, take);
+  header_len_ += take;
+  used += take;
+  if (header_len_ == size) {
+    header_len_ = 0;
+    if (parse_header(header_, events)) stage_ = Stage::payload;
+  }
+  return used;
+}
+
+bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
+  const bool fin = h[0] & 0x80;
+  const uint8_t rsv = (h[0] >> 4) & 0x7;
+  const uint8_t op = h[0] & 0x0F;
+  const bool masked = h[1] & 0x80;
+  uint64_t length = h[1] & 0x7F;
+  size_t at = 2;
+  if (length == 126) {
+    length = (uint64_t{h[2]} << 8) | h[3];
+    at = 4;
+  } else if (length == 127) {
+    length = 0;
+    for (int i = 0; i < 8; ++i) length = (length << 8) | h[2 + i];
+    at = 10;
+  }
+
+  if (rsv != 0) return fail(events, close_code::kProtocolError, "reserved bits set"), false;
+  if (!is_known_opcode(op)) return fail(events, close_code::kProtocolError, "reserved opcode"), false;
+  if (masked != (role_ == Role::server)) {
+    fail(events, close_code::kProtocolError,
+         role_ == Role::server ? "client frame not masked" : "server frame masked");
+    return false;
+  }
+  if (length >> 63) return fail(events, close_code::kProtocolError, "invalid frame length"), false;
+
+  const auto opcode = static_cast<Opcode>(op);
+  if (is_control(opcode)) {
+    if (!fin) return fail(events, close_code::kProtocolError, "fragmented control frame"), false;
+    if (length > kMaxControlPayload) {
+      return fail(events, close_code::kProtocolError, "control frame too long"), false;
+    }
+  } else {
+    if (opcode == Opcode::continuation && !in_message_) {
+      return fail(events, close_code::kProtocolError, "continuation frame without a message"), false;
+    }
+    if (opcode != Opcode::continuation && in_message_) {
+      return fail(events, close_code::kProtocolError, "new message inside a fragmented message"),
+             false;
+    }
+    if (opcode != Opcode::continuation) {
+      message_type_ = opcode == Opcode::text ? MessageType::text : MessageType::binary;
+      message_size_ = 0;
+      utf8_.reset();
+    }
+    if (length > max_payload_ - message_size_) {
+      return fail(events, close_code::kMessageTooBig, "message too big"), false;
+    }
+    message_size_ += length;
+    in_message_ = !fin;
+  }
+
+  frame_fin_ = fin;
+  frame_opcode_ = opcode;
+  frame_masked_ = masked;
+  frame_remaining_ = length;
+  mask_offset_ = 0;
+  if (masked) std::memcpy(mask_.data(), h + at, 4);
+  return true;
+}
+
+size_t Receiver::read_payload(char* data, size_t len, ReceiverEvents& events) {
+  const size_t take = static_cast<size_t>(std::min<uint64_t>(len, frame_remaining_));
+  if (frame_masked_ && take > 0) {
+    apply_mask(data, take, mask_, mask_offset_);
+    mask_offset_ = static_cast<uint8_t>((mask_offset_ + take) & 3);
+  }
+  const bool frame_done = take == frame_remaining_;
+  frame_remaining_ -= take;
+  if (frame_done) stage_ = Stage::header;
+
+  if (is_control(frame_opcode_)) {
+    if (frame_done && (!spill_ || spill_->control.empty())) {
+      on_control({data, take}, events);
+    } else {
+      std::string& buffer = spill().control;
+      buffer.append(data, take);
+      if (frame_done) {
+        const std::string payload = std::move(buffer);
+        buffer.clear();
+        on_control(payload, events);
+      }
+    }
+  } else {
+    on_data(data, take, frame_done, events);
+  }
+  return take;
+}
+
+void Receiver::on_data(char* data, size_t take, bool frame_done, ReceiverEvents& events) {
+  if (message_type_ == MessageType::text && !utf8_.feed({data, take})) {
+    return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
+  }
+  const bool message_done = frame_done && frame_fin_;
+  if (message_done && message_type_ == MessageType::text && !utf8_.at_boundary()) {
+    return fail(events, close_code::kInvalidPayload, "text message ends mid-character");
+  }
+  if (message_done && !spilled_) {
+    events.on_message(message_type_, {data, take});  // zero copy: still in the caller's buffer
+    message_size_ = 0;
+    return;
+  }
+  std::string& buffer = spill().message;
+  if (!spilled_) {
+    spilled_ = true;
+    // A single frame announces the whole size; fragments grow as they come.
+    buffer.reserve(static_cast<size_t>(frame_fin_ ? message_size_ : take));
+  }
+  buffer.append(data, take);
+  if (message_done) {
+    events.on_message(message_type_, buffer);
+    release_message_buffer();
+  }
+}
+
+void Receiver::release_message_buffer() {
+  spilled_ = false;
+  message_size_ = 0;
+  if (!spill_) return;
+  if (spill_->message.capacity() > kKeepBufferBytes) {
+    std::string().swap(spill_->message);
+  } else {
+    spill_->message.clear();
+  }
+}
+
+void Receiver::on_control(std::string_view payload, ReceiverEvents& events) {
+  switch (frame_opcode_) {
+    case Opcode::ping:
+      events.on_ping(payload);
+      return;
+    case Opcode::pong:
+      events.on_pong(payload);
+      return;
+    case Opcode::close: {
+      if (payload.empty()) {
+        halted_ = true;
+        events.on_close(close_code::kNoStatus, {});
+        return;
+      }
+      if (payload.size() == 1) {
+        return fail(events, close_code::kProtocolError, "close frame with a 1-byte payload");
+      }
+      const auto code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
+                                              static_cast<uint8_t>(payload[1]));
+      if (!close_code::is_valid_on_wire(code)) {
+        return fail(events, close_code::kProtocolError, "invalid close code");
+      }
+      const std::string_view reason = payload.substr(2);
+      if (!is_valid_utf8(reason)) {
+        return fail(events, close_code::kInvalidPayload, "close reason is not UTF-8");
+      }
+      halted_ = true;
+      events.on_close(code, reason);
+      return;
+    }
+    default:
+      return;  // unreachable: only control opcodes get here
+  }
+}
+
+}  // namespace duplex::core

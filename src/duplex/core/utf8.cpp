@@ -1,0 +1,62 @@
+#include "duplex/core/utf8.hpp"
+
+#include <cstring>
+
+namespace duplex::core {
+
+namespace {
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+}
+
+bool Utf8Validator::feed(std::string_view chunk) {
+  if (failed_) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(chunk.data());
+  const auto* end = p + chunk.size();
+  while (p < end) {
+    if (need_ == 0) {
+      // ASCII runs are the common case: skip them a word at a time.
+      while (end - p >= 8) {
+        uint64_t word;
+        std::memcpy(&word, p, 8);
+        if (word & kHighBits) break;
+        p += 8;
+      }
+      if (p == end) break;
+      const unsigned char b = *p++;
+      if (b < 0x80) continue;
+      lo_ = 0x80;
+      hi_ = 0xBF;
+      if (b >= 0xC2 && b <= 0xDF) {
+        need_ = 1;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        need_ = 2;
+        if (b == 0xE0) lo_ = 0xA0;  // overlong
+        if (b == 0xED) hi_ = 0x9F;  // surrogates
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        need_ = 3;
+        if (b == 0xF0) lo_ = 0x90;  // overlong
+        if (b == 0xF4) hi_ = 0x8F;  // beyond U+10FFFF
+      } else {
+        failed_ = true;  // 80-C1 (continuation or overlong lead) and F5-FF
+        return false;
+      }
+    } else {
+      const unsigned char b = *p++;
+      if (b < lo_ || b > hi_) {
+        failed_ = true;
+        return false;
+      }
+      --need_;
+      lo_ = 0x80;
+      hi_ = 0xBF;
+    }
+  }
+  return true;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  Utf8Validator v;
+  return v.feed(text) && v.at_boundary();
+}
+
+}  // namespace duplex::core

@@ -1,0 +1,29 @@
+// Incremental UTF-8 validation (RFC 3629): text may arrive split across frames and reads, and a
+// receiver must fail on the first byte that can no longer be part of a valid sequence.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace duplex::core {
+
+class Utf8Validator {
+ public:
+  /// Validates the next chunk. Returns false at the first byte that makes the text invalid; the
+  /// validator then stays failed until reset().
+  bool feed(std::string_view chunk);
+  /// True when the text so far ends on a character boundary (a message may end here).
+  bool at_boundary() const { return need_ == 0 && !failed_; }
+  void reset() { *this = Utf8Validator(); }
+
+ private:
+  uint8_t need_ = 0;  // continuation bytes still expected
+  uint8_t lo_ = 0x80;  // allowed range of the next continuation byte
+  uint8_t hi_ = 0xBF;
+  bool failed_ = false;
+};
+
+/// Validates a complete text.
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace duplex::core

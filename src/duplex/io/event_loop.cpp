@@ -1,0 +1,158 @@
+#include "duplex/io/event_loop.hpp"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <system_error>
+
+namespace duplex::io {
+
+namespace {
+[[noreturn]] void throw_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+}  // namespace
+
+// Wakes the loop when another thread posts work.
+class EventLoop::Wakeup final : public IoHandler {
+ public:
+  explicit Wakeup(EventLoop& loop) : loop_(loop) {
+    fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd_ < 0) throw_errno("eventfd");
+    loop_.add(fd_, this, EPOLLIN);
+  }
+  ~Wakeup() { close(fd_); }
+  void notify() {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(fd_, &one, sizeof one);
+  }
+  void on_io(uint32_t) override {
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = read(fd_, &count, sizeof count);
+    loop_.run_posted();
+  }
+
+ private:
+  EventLoop& loop_;
+  int fd_;
+};
+
+class EventLoop::Signals final : public IoHandler {
+ public:
+  explicit Signals(EventLoop& loop) : loop_(loop) { sigemptyset(&mask_); }
+  ~Signals() {
+    if (fd_ >= 0) close(fd_);
+  }
+  void add(int signo, std::function<void()> handler) {
+    handlers_[signo] = std::move(handler);
+    sigaddset(&mask_, signo);
+    // Blocked signals are delivered to the signalfd instead of their default action.
+    pthread_sigmask(SIG_BLOCK, &mask_, nullptr);
+    const bool fresh = fd_ < 0;
+    fd_ = signalfd(fd_, &mask_, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd_ < 0) throw_errno("signalfd");
+    if (fresh) loop_.add(fd_, this, EPOLLIN);
+  }
+  void on_io(uint32_t) override {
+    signalfd_siginfo info;
+    while (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      auto it = handlers_.find(static_cast<int>(info.ssi_signo));
+      if (it != handlers_.end()) it->second();
+    }
+  }
+
+ private:
+  EventLoop& loop_;
+  int fd_ = -1;
+  sigset_t mask_;
+  std::map<int, std::function<void()>> handlers_;
+};
+
+EventLoop::EventLoop() : receive_buffer_(new char[kReceiveBufferSize]) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw_errno("epoll_create1");
+  update_clock();
+  wakeup_ = std::make_unique<Wakeup>(*this);
+  signals_ = std::make_unique<Signals>(*this);
+}
+
+EventLoop::~EventLoop() {
+  signals_.reset();
+  wakeup_.reset();
+  close(epoll_fd_);
+}
+
+void EventLoop::add(int fd, IoHandler* handler, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno("epoll_ctl(ADD)");
+}
+
+void EventLoop::modify(int fd, IoHandler* handler, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) < 0) throw_errno("epoll_ctl(MOD)");
+}
+
+void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::at_iteration_end(std::function<void()> work) {
+  iteration_end_.push_back(std::move(work));
+}
+
+void EventLoop::on_signal(int signo, std::function<void()> handler) {
+  signals_->add(signo, std::move(handler));
+}
+
+void EventLoop::post(std::function<void()> work) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(work));
+  }
+  wakeup_->notify();
+}
+
+void EventLoop::run_posted() {
+  std::vector<std::function<void()>> work;
+  {
+    std::lock_guard lock(posted_mutex_);
+    work.swap(posted_);
+  }
+  for (auto& w : work) w();
+}
+
+void EventLoop::stop() {
+  post([this] { stopping_ = true; });
+}
+
+void EventLoop::update_clock() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  now_ms_ = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+void EventLoop::run() {
+  constexpr int kMaxEvents = 1024;
+  epoll_event events[kMaxEvents];
+  stopping_ = false;
+  while (!stopping_) {
+    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timers_.ms_until_next(now_ms_));
+    if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
+    update_clock();
+    for (int i = 0; i < n; ++i) {
+      static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
+    }
+    timers_.fire_due(now_ms_);
+    for (auto& work : iteration_end_) work();
+  }
+}
+
+}  // namespace duplex::io

@@ -1,0 +1,76 @@
+// One epoll event loop per thread: readiness callbacks, timers, end-of-iteration work (where
+// corked writes are flushed), signals and work posted from other threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "duplex/io/timers.hpp"
+
+namespace duplex::io {
+
+/// Receives epoll readiness events (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR) for one descriptor.
+class IoHandler {
+ public:
+  virtual void on_io(uint32_t events) = 0;
+
+ protected:
+  ~IoHandler() = default;
+};
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  void add(int fd, IoHandler* handler, uint32_t events);
+  void modify(int fd, IoHandler* handler, uint32_t events);
+  void remove(int fd);
+
+  /// Monotonic milliseconds, read once per iteration.
+  uint64_t now_ms() const { return now_ms_; }
+  void schedule(Timer& timer, uint64_t delay_ms) { timers_.schedule(timer, now_ms_ + delay_ms); }
+  void cancel(Timer& timer) { timers_.cancel(timer); }
+
+  /// Runs `work` after the events and timers of every iteration (in registration order).
+  void at_iteration_end(std::function<void()> work);
+  /// Handles `signo` on the loop (through a signalfd) instead of the default action.
+  void on_signal(int signo, std::function<void()> handler);
+  /// Runs `work` on the loop's thread; callable from any thread.
+  void post(std::function<void()> work);
+
+  /// Runs until stop(). Callable once at a time, on the loop's thread.
+  void run();
+  /// Makes run() return after the current iteration; callable from any thread.
+  void stop();
+
+  /// A large buffer shared by every connection of this loop for reads: a connection keeps only
+  /// the bytes that must outlive one read, so idle connections cost no buffer memory.
+  char* receive_buffer() { return receive_buffer_.get(); }
+  static constexpr size_t kReceiveBufferSize = 512 * 1024;
+
+ private:
+  class Wakeup;
+  class Signals;
+  void update_clock();
+  void run_posted();
+
+  int epoll_fd_ = -1;
+  uint64_t now_ms_ = 0;
+  bool stopping_ = false;
+  TimerHeap timers_;
+  std::vector<std::function<void()>> iteration_end_;
+  std::unique_ptr<char[]> receive_buffer_;
+  std::unique_ptr<Wakeup> wakeup_;
+  std::unique_ptr<Signals> signals_;
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+};
+
+}  // namespace duplex::io

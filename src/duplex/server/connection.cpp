@@ -1,0 +1,403 @@
+#include "duplex/server/connection.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "duplex/core/close_codes.hpp"
+#include "duplex/core/handshake.hpp"
+#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/sender.hpp"
+#include "duplex/core/utf8.hpp"
+#include "duplex/server/endpoint.hpp"
+#include "duplex/server/server_core.hpp"
+
+namespace duplex::detail {
+
+namespace {
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
+constexpr uint64_t kNever = ~uint64_t{0};
+}  // namespace
+
+struct Connection::HttpState {
+  explicit HttpState(size_t max_header_bytes) : parser({max_header_bytes, 100}) {}
+  std::string buffer;  // the request head so far
+  core::Http1RequestParser parser;
+};
+
+Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
+    : server_(server),
+      http_(std::make_unique<HttpState>(server.options().max_header_bytes)),
+      receiver_(core::Role::server, 0),
+      peer_(peer),
+      fd_(fd) {
+  last_activity_ms_ = server_.loop().now_ms();
+  server_.loop().add(fd_, this, kReadEvents);
+  arm_timer();
+}
+
+Connection::~Connection() {
+  if (!dead_) close_transport();
+}
+
+// --- reading ------------------------------------------------------------------------------
+
+void Connection::on_io(uint32_t events) {
+  if (dead_) return;  // closed earlier in this iteration; freed at its end
+  if (events & EPOLLOUT) {
+    flush();
+    if (dead_) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable();
+}
+
+void Connection::on_readable() {
+  char* buffer = server_.loop().receive_buffer();
+  const ssize_t n = ::recv(fd_, buffer, io::EventLoop::kReceiveBufferSize, 0);
+  if (n > 0) {
+    last_activity_ms_ = server_.loop().now_ms();
+    if (write_shut_) return;  // closing: only waiting for the peer's EOF
+    if (http_) {
+      on_http_bytes(buffer, static_cast<size_t>(n));
+    } else if (!receiver_.halted()) {
+      receiver_.feed(buffer, static_cast<size_t>(n), *this);
+    }
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  // EOF or a reset: without a close frame this is an abnormal closure (1006).
+  report_close(core::close_code::kAbnormal, n == 0 ? "" : std::strerror(errno));
+  close_transport();
+}
+
+void Connection::on_http_bytes(const char* data, size_t len) {
+  if (close_after_flush_) return;  // an error was answered; the rest is ignored
+  http_->buffer.append(data, len);
+  while (http_) {
+    core::HttpRequest request;
+    const core::HttpParseResult result = http_->parser.parse(http_->buffer, request);
+    if (result.status == core::HttpParseStatus::need_more) return;
+    if (result.status == core::HttpParseStatus::error) {
+      core::write_error_response(output(), result.error_status, result.error_reason);
+      close_after_flush_ = true;
+      return;
+    }
+    const AfterRequest after = server_.handle_request(*this, request, output());
+    if (after == AfterRequest::upgraded) {
+      // Frames may have come in the same read as the request head.
+      std::unique_ptr<HttpState> state = std::move(http_);
+      const size_t rest = state->buffer.size() - result.consumed;
+      if (rest > 0 && !receiver_.halted()) {
+        receiver_.feed(state->buffer.data() + result.consumed, rest, *this);
+      }
+      return;
+    }
+    if (after == AfterRequest::close) {
+      close_after_flush_ = true;
+      return;
+    }
+    http_->buffer.erase(0, result.consumed);
+    http_->parser.reset();
+    if (http_->buffer.empty()) return;
+  }
+}
+
+// --- receiver events ----------------------------------------------------------------------
+
+void Connection::on_message(MessageType type, std::string_view payload) {
+  if (close_.state() != ReadyState::open) return;  // we sent a close; data is discarded
+  if (const auto& handler = endpoint_->config().on_message) handler(*this, payload, type);
+}
+
+void Connection::on_ping(std::string_view payload) {
+  if (close_.state() != ReadyState::open) return;
+  queue_control(core::Opcode::pong, payload);
+  if (const auto& handler = endpoint_->config().on_ping) handler(*this, payload);
+}
+
+void Connection::on_pong(std::string_view payload) {
+  if (close_.state() != ReadyState::open) return;
+  if (const auto& handler = endpoint_->config().on_pong) handler(*this, payload);
+}
+
+void Connection::on_close(uint16_t code, std::string_view reason) {
+  apply(close_.peer_closed(code), {});
+  report_close(code, reason);
+}
+
+void Connection::on_protocol_error(uint16_t code, std::string_view reason) {
+  apply(close_.fail(code), reason);
+  report_close(code, reason);
+}
+
+// --- sending ------------------------------------------------------------------------------
+
+void Connection::schedule_flush() {
+  if (dirty_) return;
+  dirty_ = true;
+  server_.mark_dirty(this);
+}
+
+std::string& Connection::output() {
+  if (!out_) out_ = server_.acquire_buffer();
+  schedule_flush();
+  return *out_;
+}
+
+bool Connection::send_message(std::string_view message, MessageType type) {
+  if (dead_ || close_.state() != ReadyState::open) return false;
+  const size_t size = message.size() + core::frame_header_size(message.size(), false);
+  if (waiting_writable_ && buffered() + size > endpoint_->config().max_backpressure) {
+    abort("send queue over max_backpressure (slow reader)");
+    return false;
+  }
+  core::append_frame(output(), static_cast<core::Opcode>(type), message);
+  return true;
+}
+
+bool Connection::send_frame(std::string_view frame) {
+  if (dead_ || close_.state() != ReadyState::open) return false;
+  if (waiting_writable_ && buffered() + frame.size() > endpoint_->config().max_backpressure) {
+    abort("send queue over max_backpressure (slow reader)");
+    return false;
+  }
+  output().append(frame);
+  return true;
+}
+
+bool Connection::send_ping(std::string_view payload) {
+  if (payload.size() > core::kMaxControlPayload) {
+    throw std::invalid_argument("ping payload over 125 bytes");
+  }
+  if (dead_ || close_.state() != ReadyState::open) return false;
+  queue_control(core::Opcode::ping, payload);
+  return true;
+}
+
+void Connection::queue_control(core::Opcode op, std::string_view payload) {
+  core::append_frame(output(), op, payload);
+}
+
+void Connection::flush() {
+  dirty_ = false;
+  if (dead_) return;
+  if (out_ && out_offset_ < out_->size()) {
+    const size_t pending = out_->size() - out_offset_;
+    const ssize_t n = ::send(fd_, out_->data() + out_offset_, pending, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      report_close(core::close_code::kAbnormal, std::strerror(errno));
+      close_transport();
+      return;
+    }
+    out_offset_ += n > 0 ? static_cast<size_t>(n) : 0;
+    if (out_offset_ < out_->size()) {
+      // The kernel pushed back: keep the rest and wait until the socket is writable.
+      if (out_offset_ > 64 * 1024) {
+        out_->erase(0, out_offset_);
+        out_offset_ = 0;
+      }
+      if (!waiting_writable_) {
+        waiting_writable_ = true;
+        server_.loop().modify(fd_, this, kReadEvents | EPOLLOUT);
+      }
+      return;
+    }
+    server_.release_buffer(out_);
+    out_ = nullptr;
+    out_offset_ = 0;
+    if (waiting_writable_) {
+      waiting_writable_ = false;
+      server_.loop().modify(fd_, this, kReadEvents);
+      if (endpoint_ && close_.state() == ReadyState::open) {
+        if (const auto& handler = endpoint_->config().on_drain) handler(*this);
+      }
+    }
+  }
+  if (close_after_flush_ && !write_shut_ && !out_) {
+    // Everything is out: send our FIN, then read until the peer's EOF (bounded by the close
+    // timer) so that unread data never turns the close into a reset that loses our last frame.
+    ::shutdown(fd_, SHUT_WR);
+    write_shut_ = true;
+    closing_since_ms_ = server_.loop().now_ms();
+    arm_timer();
+  }
+}
+
+// --- closing ------------------------------------------------------------------------------
+
+void Connection::apply(const core::CloseStep& step, std::string_view reason) {
+  if (step.send_close) {
+    char payload[core::kMaxControlPayload];
+    const size_t n = core::write_close_payload(payload, step.code, reason);
+    queue_control(core::Opcode::close, {payload, n});
+  }
+  if (step.close_transport) {
+    close_after_flush_ = true;
+    schedule_flush();
+  }
+  if (step.await_peer) {
+    closing_since_ms_ = server_.loop().now_ms();
+    arm_timer();
+  }
+}
+
+void Connection::start_close(uint16_t code, std::string_view reason) {
+  if (!core::close_code::is_valid_on_wire(code)) {
+    throw std::invalid_argument("close code " + std::to_string(code) + " cannot be sent");
+  }
+  if (reason.size() > core::kMaxControlPayload - 2) {
+    throw std::invalid_argument("close reason over 123 bytes");
+  }
+  if (!core::is_valid_utf8(reason)) throw std::invalid_argument("close reason is not UTF-8");
+  if (dead_) return;
+  apply(close_.close(code), reason);
+}
+
+void Connection::abort(std::string_view reason) {
+  report_close(core::close_code::kAbnormal, reason);
+  close_transport();
+}
+
+void Connection::shut_down() {
+  if (dead_) return;
+  if (is_websocket()) {
+    if (close_.state() == ReadyState::open) start_close(core::close_code::kGoingAway, "server shutting down");
+  } else {
+    close_transport();
+  }
+}
+
+void Connection::report_close(uint16_t code, std::string_view reason) {
+  if (close_reported_ || !endpoint_) return;
+  close_reported_ = true;
+  leave_endpoint();
+  if (const auto& handler = endpoint_->config().on_close) handler(*this, code, reason);
+}
+
+void Connection::leave_endpoint() {
+  if (!listed_) return;
+  listed_ = false;
+  if (prev_in_endpoint) prev_in_endpoint->next_in_endpoint = next_in_endpoint;
+  if (next_in_endpoint) next_in_endpoint->prev_in_endpoint = prev_in_endpoint;
+  if (endpoint_->head_ == this) endpoint_->head_ = next_in_endpoint;
+  prev_in_endpoint = next_in_endpoint = nullptr;
+  --endpoint_->count_;
+}
+
+void Connection::close_transport() {
+  if (dead_) return;
+  report_close(core::close_code::kAbnormal, {});
+  dead_ = true;
+  server_.loop().remove(fd_);
+  ::close(fd_);
+  server_.loop().cancel(*this);
+  if (out_) {
+    server_.release_buffer(out_);
+    out_ = nullptr;
+  }
+  close_.transport_closed();
+  server_.retire(this);
+}
+
+// --- upgrade and timers -------------------------------------------------------------------
+
+void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data) {
+  endpoint_ = &endpoint;
+  protocol_ = std::move(protocol);
+  user_data_ = std::move(user_data);
+  receiver_.set_max_payload(endpoint.config().max_payload);
+  close_.open();
+  listed_ = true;
+  next_in_endpoint = endpoint.head_;
+  if (next_in_endpoint) next_in_endpoint->prev_in_endpoint = this;
+  endpoint.head_ = this;
+  ++endpoint.count_;
+  last_activity_ms_ = server_.loop().now_ms();
+  arm_timer();
+  if (const auto& handler = endpoint.config().on_open) handler(*this);
+}
+
+void Connection::arm_timer() {
+  uint64_t deadline = kNever;
+  if (write_shut_ || close_.state() == ReadyState::closing) {
+    deadline = closing_since_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
+  } else if (http_) {
+    deadline =
+        last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
+  } else if (endpoint_) {
+    const auto& config = endpoint_->config();
+    if (config.idle_timeout.count() > 0) {
+      deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
+    }
+    if (config.ping_interval.count() > 0 && pinged_at_ms_ != last_activity_ms_) {
+      deadline = std::min(deadline,
+                          last_activity_ms_ + static_cast<uint64_t>(config.ping_interval.count()));
+    }
+  }
+  if (deadline == kNever) {
+    server_.loop().cancel(*this);
+  } else {
+    const uint64_t now = server_.loop().now_ms();
+    server_.loop().schedule(*this, deadline > now ? deadline - now : 0);
+  }
+}
+
+void Connection::on_timer() {
+  if (dead_) return;
+  const uint64_t now = server_.loop().now_ms();
+  if (write_shut_ || close_.state() == ReadyState::closing) {
+    const auto timeout = static_cast<uint64_t>(server_.options().close_timeout.count());
+    if (now - closing_since_ms_ >= timeout) return abort("close handshake timed out");
+  } else if (http_) {
+    const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
+    if (now - last_activity_ms_ >= timeout) return close_transport();
+  } else if (endpoint_) {
+    // Activity only moves last_activity_ms_; the timer catches up here, so the hot path never
+    // touches the timer heap.
+    const auto& config = endpoint_->config();
+    const uint64_t silent = now - last_activity_ms_;
+    if (config.idle_timeout.count() > 0 && silent >= static_cast<uint64_t>(config.idle_timeout.count())) {
+      return start_close(core::close_code::kGoingAway, "idle timeout");
+    }
+    if (config.ping_interval.count() > 0 && pinged_at_ms_ != last_activity_ms_ &&
+        silent >= static_cast<uint64_t>(config.ping_interval.count())) {
+      pinged_at_ms_ = last_activity_ms_;
+      queue_control(core::Opcode::ping, {});
+    }
+  }
+  arm_timer();
+}
+
+}  // namespace duplex::detail
+
+// --- the public WebSocket facade ------------------------------------------------------------
+
+namespace duplex {
+
+namespace {
+detail::Connection& self(WebSocket* ws) { return *static_cast<detail::Connection*>(ws); }
+const detail::Connection& self(const WebSocket* ws) {
+  return *static_cast<const detail::Connection*>(ws);
+}
+}  // namespace
+
+bool WebSocket::send(std::string_view message, MessageType type) {
+  return self(this).send_message(message, type);
+}
+bool WebSocket::ping(std::string_view payload) { return self(this).send_ping(payload); }
+void WebSocket::close(uint16_t code, std::string_view reason) {
+  self(this).start_close(code, reason);
+}
+void WebSocket::terminate() { self(this).abort("terminated"); }
+size_t WebSocket::buffered_amount() const { return self(this).buffered(); }
+ReadyState WebSocket::ready_state() const { return self(this).state(); }
+std::string_view WebSocket::protocol() const { return self(this).protocol_name(); }
+const io::PeerAddress& WebSocket::remote_address() const { return self(this).peer(); }
+Endpoint& WebSocket::endpoint() const { return self(this).owner(); }
+std::any& WebSocket::user_data() { return self(this).data(); }
+
+}  // namespace duplex

@@ -1,0 +1,103 @@
+// Internal: one accepted TCP connection, first speaking HTTP/1.1 and then, once upgraded,
+// WebSocket. Reads go through the loop's shared receive buffer; sends are queued and written
+// once per loop iteration (corked); a close runs the core's CloseHandshake.
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "duplex/core/close_handshake.hpp"
+#include "duplex/core/receiver.hpp"
+#include "duplex/io/event_loop.hpp"
+#include "duplex/io/socket.hpp"
+#include "duplex/server/websocket.hpp"
+
+namespace duplex::detail {
+
+class ServerCore;
+
+class Connection final : public WebSocket,
+                         public io::IoHandler,
+                         public io::Timer,
+                         private core::ReceiverEvents {
+ public:
+  Connection(ServerCore& server, int fd, const io::PeerAddress& peer);
+  ~Connection();
+
+  /// Called by the server once the 101 response is queued.
+  void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data);
+  /// Writes queued output; called once per loop iteration for connections marked dirty.
+  void flush();
+  /// Queues an already framed message (broadcast frames once and shares the bytes).
+  bool send_frame(std::string_view frame);
+  /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
+  void shut_down();
+
+  bool is_websocket() const { return endpoint_ != nullptr; }
+
+  // WebSocket's interface, implemented here.
+  bool send_message(std::string_view message, MessageType type);
+  bool send_ping(std::string_view payload);
+  void start_close(uint16_t code, std::string_view reason);
+  void abort(std::string_view reason);
+  size_t buffered() const { return out_ ? out_->size() - out_offset_ : 0; }
+  ReadyState state() const { return close_.state(); }
+  std::string_view protocol_name() const { return protocol_; }
+  const io::PeerAddress& peer() const { return peer_; }
+  Endpoint& owner() const { return *endpoint_; }
+  std::any& data() { return user_data_; }
+
+  // Membership in the endpoint's list of open connections, and in the server's list of all.
+  Connection* next_in_endpoint = nullptr;
+  Connection* prev_in_endpoint = nullptr;
+  Connection* next_in_server = nullptr;
+  Connection* prev_in_server = nullptr;
+
+ private:
+  struct HttpState;
+
+  void on_io(uint32_t events) override;
+  void on_timer() override;
+  void on_message(MessageType type, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(uint16_t code, std::string_view reason) override;
+  void on_protocol_error(uint16_t code, std::string_view reason) override;
+
+  void on_readable();
+  void on_http_bytes(const char* data, size_t len);
+  void apply(const core::CloseStep& step, std::string_view reason);
+  void schedule_flush();
+  void queue_control(core::Opcode op, std::string_view payload);
+  std::string& output();
+  void arm_timer();
+  void report_close(uint16_t code, std::string_view reason);
+  void close_transport();
+  void leave_endpoint();
+
+  ServerCore& server_;
+  Endpoint* endpoint_ = nullptr;
+  std::unique_ptr<HttpState> http_;  // only until the upgrade
+  core::Receiver receiver_;
+  std::string* out_ = nullptr;  // lent by the server while there is output
+  size_t out_offset_ = 0;       // bytes of *out_ already written
+  std::string protocol_;
+  std::any user_data_;
+  uint64_t last_activity_ms_ = 0;
+  uint64_t pinged_at_ms_ = 0;  // last_activity_ms_ when the keep-alive ping went out
+  uint64_t closing_since_ms_ = 0;
+  io::PeerAddress peer_;
+  int fd_;
+  core::CloseHandshake close_{core::Role::server};
+  bool dirty_ = false;           // in the server's flush list this iteration
+  bool waiting_writable_ = false;  // EPOLLOUT armed: the kernel pushed back
+  bool close_after_flush_ = false;
+  bool write_shut_ = false;      // FIN sent; reading until the peer's EOF
+  bool close_reported_ = false;  // on_close delivered
+  bool dead_ = false;            // transport closed; waiting to be freed
+  bool listed_ = false;          // in the endpoint's list
+};
+
+}  // namespace duplex::detail

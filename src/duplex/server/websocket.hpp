@@ -1,0 +1,59 @@
+// A server-side WebSocket connection, as handed to an endpoint's handlers. Mirrors the parts of
+// Node's `ws` WebSocket that a server uses: send, ping, close, terminate, bufferedAmount.
+#pragma once
+
+#include <any>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "duplex/core/close_handshake.hpp"
+#include "duplex/core/frame.hpp"
+#include "duplex/io/socket.hpp"
+
+namespace duplex {
+
+using core::MessageType;
+using core::ReadyState;
+class Endpoint;
+
+class WebSocket {
+ public:
+  /// Queues a message; queued data goes out in one write at the end of the loop iteration.
+  /// Text must be UTF-8. Returns false, sending nothing, when the connection is not open.
+  /// A connection whose queue would exceed the endpoint's max_backpressure is closed instead
+  /// (on_close reports 1006), so one slow reader cannot grow memory without bound.
+  bool send(std::string_view message, MessageType type = MessageType::text);
+  bool send_binary(std::string_view message) { return send(message, MessageType::binary); }
+  /// Sends a ping (payload at most 125 bytes, else std::invalid_argument).
+  bool ping(std::string_view payload = {});
+  /// Starts the closing handshake. `code` must be one a peer may receive (1000-1003,
+  /// 1007-1014, 3000-4999) and `reason` at most 123 bytes of UTF-8, else std::invalid_argument.
+  /// The connection closes when the peer answers, or after the server's close timeout.
+  void close(uint16_t code = 1000, std::string_view reason = {});
+  /// Drops the connection at once, without a closing handshake.
+  void terminate();
+
+  /// Bytes queued but not yet accepted by the kernel.
+  size_t buffered_amount() const;
+  ReadyState ready_state() const;
+  /// The subprotocol chosen at upgrade, or empty.
+  std::string_view protocol() const;
+  const io::PeerAddress& remote_address() const;
+  Endpoint& endpoint() const;
+
+  /// Per-connection data set at upgrade (UpgradeRequest::set_user_data) or later.
+  std::any& user_data();
+  template <class T>
+  T& data() {
+    return std::any_cast<T&>(user_data());
+  }
+
+ protected:
+  WebSocket() = default;
+  ~WebSocket() = default;
+  WebSocket(const WebSocket&) = delete;
+  WebSocket& operator=(const WebSocket&) = delete;
+};
+
+}  // namespace duplex

@@ -1,0 +1,72 @@
+// The WebSocket server: one port, several endpoints by path, plain HTTP for everything else
+// (in-memory pages and a static folder), graceful shutdown. As simple to start as Node's
+// `new WebSocket.Server({ port: 8080 })`:
+//
+//   duplex::Server server({.port = 8080});
+//   server.endpoint("/", {.on_message = [](duplex::WebSocket& ws, std::string_view msg,
+//                                          duplex::MessageType type) { ws.send(msg, type); }});
+//   server.listen();
+//   server.run();
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "duplex/server/endpoint.hpp"
+#include "duplex/server/websocket.hpp"
+
+namespace duplex {
+
+namespace io {
+class EventLoop;
+}
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;  // 0 picks a free port; listen() returns it
+  /// Plain HTTP GET/HEAD requests are served from this folder (empty: no files).
+  std::string static_dir;
+  /// Largest request head; a larger one is answered 431.
+  size_t max_header_bytes = 8192;
+  /// Time allowed for a request head to arrive; also how long an idle plain HTTP keep-alive
+  /// connection is kept.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  /// Time the peer gets to answer our close frame (or to close TCP after it) before the
+  /// connection is dropped.
+  std::chrono::milliseconds close_timeout{5'000};
+  /// run() turns SIGINT and SIGTERM into a graceful shutdown().
+  bool handle_signals = true;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Adds a WebSocket endpoint at an exact path ("/chat"). Upgrades to other paths get 404.
+  Endpoint& endpoint(std::string path, EndpointConfig config = {});
+  /// Serves `content` for plain GET/HEAD of `path` (ahead of the static folder).
+  void page(std::string path, std::string content,
+            std::string content_type = "text/html; charset=utf-8");
+
+  /// Binds and listens; throws std::system_error naming the address. Returns the bound port.
+  uint16_t listen();
+  uint16_t port() const;
+  /// Runs the event loop until shutdown completes.
+  void run();
+  /// Stops accepting, closes every WebSocket with 1001, waits for them (at most the close
+  /// timeout), then makes run() return. Callable from any thread.
+  void shutdown();
+
+  size_t connection_count() const;
+  io::EventLoop& loop();
+
+ private:
+  std::unique_ptr<detail::ServerCore> core_;
+};
+
+}  // namespace duplex
