@@ -148,23 +148,25 @@ std::string& Connection::output() {
   return *out_;
 }
 
-bool Connection::send_message(std::string_view message, MessageType type) {
+bool Connection::admit(size_t frame_bytes) {
   if (dead_ || close_.state() != ReadyState::open) return false;
-  const size_t size = message.size() + core::frame_header_size(message.size(), false);
-  if (waiting_writable_ && buffered() + size > endpoint_->config().max_backpressure) {
+  // One message always fits an empty queue; beyond that the queue is bounded.
+  const size_t queued = buffered();
+  if (queued > 0 && queued + frame_bytes > endpoint_->config().max_backpressure) {
     abort("send queue over max_backpressure (slow reader)");
     return false;
   }
+  return true;
+}
+
+bool Connection::send_message(std::string_view message, MessageType type) {
+  if (!admit(message.size() + core::frame_header_size(message.size(), false))) return false;
   core::append_frame(output(), static_cast<core::Opcode>(type), message);
   return true;
 }
 
 bool Connection::send_frame(std::string_view frame) {
-  if (dead_ || close_.state() != ReadyState::open) return false;
-  if (waiting_writable_ && buffered() + frame.size() > endpoint_->config().max_backpressure) {
-    abort("send queue over max_backpressure (slow reader)");
-    return false;
-  }
+  if (!admit(frame.size())) return false;
   output().append(frame);
   return true;
 }
@@ -325,10 +327,7 @@ void Connection::arm_timer() {
   uint64_t deadline = kNever;
   if (write_shut_ || close_.state() == ReadyState::closing) {
     deadline = closing_since_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
-  } else if (http_) {
-    deadline =
-        last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
-  } else if (endpoint_) {
+  } else if (endpoint_) {  // before http_: the upgrade arms this while http_ is still set
     const auto& config = endpoint_->config();
     if (config.idle_timeout.count() > 0) {
       deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
@@ -337,6 +336,9 @@ void Connection::arm_timer() {
       deadline = std::min(deadline,
                           last_activity_ms_ + static_cast<uint64_t>(config.ping_interval.count()));
     }
+  } else if (http_) {
+    deadline =
+        last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
   }
   if (deadline == kNever) {
     server_.loop().cancel(*this);
@@ -352,9 +354,6 @@ void Connection::on_timer() {
   if (write_shut_ || close_.state() == ReadyState::closing) {
     const auto timeout = static_cast<uint64_t>(server_.options().close_timeout.count());
     if (now - closing_since_ms_ >= timeout) return abort("close handshake timed out");
-  } else if (http_) {
-    const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
-    if (now - last_activity_ms_ >= timeout) return close_transport();
   } else if (endpoint_) {
     // Activity only moves last_activity_ms_; the timer catches up here, so the hot path never
     // touches the timer heap.
@@ -368,6 +367,9 @@ void Connection::on_timer() {
       pinged_at_ms_ = last_activity_ms_;
       queue_control(core::Opcode::ping, {});
     }
+  } else if (http_) {
+    const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
+    if (now - last_activity_ms_ >= timeout) return close_transport();
   }
   arm_timer();
 }

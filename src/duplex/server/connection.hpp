@@ -69,6 +69,7 @@ class Connection final : public WebSocket,
   void on_readable();
   void on_http_bytes(const char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
+  bool admit(size_t frame_bytes);
   void schedule_flush();
   void queue_control(core::Opcode op, std::string_view payload);
   std::string& output();

@@ -28,7 +28,8 @@ struct EndpointConfig {
   /// A ping is sent after this much silence, so live peers answer before idle_timeout; zero
   /// disables.
   std::chrono::milliseconds ping_interval{0};
-  /// Bytes a connection may have queued for sending before it is closed as a slow reader.
+  /// Bytes a connection may have queued for sending (not yet taken by the kernel) before it is
+  /// closed as a slow reader; a single larger message is still sent when the queue is empty.
   size_t max_backpressure = 16 * 1024 * 1024;
   /// Origins allowed to connect (exact match, e.g. "https://example.com"); empty allows every
   /// origin, as browsers expect from a public endpoint. Others are refused with 403.

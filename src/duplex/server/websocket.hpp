@@ -21,8 +21,9 @@ class WebSocket {
  public:
   /// Queues a message; queued data goes out in one write at the end of the loop iteration.
   /// Text must be UTF-8. Returns false, sending nothing, when the connection is not open.
-  /// A connection whose queue would exceed the endpoint's max_backpressure is closed instead
-  /// (on_close reports 1006), so one slow reader cannot grow memory without bound.
+  /// A message always fits an empty queue; one that would take a non-empty queue past the
+  /// endpoint's max_backpressure closes the connection instead (on_close reports 1006), so one
+  /// slow reader cannot grow memory without bound.
   bool send(std::string_view message, MessageType type = MessageType::text);
   bool send_binary(std::string_view message) { return send(message, MessageType::binary); }
   /// Sends a ping (payload at most 125 bytes, else std::invalid_argument).

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Duplex needs on Debian 12, only what is missing: `setup.sh` for building and
+# serving, `setup.sh --test` also for the test suites (clang for fuzzing, Python websockets,
+# Node and the npm packages from package-lock.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(googletest libgtest-dev clang libclang-rt-14-dev python3 python3-websockets)
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # Reinstall the npm packages only when the lockfile changed since the last install.
+  if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s package-lock.json node_modules/.duplex-lock; then
+    echo "setup: npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.duplex-lock
+  fi
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: fuzz smoke runs, then the unit, conformance and interop
+# suites under ctest in the release build and again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+
+echo "== build: release, asan, fuzz"
+bash scripts/build.sh release | tail -1
+bash scripts/build.sh asan | tail -1
+bash scripts/build.sh fuzz | tail -1
+
+echo "== fuzz smoke (${FUZZ_SECONDS:=20} s per target)"
+mkdir -p build/fuzz/corpus
+for fuzzer in build/fuzz/fuzz/fuzz_*; do
+  name=$(basename "$fuzzer")
+  mkdir -p "build/fuzz/corpus/$name"
+  "$fuzzer" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "build/fuzz/corpus/$name" \
+    >"build/fuzz/$name.log" 2>&1 || { tail -40 "build/fuzz/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
+  echo "fuzz: $name ok ($(grep -o 'DONE.*' "build/fuzz/$name.log" | head -1))"
+done
+
+echo "== tests: release"
+ctest --test-dir build/release --output-on-failure -j2 --timeout 600
+echo "== tests: asan + ubsan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j2 --timeout 900

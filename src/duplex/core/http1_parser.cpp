@@ -1,0 +1,295 @@
+#include "duplex/core/http1_parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "duplex/core/header_values.hpp"
+
+namespace duplex::core {
+
+namespace {
+
+// Calls `fn` with each trimmed, non-empty element of a comma-separated list; stops early when
+// `fn` returns false.
+template <typename Fn>
+void for_each_list_element(std::string_view value, Fn&& fn) {
+  while (true) {
+    const size_t comma = value.find(',');
+    const std::string_view element = trim_ows(value.substr(0, comma));
+    if (!element.empty() && !fn(element)) return;
+    if (comma == std::string_view::npos) return;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Visible ASCII only: RFC 9112 request-targets are URIs, which never contain raw whitespace,
+// controls or non-ASCII bytes.
+bool is_target_char(char c) { return c > 0x20 && c < 0x7F; }
+
+bool is_field_value_control(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return (c < 0x20 && c != '\t') || c == 0x7F;
+}
+
+std::optional<uint64_t> parse_content_length(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;  // would overflow
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+  for (const HttpHeader& h : headers) {
+    if (iequals(h.name, name)) return h.value;
+  }
+  return std::nullopt;
+}
+
+size_t HttpRequest::header_count(std::string_view name) const {
+  return static_cast<size_t>(std::count_if(
+      headers.begin(), headers.end(), [&](const HttpHeader& h) { return iequals(h.name, name); }));
+}
+
+bool HttpRequest::has_token(std::string_view name, std::string_view token) const {
+  bool found = false;
+  for (const HttpHeader& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    for_each_list_element(h.value, [&](std::string_view element) {
+      found = iequals(element, token);
+      return !found;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
+Http1RequestParser::Http1RequestParser(HttpParseLimits limits) : limits_(limits) {}
+
+void Http1RequestParser::reset() {
+  const HttpParseLimits limits = limits_;
+  std::vector<HeaderSpans> headers = std::move(headers_);
+  headers.clear();  // keep the capacity for the next request
+  *this = Http1RequestParser(limits);
+  headers_ = std::move(headers);
+}
+
+HttpParseResult Http1RequestParser::fail(int status, std::string_view reason) {
+  result_.status = HttpParseStatus::error;
+  result_.consumed = 0;
+  result_.error_status = status;
+  result_.error_reason = reason;
+  finished_ = true;
+  return result_;
+}
+
+HttpParseResult Http1RequestParser::parse(std::string_view buffered, HttpRequest& out) {
+  if (!finished_) {
+    const size_t limit = limits_.max_header_bytes;
+    // Every line must end within the limit, so LFs past it are never looked for; this keeps the
+    // outcome independent of how the input was split.
+    while (true) {
+      const size_t search_end = std::min(buffered.size(), limit);
+      const void* lf = nullptr;
+      if (scan_pos_ < search_end) {
+        lf = std::memchr(buffered.data() + scan_pos_, '\n', search_end - scan_pos_);
+      }
+      if (lf == nullptr) {
+        scan_pos_ = std::max(scan_pos_, search_end);
+        if (buffered.size() > limit) return fail(431, "request head too large");
+        return result_;  // need_more
+      }
+      const auto lf_pos = static_cast<size_t>(static_cast<const char*>(lf) - buffered.data());
+      const size_t begin = line_start_;
+      line_start_ = scan_pos_ = lf_pos + 1;
+      if (!on_line(buffered, begin, lf_pos)) break;
+    }
+  }
+  if (result_.status == HttpParseStatus::complete) fill(buffered, out);
+  return result_;
+}
+
+bool Http1RequestParser::on_line(std::string_view buffered, size_t begin, size_t lf) {
+  if (lf == begin || buffered[lf - 1] != '\r') {
+    fail(400, "bare LF in request head");
+    return false;
+  }
+  const size_t end = lf - 1;  // exclusive end of the line's content
+  if (std::memchr(buffered.data() + begin, '\r', end - begin) != nullptr) {
+    fail(400, "bare CR in request head");
+    return false;
+  }
+  if (!have_request_line_) {
+    if (begin == end) return true;  // RFC 9112 2.2: skip empty lines before the request line
+    return on_request_line(buffered, begin, end);
+  }
+  if (begin == end) return on_head_end(lf + 1);
+  return on_header_line(buffered, begin, end);
+}
+
+bool Http1RequestParser::on_request_line(std::string_view buffered, size_t begin, size_t end) {
+  const std::string_view line = buffered.substr(begin, end - begin);
+  const size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) {
+    fail(400, "malformed request line");
+    return false;
+  }
+  if (!is_token(line.substr(0, sp1))) {
+    fail(400, "invalid request method");
+    return false;
+  }
+  const size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) {
+    fail(400, "malformed request line");
+    return false;
+  }
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (!std::all_of(target.begin(), target.end(), is_target_char)) {
+    fail(400, "invalid request target");
+    return false;
+  }
+  const std::string_view version = line.substr(sp2 + 1);
+  if (version == "HTTP/1.1") {
+    version_minor_ = 1;
+  } else if (version == "HTTP/1.0") {
+    version_minor_ = 0;
+  } else if (version.size() == 8 && version.starts_with("HTTP/") && is_digit(version[5]) &&
+             version[6] == '.' && is_digit(version[7])) {
+    fail(505, "unsupported HTTP version");
+    return false;
+  } else {
+    fail(400, "malformed HTTP version");
+    return false;
+  }
+  method_ = {begin, sp1};
+  target_ = {begin + sp1 + 1, target.size()};
+  have_request_line_ = true;
+  return true;
+}
+
+bool Http1RequestParser::on_header_line(std::string_view buffered, size_t begin, size_t end) {
+  const std::string_view line = buffered.substr(begin, end - begin);
+  if (line.front() == ' ' || line.front() == '\t') {
+    fail(400, "obsolete line folding is not allowed");
+    return false;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    fail(400, "malformed header line");
+    return false;
+  }
+  const std::string_view name = line.substr(0, colon);
+  if (name.empty()) {
+    fail(400, "empty header name");
+    return false;
+  }
+  if (name.back() == ' ' || name.back() == '\t') {
+    fail(400, "whitespace before colon in header");
+    return false;
+  }
+  if (!is_token(name)) {
+    fail(400, "invalid header name");
+    return false;
+  }
+  const std::string_view raw_value = line.substr(colon + 1);
+  if (std::any_of(raw_value.begin(), raw_value.end(), is_field_value_control)) {
+    fail(400, "control character in header value");
+    return false;
+  }
+  if (headers_.size() >= limits_.max_headers) {
+    fail(431, "too many headers");
+    return false;
+  }
+  const std::string_view value = trim_ows(raw_value);
+  const size_t value_offset = begin + static_cast<size_t>(value.data() - line.data());
+  headers_.push_back({{begin, name.size()}, {value_offset, value.size()}});
+
+  if (iequals(name, "content-length")) {
+    const std::optional<uint64_t> length = parse_content_length(value);
+    if (!length) {
+      fail(400, "invalid Content-Length");
+      return false;
+    }
+    if (content_length_ && *content_length_ != *length) {
+      fail(400, "conflicting Content-Length values");
+      return false;
+    }
+    content_length_ = length;
+  } else if (iequals(name, "transfer-encoding")) {
+    seen_transfer_encoding_ = true;
+    bool ok = true;
+    for_each_list_element(value, [&](std::string_view element) {
+      // A transfer-coding may carry parameters; only its name matters here.
+      const std::string_view coding = trim_ows(element.substr(0, element.find(';')));
+      const bool is_chunked = iequals(coding, "chunked");
+      ok = is_token(coding) && !(is_chunked && seen_chunked_);
+      seen_chunked_ = seen_chunked_ || is_chunked;
+      chunked_ = is_chunked;
+      return ok;
+    });
+    if (!ok) {
+      fail(400, "invalid Transfer-Encoding");
+      return false;
+    }
+  } else if (iequals(name, "host")) {
+    if (seen_host_) {
+      fail(400, "repeated Host header");
+      return false;
+    }
+    seen_host_ = true;
+  }
+  return true;
+}
+
+bool Http1RequestParser::on_head_end(size_t consumed) {
+  if (seen_transfer_encoding_) {
+    // RFC 9112 6.1 and 6.3: these framings cannot be trusted, so the request is refused.
+    if (version_minor_ == 0) {
+      fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+      return false;
+    }
+    if (content_length_) {
+      fail(400, "both Content-Length and Transfer-Encoding");
+      return false;
+    }
+    if (!chunked_) {
+      fail(400, "Transfer-Encoding does not end in chunked");
+      return false;
+    }
+  }
+  if (version_minor_ == 1 && !seen_host_) {
+    fail(400, "missing Host header");
+    return false;
+  }
+  result_.status = HttpParseStatus::complete;
+  result_.consumed = consumed;
+  finished_ = true;
+  return false;
+}
+
+void Http1RequestParser::fill(std::string_view buffered, HttpRequest& out) const {
+  out.method = method_.in(buffered);
+  out.target = target_.in(buffered);
+  const size_t question = out.target.find('?');
+  out.path = out.target.substr(0, question);
+  out.query =
+      question == std::string_view::npos ? std::string_view{} : out.target.substr(question + 1);
+  out.version_minor = version_minor_;
+  out.headers.clear();
+  out.headers.reserve(headers_.size());
+  for (const HeaderSpans& h : headers_) {
+    out.headers.push_back({h.name.in(buffered), h.value.in(buffered)});
+  }
+  out.content_length = content_length_;
+  out.chunked = chunked_;
+}
+
+}  // namespace duplex::core
