@@ -39,8 +39,14 @@ std::string PeerAddress::ip_string() const {
 }
 
 std::string PeerAddress::to_string() const {
-  if (family == AF_INET6) return "[" + ip_string() + "]:" + std::to_string(port);
-  return ip_string() + ":" + std::to_string(port);
+  // Appended piece by piece: GCC 12 warns (-Wrestrict) on the chained operator+ form.
+  std::string text;
+  if (family == AF_INET6) text += '[';
+  text += ip_string();
+  if (family == AF_INET6) text += ']';
+  text += ':';
+  text += std::to_string(port);
+  return text;
 }
 
 int listen_tcp(const std::string& host, uint16_t port, int backlog, bool reuse_port) {

@@ -1,0 +1,155 @@
+// Shared helpers for the Node `ws` interop suite: start/stop `duplex serve`, bounded waits,
+// a message inbox, and payload builders. Loopback only.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+export { WebSocket };
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..', '..');
+
+export const STEP_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 5_000;
+const URL_RE = /ws:\/\/127\.0\.0\.1:(\d+)\//;
+
+/** The server binary: $DUPLEX_BIN, else the dev build in the repo. */
+export function duplexBin() {
+  if (process.env.DUPLEX_BIN) return process.env.DUPLEX_BIN;
+  const fallback = path.join(REPO, 'build', 'dev', 'duplex');
+  if (existsSync(fallback)) return fallback;
+  throw new Error('DUPLEX_BIN is not set and build/dev/duplex does not exist');
+}
+
+/** Rejects with a labelled error if `promise` does not settle within `ms`. */
+export function withTimeout(promise, ms = STEP_TIMEOUT_MS, label = 'operation') {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts `duplex serve --host 127.0.0.1 --port 0 ...flags` and resolves once it has printed
+ * its ws:// URL. The returned object has port, url, proc, output(), exited (a promise of
+ * {code, signal}) and stop() (SIGTERM, then SIGKILL after 5 s; idempotent).
+ */
+export async function startServer(flags = []) {
+  const bin = duplexBin();
+  const proc = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', '0', ...flags], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { stderr += d; });
+
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const output = () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+
+  let port;
+  try {
+    port = await withTimeout(new Promise((resolve, reject) => {
+      proc.stdout.on('data', (d) => {
+        stdout += d;
+        const m = URL_RE.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('error', reject);
+      exited.then(({ code, signal }) =>
+        reject(new Error(`server exited early (code ${code}, signal ${signal})\n${output()}`)));
+    }), START_TIMEOUT_MS, `server start (${bin} ${flags.join(' ')})`);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+    proc.kill('SIGTERM');
+    let timer;
+    const killer = new Promise((resolve) => {
+      timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(); }, STOP_GRACE_MS);
+    });
+    await Promise.race([exited, killer]);
+    clearTimeout(timer);
+    return exited;
+  };
+
+  return { port, url: `ws://127.0.0.1:${port}/`, proc, exited, output, stop };
+}
+
+/** Buffers incoming messages so tests can `await inbox.next()` in order. */
+export function inbox(ws) {
+  const queue = [];
+  const waiters = [];
+  let closed = null;
+  ws.on('message', (data, isBinary) => {
+    const msg = { data: Buffer.isBuffer(data) ? data : Buffer.concat(data), isBinary };
+    const w = waiters.shift();
+    if (w) w.resolve(msg); else queue.push(msg);
+  });
+  ws.on('close', (code, reason) => {
+    closed = { code, reason: reason.toString() };
+    for (const w of waiters.splice(0)) w.reject(new Error(`closed (${code}) while awaiting a message`));
+  });
+  return {
+    next(ms = STEP_TIMEOUT_MS) {
+      if (queue.length) return Promise.resolve(queue.shift());
+      if (closed) return Promise.reject(new Error(`closed (${closed.code}) while awaiting a message`));
+      return withTimeout(new Promise((resolve, reject) => waiters.push({ resolve, reject })),
+        ms, 'message');
+    },
+  };
+}
+
+/** Opens a client and waits for 'open'. Default: no permessage-deflate offer. */
+export function connect(url, protocols = [], options = {}) {
+  const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...options });
+  ws.on('error', () => {}); // surfaced through the promises below instead
+  const opened = new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+    ws.once('close', (code) => reject(new Error(`closed (${code}) before open`)));
+  });
+  return withTimeout(opened, STEP_TIMEOUT_MS, `connect ${url}`).then(() => ws);
+}
+
+/** Resolves with {code, reason} once the client's 'close' event fires. */
+export function closed(ws, ms = STEP_TIMEOUT_MS) {
+  if (ws.readyState === WebSocket.CLOSED) {
+    return Promise.reject(new Error('already closed; attach closed() earlier'));
+  }
+  return withTimeout(new Promise((resolve) => {
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  }), ms, 'close event');
+}
+
+const SAMPLE = 'héllo wörld ✓ 😀 ';
+
+/** A string of exactly `bytes` UTF-8 bytes, containing multi-byte characters where it fits. */
+export function textOfBytes(bytes) {
+  let out = '';
+  let len = 0;
+  outer: while (len < bytes) {
+    for (const ch of SAMPLE) {
+      const n = Buffer.byteLength(ch);
+      if (len + n > bytes) break outer;
+      out += ch;
+      len += n;
+    }
+  }
+  return out + 'x'.repeat(bytes - len);
+}
+
+export function binaryOfBytes(bytes) {
+  return randomBytes(bytes);
+}
