@@ -55,6 +55,7 @@ size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
 }
 
 size_t Receiver::read_header(const char* data, size_t len, ReceiverEvents& events) {
+  if (len == 0) return 0;
   const auto* in = reinterpret_cast<const uint8_t*>(data);
   // Fast path: the whole header is in this read.
   if (header_len_ == 0 && len >= 2) {

@@ -59,7 +59,7 @@ size_t write_close_payload(char* out, uint16_t code, std::string_view reason) {
     // Back up over continuation bytes so the cut does not split a character.
     while (n > 0 && (static_cast<uint8_t>(reason[n]) & 0xC0) == 0x80) --n;
   }
-  std::memcpy(out + 2, reason.data(), n);
+  if (n > 0) std::memcpy(out + 2, reason.data(), n);  // an empty view may hold a null pointer
   return 2 + n;
 }
 
