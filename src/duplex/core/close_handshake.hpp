@@ -14,7 +14,7 @@ enum class ReadyState : uint8_t { connecting = 0, open = 1, closing = 2, closed 
 
 /// What to do after a close event.
 struct CloseStep {
-  bool send_close = false;       // send a close frame with `code` (kNoStatus: empty body)
+  bool send_close = false;  // send a close frame with `code` (kNoStatus: empty body)
   uint16_t code = 0;
   bool close_transport = false;  // close the transport once queued output is flushed
   bool await_peer = false;       // keep reading (bounded by the close timer) for the peer's part

@@ -24,8 +24,6 @@ inline constexpr size_t kMaxFrameHeader = 14;
 
 constexpr bool is_control(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
 
-constexpr bool is_known_opcode(uint8_t op) {
-  return op <= 0x2 || (op >= 0x8 && op <= 0xA);
-}
+constexpr bool is_known_opcode(uint8_t op) { return op <= 0x2 || (op >= 0x8 && op <= 0xA); }
 
 }  // namespace duplex::core

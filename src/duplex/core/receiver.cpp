@@ -103,7 +103,8 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
   }
 
   if (rsv != 0) return fail(events, close_code::kProtocolError, "reserved bits set"), false;
-  if (!is_known_opcode(op)) return fail(events, close_code::kProtocolError, "reserved opcode"), false;
+  if (!is_known_opcode(op))
+    return fail(events, close_code::kProtocolError, "reserved opcode"), false;
   if (masked != (role_ == Role::server)) {
     fail(events, close_code::kProtocolError,
          role_ == Role::server ? "client frame not masked" : "server frame masked");
@@ -119,7 +120,8 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
     }
   } else {
     if (opcode == Opcode::continuation && !in_message_) {
-      return fail(events, close_code::kProtocolError, "continuation frame without a message"), false;
+      return fail(events, close_code::kProtocolError, "continuation frame without a message"),
+             false;
     }
     if (opcode != Opcode::continuation && in_message_) {
       return fail(events, close_code::kProtocolError, "new message inside a fragmented message"),

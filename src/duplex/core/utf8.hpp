@@ -17,7 +17,7 @@ class Utf8Validator {
   void reset() { *this = Utf8Validator(); }
 
  private:
-  uint8_t need_ = 0;  // continuation bytes still expected
+  uint8_t need_ = 0;   // continuation bytes still expected
   uint8_t lo_ = 0x80;  // allowed range of the next continuation byte
   uint8_t hi_ = 0xBF;
   bool failed_ = false;

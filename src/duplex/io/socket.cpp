@@ -78,7 +78,8 @@ int listen_tcp(const std::string& host, uint16_t port, int backlog, bool reuse_p
     fd = -1;
   }
   freeaddrinfo(list);
-  if (fd < 0) throw std::system_error(last_errno, std::generic_category(), "cannot listen on " + where);
+  if (fd < 0)
+    throw std::system_error(last_errno, std::generic_category(), "cannot listen on " + where);
   return fd;
 }
 
@@ -92,8 +93,8 @@ uint16_t local_port(int fd) {
 int accept_tcp(int listen_fd, PeerAddress& peer) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  const int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+  const int fd =
+      accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return -1;
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -6,6 +6,9 @@
 namespace duplex::io {
 
 void TimerHeap::schedule(Timer& timer, uint64_t expiry_ms) {
+  // A timer armed by a callback for a time already due waits for the next round; otherwise a
+  // callback re-arming itself with no delay would keep fire_due() from ever returning.
+  if (firing_ && expiry_ms <= firing_now_) expiry_ms = firing_now_ + 1;
   if (timer.armed()) {
     const uint64_t old = timer.expiry_ms_;
     timer.expiry_ms_ = expiry_ms;
@@ -31,11 +34,14 @@ void TimerHeap::cancel(Timer& timer) {
 }
 
 void TimerHeap::fire_due(uint64_t now_ms) {
+  firing_ = true;
+  firing_now_ = now_ms;
   while (!heap_.empty() && heap_.front()->expiry_ms_ <= now_ms) {
     Timer* t = heap_.front();
     cancel(*t);
     t->on_timer();
   }
+  firing_ = false;
 }
 
 int TimerHeap::ms_until_next(uint64_t now_ms) const {

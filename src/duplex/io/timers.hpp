@@ -32,7 +32,8 @@ class TimerHeap {
   /// Arms (or re-arms) `timer` to fire at `expiry_ms`.
   void schedule(Timer& timer, uint64_t expiry_ms);
   void cancel(Timer& timer);
-  /// Fires, in expiry order, every timer due at `now_ms`. Callbacks may arm and cancel timers.
+  /// Fires, in expiry order, every timer due at `now_ms`. Callbacks may arm and cancel timers;
+  /// one they arm for `now_ms` or earlier fires in the next call, not this one.
   void fire_due(uint64_t now_ms);
   /// Milliseconds until the earliest timer (0 if due), or -1 when none is armed.
   int ms_until_next(uint64_t now_ms) const;
@@ -46,6 +47,8 @@ class TimerHeap {
     t->index_ = i;
   }
   std::vector<Timer*> heap_;
+  bool firing_ = false;
+  uint64_t firing_now_ = 0;
 };
 
 }  // namespace duplex::io

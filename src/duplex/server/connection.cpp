@@ -267,7 +267,8 @@ void Connection::abort(std::string_view reason) {
 void Connection::shut_down() {
   if (dead_) return;
   if (is_websocket()) {
-    if (close_.state() == ReadyState::open) start_close(core::close_code::kGoingAway, "server shutting down");
+    if (close_.state() == ReadyState::open)
+      start_close(core::close_code::kGoingAway, "server shutting down");
   } else {
     close_transport();
   }
@@ -294,6 +295,7 @@ void Connection::close_transport() {
   if (dead_) return;
   report_close(core::close_code::kAbnormal, {});
   dead_ = true;
+  receiver_.halt();  // frames left in the current read are not delivered
   server_.loop().remove(fd_);
   ::close(fd_);
   server_.loop().cancel(*this);
@@ -359,7 +361,8 @@ void Connection::on_timer() {
     // touches the timer heap.
     const auto& config = endpoint_->config();
     const uint64_t silent = now - last_activity_ms_;
-    if (config.idle_timeout.count() > 0 && silent >= static_cast<uint64_t>(config.idle_timeout.count())) {
+    if (config.idle_timeout.count() > 0 &&
+        silent >= static_cast<uint64_t>(config.idle_timeout.count())) {
       return start_close(core::close_code::kGoingAway, "idle timeout");
     }
     if (config.ping_interval.count() > 0 && pinged_at_ms_ != last_activity_ms_ &&

@@ -92,7 +92,7 @@ class Connection final : public WebSocket,
   io::PeerAddress peer_;
   int fd_;
   core::CloseHandshake close_{core::Role::server};
-  bool dirty_ = false;           // in the server's flush list this iteration
+  bool dirty_ = false;             // in the server's flush list this iteration
   bool waiting_writable_ = false;  // EPOLLOUT armed: the kernel pushed back
   bool close_after_flush_ = false;
   bool write_shut_ = false;      // FIN sent; reading until the peer's EOF

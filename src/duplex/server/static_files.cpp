@@ -74,7 +74,7 @@ std::string_view content_type_for(std::string_view name) {
 
 StaticFiles::StaticFiles(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
-  struct stat st{};
+  struct stat st {};
   if (stat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     throw std::invalid_argument("static folder '" + root_ + "' is not a readable folder");
   }
@@ -91,7 +91,7 @@ bool StaticFiles::serve(const core::HttpRequest& request, std::string& out) cons
   if (path.back() == '/') path += "index.html";
 
   std::string file = root_ + path;
-  struct stat st{};
+  struct stat st {};
   if (stat(file.c_str(), &st) != 0) return false;
   if (S_ISDIR(st.st_mode)) {
     file += "/index.html";

@@ -20,7 +20,8 @@ std::optional<std::string_view> UpgradeRequest::header(std::string_view name) co
 }
 
 void UpgradeRequest::set_protocol(std::string_view protocol) {
-  if (!protocol.empty() && std::find(offered_.begin(), offered_.end(), protocol) == offered_.end()) {
+  if (!protocol.empty() &&
+      std::find(offered_.begin(), offered_.end(), protocol) == offered_.end()) {
     throw std::invalid_argument("subprotocol '" + std::string(protocol) +
                                 "' was not offered by the client");
   }
