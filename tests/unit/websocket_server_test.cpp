@@ -106,13 +106,15 @@ std::string status_line(const std::string& response) {
 
 TEST(WebSocketServer, UserDataFromUpgradeIsSeenByHandlers) {
   ServerThread s;
-  s.server.endpoint("/chat", {
-      .on_upgrade = [](UpgradeRequest& req) { req.set_user_data(std::string(req.query())); },
-      .on_message =
-          [](WebSocket& ws, std::string_view msg, MessageType) {
-            ws.send(ws.data<std::string>() + "|" + std::string(msg));
-          },
-  });
+  s.server.endpoint(
+      "/chat",
+      {
+          .on_upgrade = [](UpgradeRequest& req) { req.set_user_data(std::string(req.query())); },
+          .on_message =
+              [](WebSocket& ws, std::string_view msg, MessageType) {
+                ws.send(ws.data<std::string>() + "|" + std::string(msg));
+              },
+      });
   s.start();
   RawClient c(s.port);
   EXPECT_EQ(status_line(c.upgrade("/chat?user=ann")), "HTTP/1.1 101 Switching Protocols");
@@ -125,8 +127,8 @@ TEST(WebSocketServer, UserDataFromUpgradeIsSeenByHandlers) {
 TEST(WebSocketServer, UpgradeHookRejectsWithStatusAndReason) {
   ServerThread s;
   s.server.endpoint("/", {.on_upgrade = [](UpgradeRequest& req) {
-                           if (!req.header("Authorization")) req.reject(403, "token required");
-                         }});
+                      if (!req.header("Authorization")) req.reject(403, "token required");
+                    }});
   s.start();
   RawClient c(s.port);
   const std::string response = c.upgrade("/");
@@ -161,10 +163,10 @@ TEST(WebSocketServer, UpgradeHookPicksAnOfferedSubprotocolOnly) {
 TEST(WebSocketServer, SeveralEndpointsByPathAndUnknownPathsRefused) {
   ServerThread s;
   for (std::string name : {"foo", "bar"}) {
-    s.server.endpoint("/" + name, {.on_message = [name](WebSocket& ws, std::string_view m,
-                                                        MessageType) {
-                                     ws.send(name + ":" + std::string(m));
-                                   }});
+    s.server.endpoint("/" + name,
+                      {.on_message = [name](WebSocket& ws, std::string_view m, MessageType) {
+                        ws.send(name + ":" + std::string(m));
+                      }});
   }
   s.start();
   RawClient foo(s.port), bar(s.port), other(s.port);
@@ -181,13 +183,13 @@ TEST(WebSocketServer, BroadcastReachesEveryoneButTheSender) {
   Log log;
   ServerThread s;
   s.server.endpoint("/", {
-      .on_open = [&](WebSocket&) { log.add("open"); },
-      .on_message =
-          [&](WebSocket& ws, std::string_view m, MessageType type) {
-            const size_t n = ws.endpoint().broadcast(m, type, &ws);
-            log.add("sent to " + std::to_string(n));
-          },
-  });
+                             .on_open = [&](WebSocket&) { log.add("open"); },
+                             .on_message =
+                                 [&](WebSocket& ws, std::string_view m, MessageType type) {
+                                   const size_t n = ws.endpoint().broadcast(m, type, &ws);
+                                   log.add("sent to " + std::to_string(n));
+                                 },
+                         });
   s.start();
   RawClient a(s.port), b(s.port), c(s.port);
   for (RawClient* client : {&a, &b, &c}) client->upgrade("/");
@@ -204,14 +206,16 @@ TEST(WebSocketServer, BroadcastReachesEveryoneButTheSender) {
 TEST(WebSocketServer, ServerCloseRunsTheHandshakeAndReportsThePeerCode) {
   Log log;
   ServerThread s;
-  s.server.endpoint("/", {
-      .on_message = [](WebSocket& ws, std::string_view, MessageType) { ws.close(4000, "bye"); },
-      .on_close =
-          [&](WebSocket& ws, uint16_t code, std::string_view reason) {
-            log.add("close " + std::to_string(code) + " " + std::string(reason) +
-                    " state=" + std::to_string(static_cast<int>(ws.ready_state())));
-          },
-  });
+  s.server.endpoint(
+      "/",
+      {
+          .on_message = [](WebSocket& ws, std::string_view, MessageType) { ws.close(4000, "bye"); },
+          .on_close =
+              [&](WebSocket& ws, uint16_t code, std::string_view reason) {
+                log.add("close " + std::to_string(code) + " " + std::string(reason) +
+                        " state=" + std::to_string(static_cast<int>(ws.ready_state())));
+              },
+      });
   s.start();
   RawClient c(s.port);
   c.upgrade("/");
@@ -229,20 +233,20 @@ TEST(WebSocketServer, CloseRejectsCodesAndReasonsThatCannotBeSent) {
   Log log;
   ServerThread s;
   s.server.endpoint("/", {.on_message = [&](WebSocket& ws, std::string_view, MessageType) {
-                            for (uint16_t code : {0, 1005, 1006, 1015, 2999, 5000}) {
-                              try {
-                                ws.close(code);
-                              } catch (const std::invalid_argument&) {
-                                log.add("refused " + std::to_string(code));
-                              }
-                            }
-                            try {
-                              ws.close(1000, std::string(124, 'x'));
-                            } catch (const std::invalid_argument&) {
-                              log.add("refused long reason");
-                            }
-                            ws.send("still open");
-                          }});
+                      for (uint16_t code : {0, 1005, 1006, 1015, 2999, 5000}) {
+                        try {
+                          ws.close(code);
+                        } catch (const std::invalid_argument&) {
+                          log.add("refused " + std::to_string(code));
+                        }
+                      }
+                      try {
+                        ws.close(1000, std::string(124, 'x'));
+                      } catch (const std::invalid_argument&) {
+                        log.add("refused long reason");
+                      }
+                      ws.send("still open");
+                    }});
   s.start();
   RawClient c(s.port);
   c.upgrade("/");
@@ -257,11 +261,10 @@ TEST(WebSocketServer, CloseRejectsCodesAndReasonsThatCannotBeSent) {
 TEST(WebSocketServer, AbruptDisconnectReports1006Once) {
   Log log;
   ServerThread s;
-  s.server.endpoint("/", {
-      .on_open = [&](WebSocket&) { log.add("open"); },
-      .on_close = [&](WebSocket&, uint16_t code, std::string_view) {
-        log.add("close " + std::to_string(code));
-      }});
+  s.server.endpoint(
+      "/", {.on_open = [&](WebSocket&) { log.add("open"); },
+            .on_close = [&](WebSocket&, uint16_t code,
+                            std::string_view) { log.add("close " + std::to_string(code)); }});
   s.start();
   {
     RawClient c(s.port);
@@ -276,13 +279,14 @@ TEST(WebSocketServer, AbruptDisconnectReports1006Once) {
 TEST(WebSocketServer, TerminateDropsTheConnectionWithoutACloseFrame) {
   Log log;
   ServerThread s;
-  s.server.endpoint("/", {
-      .on_message = [](WebSocket& ws, std::string_view, MessageType) { ws.terminate(); },
-      .on_close =
-          [&](WebSocket&, uint16_t code, std::string_view reason) {
-            log.add(std::to_string(code) + " " + std::string(reason));
-          },
-  });
+  s.server.endpoint(
+      "/", {
+               .on_message = [](WebSocket& ws, std::string_view, MessageType) { ws.terminate(); },
+               .on_close =
+                   [&](WebSocket&, uint16_t code, std::string_view reason) {
+                     log.add(std::to_string(code) + " " + std::string(reason));
+                   },
+           });
   s.start();
   RawClient c(s.port);
   c.upgrade("/");
@@ -296,20 +300,20 @@ TEST(WebSocketServer, SlowReaderIsClosedAtMaxBackpressureOthersUnaffected) {
   ServerThread s;
   const std::string chunk(64 * 1024, 'z');
   s.server.endpoint("/", {
-      .max_backpressure = 1024 * 1024,
-      .on_message =
-          [&](WebSocket& ws, std::string_view m, MessageType) {
-            if (m == "flood") {
-              ws.send(chunk);
-            } else {
-              ws.send(m);
-            }
-          },
-      .on_close =
-          [&](WebSocket&, uint16_t code, std::string_view reason) {
-            log.add(std::to_string(code) + " " + std::string(reason));
-          },
-  });
+                             .max_backpressure = 1024 * 1024,
+                             .on_message =
+                                 [&](WebSocket& ws, std::string_view m, MessageType) {
+                                   if (m == "flood") {
+                                     ws.send(chunk);
+                                   } else {
+                                     ws.send(m);
+                                   }
+                                 },
+                             .on_close =
+                                 [&](WebSocket&, uint16_t code, std::string_view reason) {
+                                   log.add(std::to_string(code) + " " + std::string(reason));
+                                 },
+                         });
   s.start();
   RawClient slow(s.port), fine(s.port);
   slow.upgrade("/");
@@ -330,12 +334,11 @@ TEST(WebSocketServer, DrainFiresWhenTheQueueEmptiesAfterPushback) {
   Log log;
   ServerThread s;
   const std::string chunk(256 * 1024, 'q');
-  s.server.endpoint("/", {
-      .max_backpressure = 256 * 1024 * 1024,
-      .on_message = [&](WebSocket& ws, std::string_view, MessageType) { ws.send(chunk); },
-      .on_drain = [&](WebSocket& ws) {
-        log.add("drain " + std::to_string(ws.buffered_amount()));
-      }});
+  s.server.endpoint(
+      "/", {.max_backpressure = 256 * 1024 * 1024,
+            .on_message = [&](WebSocket& ws, std::string_view, MessageType) { ws.send(chunk); },
+            .on_drain =
+                [&](WebSocket& ws) { log.add("drain " + std::to_string(ws.buffered_amount())); }});
   s.start();
   RawClient c(s.port);
   c.upgrade("/");
@@ -396,8 +399,8 @@ TEST(WebSocketServer, ShutdownClosesEveryConnectionWith1001AndRunReturns) {
 }
 
 TEST(WebSocketServer, StaticFilesConfinedToTheirFolder) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("duplex-static-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("duplex-static-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir / "sub");
   std::ofstream(dir / "index.html") << "<p>home</p>";
   std::ofstream(dir / "a.txt") << "hello";

@@ -16,6 +16,8 @@ namespace {
 // Reassembly buffers above this are released after their message instead of kept for reuse,
 // so a connection that once got a large message does not hold the memory while idle.
 constexpr size_t kKeepBufferBytes = 16 * 1024;
+// How far ahead of the received bytes the reassembly buffer is reserved.
+constexpr uint64_t kReserveAhead = 64 * 1024;
 
 size_t header_size(uint8_t b1) {
   size_t size = 2;
@@ -44,7 +46,7 @@ void Receiver::fail(ReceiverEvents& events, uint16_t code, std::string_view reas
 
 size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
   size_t pos = 0;
-  while (!halted_ && (pos < len || (stage_ == Stage::payload && frame_remaining_ == 0))) {
+  while (!halted_ && pos < len) {
     if (stage_ == Stage::header) {
       pos += read_header(data + pos, len - pos, events);
       if (stage_ == Stage::header) break;  // needs more bytes, or failed
@@ -132,7 +134,8 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
       message_size_ = 0;
       utf8_.reset();
     }
-    if (length > max_payload_ - message_size_) {
+    // The first test keeps the subtraction from wrapping when the limit was lowered mid-message.
+    if (message_size_ > max_payload_ || length > max_payload_ - message_size_) {
       return fail(events, close_code::kMessageTooBig, "message too big"), false;
     }
     message_size_ += length;
@@ -192,8 +195,9 @@ void Receiver::on_data(char* data, size_t take, bool frame_done, ReceiverEvents&
   std::string& buffer = spill().message;
   if (!spilled_) {
     spilled_ = true;
-    // A single frame announces the whole size; fragments grow as they come.
-    buffer.reserve(static_cast<size_t>(frame_fin_ ? message_size_ : take));
+    // Reserve for what has arrived plus a bounded margin, not the size the header announces:
+    // a peer must send the bytes before the server commits memory for them.
+    buffer.reserve(static_cast<size_t>(std::min<uint64_t>(message_size_, take + kReserveAhead)));
   }
   buffer.append(data, take);
   if (message_done) {
