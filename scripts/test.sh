@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 
-echo "== build: release, asan, fuzz"
-bash scripts/build.sh release | tail -1
-bash scripts/build.sh asan | tail -1
-bash scripts/build.sh fuzz | tail -1
+mkdir -p build/logs
+for flavour in release asan fuzz; do
+  echo "== build: $flavour"
+  bash scripts/build.sh "$flavour" >"build/logs/$flavour.log" 2>&1 ||
+    { tail -60 "build/logs/$flavour.log"; echo "build: $flavour FAILED"; exit 1; }
+done
 
 echo "== fuzz smoke (${FUZZ_SECONDS:=20} s per target)"
 mkdir -p build/fuzz/corpus
