@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/bytes.hpp"
 #include "duplex/core/close_codes.hpp"
 #include "duplex/core/utf8.hpp"
 
@@ -14,11 +15,7 @@ namespace duplex::core {
 
 namespace {
 
-std::string bytes(std::initializer_list<int> list) {
-  std::string s;
-  for (int b : list) s.push_back(static_cast<char>(b));
-  return s;
-}
+using test::bytes;
 
 std::string header(Opcode op, uint64_t len, bool fin = true, bool rsv1 = false,
                    const MaskKey* mask = nullptr) {

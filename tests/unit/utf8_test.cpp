@@ -6,15 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/bytes.hpp"
+
 namespace duplex::core {
 
 namespace {
 
-std::string bytes(std::initializer_list<int> list) {
-  std::string s;
-  for (int b : list) s.push_back(static_cast<char>(b));
-  return s;
-}
+using test::bytes;
 
 // Encodes a code point without any validity checks (surrogates included).
 std::string encode(uint32_t cp) {
