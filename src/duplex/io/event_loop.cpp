@@ -7,9 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <system_error>
+#include <thread>
 
 namespace duplex::io {
 
@@ -74,6 +78,48 @@ class EventLoop::Signals final : public IoHandler {
   std::map<int, std::function<void()>> handlers_;
 };
 
+// One helper thread for blocking calls; results go back to the loop through post().
+class EventLoop::Offload {
+ public:
+  explicit Offload(EventLoop& loop) : loop_(loop), thread_([this] { work(); }) {}
+  ~Offload() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  void add(std::function<void()> work, std::function<void()> done) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.emplace_back(std::move(work), std::move(done));
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job.first();
+      loop_.post(std::move(job.second));
+      lock.lock();
+    }
+  }
+  EventLoop& loop_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<std::function<void()>, std::function<void()>>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 EventLoop::EventLoop() : receive_buffer_(new char[kReceiveBufferSize]) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
@@ -83,6 +129,7 @@ EventLoop::EventLoop() : receive_buffer_(new char[kReceiveBufferSize]) {
 }
 
 EventLoop::~EventLoop() {
+  offload_.reset();  // joins the helper thread before anything it could post to goes away
   signals_.reset();
   wakeup_.reset();
   close(epoll_fd_);
@@ -103,6 +150,23 @@ void EventLoop::modify(int fd, IoHandler* handler, uint32_t events) {
 }
 
 void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::queue_flush(Flushable& target) {
+  if (target.flush_queued_) return;
+  target.flush_queued_ = true;
+  flush_queue_.push_back(&target);
+}
+
+void EventLoop::cancel_flush(Flushable& target) {
+  if (!target.flush_queued_) return;
+  target.flush_queued_ = false;
+  std::replace(flush_queue_.begin(), flush_queue_.end(), &target, static_cast<Flushable*>(nullptr));
+}
+
+void EventLoop::offload(std::function<void()> work, std::function<void()> done) {
+  if (!offload_) offload_ = std::make_unique<Offload>(*this);
+  offload_->add(std::move(work), std::move(done));
+}
 
 void EventLoop::at_iteration_end(std::function<void()> work) {
   iteration_end_.push_back(std::move(work));
@@ -140,19 +204,31 @@ void EventLoop::update_clock() {
 }
 
 void EventLoop::run() {
+  stopping_ = false;
+  while (!stopping_) run_once(-1);
+}
+
+void EventLoop::run_once(int timeout_ms) {
   constexpr int kMaxEvents = 1024;
   epoll_event events[kMaxEvents];
-  stopping_ = false;
-  while (!stopping_) {
-    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timers_.ms_until_next(now_ms_));
-    if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
-    update_clock();
-    for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
-    }
-    timers_.fire_due(now_ms_);
-    for (auto& work : iteration_end_) work();
+  int wait = timers_.ms_until_next(now_ms_);
+  if (timeout_ms >= 0 && (wait < 0 || wait > timeout_ms)) wait = timeout_ms;
+  const int n = epoll_wait(epoll_fd_, events, kMaxEvents, wait);
+  if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
+  update_clock();
+  for (int i = 0; i < n; ++i) {
+    static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
   }
+  timers_.fire_due(now_ms_);
+  // Index loop: a flush may queue more (a drain handler that sends).
+  for (size_t i = 0; i < flush_queue_.size(); ++i) {
+    if (Flushable* target = flush_queue_[i]) {
+      target->flush_queued_ = false;
+      target->flush();
+    }
+  }
+  flush_queue_.clear();
+  for (auto& work : iteration_end_) work();
 }
 
 }  // namespace duplex::io

@@ -22,6 +22,19 @@ class IoHandler {
   ~IoHandler() = default;
 };
 
+/// Something with output to write once at the end of the loop iteration (write corking).
+class Flushable {
+ public:
+  virtual void flush() = 0;
+
+ protected:
+  ~Flushable() = default;
+
+ private:
+  friend class EventLoop;
+  bool flush_queued_ = false;
+};
+
 class EventLoop {
  public:
   EventLoop();
@@ -38,15 +51,25 @@ class EventLoop {
   void schedule(Timer& timer, uint64_t delay_ms) { timers_.schedule(timer, now_ms_ + delay_ms); }
   void cancel(Timer& timer) { timers_.cancel(timer); }
 
-  /// Runs `work` after the events and timers of every iteration (in registration order).
+  /// Queues `target` to flush at the end of this iteration, once however often it is queued.
+  void queue_flush(Flushable& target);
+  /// Forgets a queued flush (for a target destroyed before the iteration ends).
+  void cancel_flush(Flushable& target);
+  /// Runs `work` after the events, timers and flushes of every iteration (in registration order).
   void at_iteration_end(std::function<void()> work);
   /// Handles `signo` on the loop (through a signalfd) instead of the default action.
   void on_signal(int signo, std::function<void()> handler);
   /// Runs `work` on the loop's thread; callable from any thread.
   void post(std::function<void()> work);
+  /// Runs blocking `work` (a DNS lookup, say) on a helper thread, then `done` on the loop's
+  /// thread. Jobs run one at a time in order; ones still pending when the loop is destroyed are
+  /// dropped.
+  void offload(std::function<void()> work, std::function<void()> done);
 
   /// Runs until stop(). Callable once at a time, on the loop's thread.
   void run();
+  /// Runs one iteration, waiting at most `timeout_ms` for events (-1: until one comes).
+  void run_once(int timeout_ms);
   /// Makes run() return after the current iteration; callable from any thread.
   void stop();
 
@@ -58,6 +81,7 @@ class EventLoop {
  private:
   class Wakeup;
   class Signals;
+  class Offload;
   void update_clock();
   void run_posted();
 
@@ -65,10 +89,12 @@ class EventLoop {
   uint64_t now_ms_ = 0;
   bool stopping_ = false;
   TimerHeap timers_;
+  std::vector<Flushable*> flush_queue_;
   std::vector<std::function<void()>> iteration_end_;
   std::unique_ptr<char[]> receive_buffer_;
   std::unique_ptr<Wakeup> wakeup_;
   std::unique_ptr<Signals> signals_;
+  std::unique_ptr<Offload> offload_;  // started on first use
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
 };

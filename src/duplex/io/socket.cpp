@@ -90,6 +90,55 @@ uint16_t local_port(int fd) {
   return PeerAddress::from(reinterpret_cast<sockaddr*>(&ss)).port;
 }
 
+bool is_numeric_host(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::vector<SocketAddress> resolve_tcp(const std::string& host, uint16_t port, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | (is_numeric_host(host) ? AI_NUMERICHOST : AI_ADDRCONFIG);
+  addrinfo* list = nullptr;
+  const std::string service = std::to_string(port);
+  std::vector<SocketAddress> out;
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &list)) {
+    error = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return out;
+  }
+  for (addrinfo* ai = list; ai; ai = ai->ai_next) {
+    SocketAddress a;
+    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+    a.length = ai->ai_addrlen;
+    out.push_back(a);
+  }
+  freeaddrinfo(list);
+  if (out.empty()) error = "no address for " + host;
+  return out;
+}
+
+int connect_tcp(const SocketAddress& address) {
+  const int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, address.get(), address.length) < 0 && errno != EINPROGRESS) {
+    const int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+int connect_error(int fd) {
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) return errno;
+  return error;
+}
+
 int accept_tcp(int listen_fd, PeerAddress& peer) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace duplex::io {
 
@@ -28,6 +29,28 @@ int listen_tcp(const std::string& host, uint16_t port, int backlog = 1024, bool 
 
 /// The local port a socket is bound to.
 uint16_t local_port(int fd);
+
+/// An address to connect to, as getaddrinfo gives it.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  std::string to_string() const { return PeerAddress::from(get()).to_string(); }
+};
+
+/// Resolves a host name or literal for a TCP connection. Blocks for names (run it through
+/// EventLoop::offload); numeric hosts return at once. On failure returns nothing and sets `error`.
+std::vector<SocketAddress> resolve_tcp(const std::string& host, uint16_t port, std::string& error);
+
+/// True when `host` is an IPv4 or IPv6 literal (resolving it cannot block).
+bool is_numeric_host(const std::string& host);
+
+/// Starts a non-blocking connect with TCP_NODELAY; returns the socket, or -1 with errno set.
+/// Completion shows as writability; connect_error() then tells the outcome.
+int connect_tcp(const SocketAddress& address);
+
+/// 0 when a non-blocking connect succeeded, else its errno.
+int connect_error(int fd);
 
 /// Accepts one connection as a non-blocking socket with TCP_NODELAY; -1 when none is pending
 /// (errno tells why).

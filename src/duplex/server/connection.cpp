@@ -136,11 +136,7 @@ void Connection::on_protocol_error(uint16_t code, std::string_view reason) {
 
 // --- sending ------------------------------------------------------------------------------
 
-void Connection::schedule_flush() {
-  if (dirty_) return;
-  dirty_ = true;
-  server_.mark_dirty(this);
-}
+void Connection::schedule_flush() { server_.loop().queue_flush(*this); }
 
 std::string& Connection::output() {
   if (!out_) out_ = server_.acquire_buffer();
@@ -185,7 +181,6 @@ void Connection::queue_control(core::Opcode op, std::string_view payload) {
 }
 
 void Connection::flush() {
-  dirty_ = false;
   if (dead_) return;
   if (out_ && out_offset_ < out_->size()) {
     const size_t pending = out_->size() - out_offset_;
@@ -297,6 +292,7 @@ void Connection::close_transport() {
   dead_ = true;
   receiver_.halt();  // frames left in the current read are not delivered
   server_.loop().remove(fd_);
+  server_.loop().cancel_flush(*this);
   ::close(fd_);
   server_.loop().cancel(*this);
   if (out_) {

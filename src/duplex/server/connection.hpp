@@ -21,6 +21,7 @@ class ServerCore;
 class Connection final : public WebSocket,
                          public io::IoHandler,
                          public io::Timer,
+                         public io::Flushable,
                          private core::ReceiverEvents {
  public:
   Connection(ServerCore& server, int fd, const io::PeerAddress& peer);
@@ -28,8 +29,8 @@ class Connection final : public WebSocket,
 
   /// Called by the server once the 101 response is queued.
   void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data);
-  /// Writes queued output; called once per loop iteration for connections marked dirty.
-  void flush();
+  /// Writes queued output; the loop calls it once at the end of an iteration.
+  void flush() override;
   /// Queues an already framed message (broadcast frames once and shares the bytes).
   bool send_frame(std::string_view frame);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
@@ -92,7 +93,6 @@ class Connection final : public WebSocket,
   io::PeerAddress peer_;
   int fd_;
   core::CloseHandshake close_{core::Role::server};
-  bool dirty_ = false;             // in the server's flush list this iteration
   bool waiting_writable_ = false;  // EPOLLOUT armed: the kernel pushed back
   bool close_after_flush_ = false;
   bool write_shut_ = false;      // FIN sent; reading until the peer's EOF

@@ -44,8 +44,6 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   /// connection has become a WebSocket when this returns.
   AfterRequest handle_request(Connection& conn, const core::HttpRequest& request, std::string& out);
 
-  /// The connection has output to write at the end of this iteration.
-  void mark_dirty(Connection* conn) { dirty_.push_back(conn); }
   /// The connection is finished; it is freed at the end of this iteration (events for it may
   /// still be queued in this iteration).
   void retire(Connection* conn);
@@ -78,7 +76,6 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   std::map<std::string, Page, std::less<>> pages_;
   std::optional<StaticFiles> static_files_;
   Connection* connections_ = nullptr;  // every live connection (intrusive list)
-  std::vector<Connection*> dirty_;
   std::vector<Connection*> retired_;
   std::vector<std::unique_ptr<std::string>> spare_buffers_;
 };

@@ -103,9 +103,7 @@ void ServerCore::retire(Connection* conn) {
 }
 
 void ServerCore::end_iteration() {
-  // Index loop: a flush may run a drain handler that queues more output.
-  for (size_t i = 0; i < dirty_.size(); ++i) dirty_[i]->flush();
-  dirty_.clear();
+  // The loop has flushed this iteration's output; connections retired on the way go now.
   for (Connection* conn : retired_) delete conn;
   retired_.clear();
   if (shutting_down_ && live_connections_ == 0) loop_.stop();

@@ -1,0 +1,65 @@
+// Incremental, strict HTTP/1.x response-head parser (RFC 9112), the client-side counterpart of
+// Http1RequestParser: same limits, results and growing-buffer contract, same header-line rules.
+// It parses the head only; the WebSocket client never reads a response body.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "duplex/core/http1_lines.hpp"
+#include "duplex/core/http1_parser.hpp"
+
+namespace duplex::core {
+
+struct HttpResponseHead {
+  int version_minor = 1;            // HTTP/1.<minor>; only 0 and 1 are accepted
+  int status = 0;                   // 100..599
+  std::string_view reason;          // reason phrase, possibly empty
+  std::vector<HttpHeader> headers;  // views into the parsed buffer, in order
+
+  // Value of the first header called `name` (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const;
+  size_t header_count(std::string_view name) const;
+  // True if any instance of header `name` has `token` in its comma-separated list
+  // (case-insensitive, elements trimmed).
+  bool has_token(std::string_view name, std::string_view token) const;
+};
+
+// Parses one response head. The status line is "HTTP/1.x SP 3DIGIT [SP reason]": a missing
+// reason phrase and its space are tolerated because servers in the wild omit both. Errors are
+// reported through error_reason only (error_status stays 0: there is nobody to answer).
+//
+// Results are the same however the bytes are split across calls. Once complete or failed, further
+// calls return the same result until reset().
+class Http1ResponseParser {
+ public:
+  explicit Http1ResponseParser(HttpParseLimits limits = {});
+
+  // `buffered` is everything received since the start of this response; the caller appends and
+  // calls again, and must not change bytes it has already passed. On complete, `out` holds views
+  // into `buffered` and `consumed` is the head's size; otherwise `out` is left untouched.
+  HttpParseResult parse(std::string_view buffered, HttpResponseHead& out);
+
+  // Prepares for another response; its buffer starts after `consumed`.
+  void reset();
+
+ private:
+  HttpParseResult fail(std::string_view reason);
+  // Handles one complete line; returns false once the result is final.
+  bool on_line(std::string_view buffered, const Http1LineScanner::Result& line);
+  bool on_status_line(std::string_view buffered, size_t begin, size_t end);
+
+  HttpParseLimits limits_;
+  HttpParseResult result_;
+  bool finished_ = false;  // result_ is final
+  Http1LineScanner scanner_;
+  bool have_status_line_ = false;
+  int version_minor_ = 1;
+  int status_ = 0;
+  BufferSpan reason_;
+  std::vector<HeaderSpans> headers_;
+};
+
+}  // namespace duplex::core
