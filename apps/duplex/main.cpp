@@ -3,14 +3,16 @@
 #include <exception>
 #include <iostream>
 
+#include "connect_command.hpp"
 #include "serve_command.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App cli("Duplex: a real-time WebSocket server.", "duplex");
+  CLI::App cli("Duplex: a real-time WebSocket server and client.", "duplex");
   cli.set_version_flag("--version", "duplex 0.1.0");
   cli.require_subcommand(1);
   int exit_status = 0;
   duplex::app::add_serve_command(cli, exit_status);
+  duplex::app::add_connect_command(cli, exit_status);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -38,8 +38,22 @@ HttpParseResult Http1ResponseParser::fail(std::string_view reason) {
 HttpParseResult Http1ResponseParser::parse(std::string_view buffered, HttpResponseHead& out) {
   while (!finished_) {
     const Http1LineScanner::Result line = scanner_.next(buffered, limits_.max_header_bytes);
-    if (line.status == Http1LineScanner::Status::need_more) return result_;
-    if (!on_line(buffered, line)) break;
+    switch (line.status) {
+      case Http1LineScanner::Status::need_more:
+        return result_;
+      case Http1LineScanner::Status::too_large:
+        fail("response head too large");
+        break;
+      case Http1LineScanner::Status::bare_lf:
+        fail("bare LF in response head");
+        break;
+      case Http1LineScanner::Status::bare_cr:
+        fail("bare CR in response head");
+        break;
+      case Http1LineScanner::Status::line:
+        on_line(buffered, line.begin, line.end, line.next);
+        break;
+    }
   }
   if (result_.status == HttpParseStatus::complete) {
     out.version_minor = version_minor_;
@@ -50,53 +64,41 @@ HttpParseResult Http1ResponseParser::parse(std::string_view buffered, HttpRespon
   return result_;
 }
 
-bool Http1ResponseParser::on_line(std::string_view buffered, const Http1LineScanner::Result& line) {
-  switch (line.status) {
-    case Http1LineScanner::Status::line:
-      break;
-    case Http1LineScanner::Status::need_more:  // handled by the caller
-    case Http1LineScanner::Status::too_large:
-      fail("response head too large");
-      return false;
-    case Http1LineScanner::Status::bare_lf:
-      fail("bare LF in response head");
-      return false;
-    case Http1LineScanner::Status::bare_cr:
-      fail("bare CR in response head");
-      return false;
+void Http1ResponseParser::on_line(std::string_view buffered, size_t begin, size_t end,
+                                  size_t next) {
+  if (!have_status_line_) {
+    on_status_line(buffered.substr(begin, end - begin), begin);
+    return;
   }
-  if (!have_status_line_) return on_status_line(buffered, line.begin, line.end);
-  if (line.begin == line.end) {
+  if (begin == end) {
     result_.status = HttpParseStatus::complete;
-    result_.consumed = line.next;
+    result_.consumed = next;
     finished_ = true;
-    return false;
+    return;
   }
-  const std::string_view text = buffered.substr(line.begin, line.end - line.begin);
+  const std::string_view text = buffered.substr(begin, end - begin);
   const HeaderLine header = parse_header_line(text);
   if (!header.error.empty()) {
     fail(header.error);
-    return false;
+    return;
   }
   if (headers_.size() >= limits_.max_headers) {
     fail("too many headers");
-    return false;
+    return;
   }
   const auto offset_of = [&](std::string_view part) {
-    return line.begin + static_cast<size_t>(part.data() - text.data());
+    return begin + static_cast<size_t>(part.data() - text.data());
   };
   headers_.push_back({{offset_of(header.name), header.name.size()},
                       {offset_of(header.value), header.value.size()}});
-  return true;
 }
 
-bool Http1ResponseParser::on_status_line(std::string_view buffered, size_t begin, size_t end) {
+void Http1ResponseParser::on_status_line(std::string_view line, size_t begin) {
   // Unlike a server reading requests (RFC 9112 2.2), a client has no reason to skip empty lines:
   // the response must start right away, so an empty first line is simply malformed.
-  const std::string_view line = buffered.substr(begin, end - begin);
-  if (line.size() < 12 || line[8] != ' ') {
+  if (line.size() < 12 || line[8] != ' ' || (line.size() > 12 && line[12] != ' ')) {
     fail("malformed status line");
-    return false;
+    return;
   }
   switch (classify_http_version(line.substr(0, 8))) {
     case HttpVersion::http11:
@@ -107,35 +109,28 @@ bool Http1ResponseParser::on_status_line(std::string_view buffered, size_t begin
       break;
     case HttpVersion::unsupported:
       fail("unsupported HTTP version");
-      return false;
+      return;
     case HttpVersion::malformed:
       fail("malformed status line");
-      return false;
+      return;
   }
   const std::string_view code = line.substr(9, 3);
   if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     fail("malformed status line");
-    return false;
+    return;
   }
   status_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
   if (status_ < 100 || status_ > 599) {
     fail("invalid status code");
-    return false;
+    return;
   }
-  if (line.size() > 12) {
-    if (line[12] != ' ') {
-      fail("malformed status line");
-      return false;
-    }
-    const std::string_view reason = line.substr(13);
-    if (std::any_of(reason.begin(), reason.end(), is_field_value_control)) {
-      fail("control character in reason phrase");
-      return false;
-    }
-    reason_ = {begin + 13, reason.size()};
+  const std::string_view reason = line.size() > 12 ? line.substr(13) : std::string_view{};
+  if (std::any_of(reason.begin(), reason.end(), is_field_value_control)) {
+    fail("control character in reason phrase");
+    return;
   }
+  reason_ = {begin + std::min<size_t>(line.size(), 13), reason.size()};
   have_status_line_ = true;
-  return true;
 }
 
 }  // namespace duplex::core

@@ -47,9 +47,10 @@ class Http1ResponseParser {
 
  private:
   HttpParseResult fail(std::string_view reason);
-  // Handles one complete line; returns false once the result is final.
-  bool on_line(std::string_view buffered, const Http1LineScanner::Result& line);
-  bool on_status_line(std::string_view buffered, size_t begin, size_t end);
+  // Handles the complete line [begin, end) whose CRLF ends just before `next`.
+  void on_line(std::string_view buffered, size_t begin, size_t end, size_t next);
+  // `line` starts at offset `begin` of the buffer.
+  void on_status_line(std::string_view line, size_t begin);
 
   HttpParseLimits limits_;
   HttpParseResult result_;
