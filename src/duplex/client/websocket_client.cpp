@@ -68,6 +68,13 @@ class WebSocketClient::Impl final : public io::IoHandler,
         options_(std::move(options)),
         receiver_(core::Role::client, options_.max_payload) {}
 
+  /// The first attempt, posted by the constructor: skipped if close() came first.
+  void init() { choose_proxy(); }
+
+  void begin() {
+    if (phase_ == Phase::connecting && !user_closed_) start();
+  }
+
   ~Impl() { drop_socket(); }
 
   // --- the public object's interface ------------------------------------------------------
@@ -88,9 +95,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
     attempt_started_ms_ = loop_.now_ms();
     arm_timer();
 
+    if (!proxy_error_.empty()) return fail(proxy_error_);
     std::string error;
-    proxy_.reset();
-    if (!choose_proxy(error)) return fail(error);
     const std::string host = proxy_ ? proxy_->host : url_.host;
     const uint16_t port = proxy_ ? proxy_->port : url_.port;
     if (io::is_numeric_host(host)) {
@@ -102,14 +108,15 @@ class WebSocketClient::Impl final : public io::IoHandler,
     auto result = std::make_shared<std::pair<std::vector<io::SocketAddress>, std::string>>();
     std::weak_ptr<Impl> weak = shared_from_this();
     const uint64_t id = attempt_id_;
-    loop_.offload([result, host, port] { result->first = io::resolve_tcp(host, port, result->second); },
-                  [weak, id, result] {
-                    auto self = weak.lock();
-                    if (!self || self->attempt_id_ != id || self->phase_ != Phase::connecting) return;
-                    self->addresses_ = std::move(result->first);
-                    self->next_address_ = 0;
-                    self->addresses_.empty() ? self->fail(result->second) : self->connect_next();
-                  });
+    loop_.offload(
+        [result, host, port] { result->first = io::resolve_tcp(host, port, result->second); },
+        [weak, id, result] {
+          auto self = weak.lock();
+          if (!self || self->attempt_id_ != id || self->phase_ != Phase::connecting) return;
+          self->addresses_ = std::move(result->first);
+          self->next_address_ = 0;
+          self->addresses_.empty() ? self->fail(result->second) : self->connect_next();
+        });
   }
 
   void detach() {
@@ -194,25 +201,26 @@ class WebSocketClient::Impl final : public io::IoHandler,
 
   // --- connection attempt -------------------------------------------------------------------
 
-  bool choose_proxy(std::string& error) {
+  /// Decided once, at construction, from the options or the environment as it is then.
+  void choose_proxy() {
     std::string spec;
     if (options_.proxy) {
       spec = *options_.proxy;
     } else {
       spec = url_.secure ? env("https_proxy", "HTTPS_PROXY") : env("http_proxy", "HTTP_PROXY");
       if (spec.empty()) spec = env("all_proxy", "ALL_PROXY");
-      if (!spec.empty() && core::no_proxy_matches(env("no_proxy", "NO_PROXY"), url_.host, url_.port)) {
+      if (!spec.empty() &&
+          core::no_proxy_matches(env("no_proxy", "NO_PROXY"), url_.host, url_.port)) {
         spec.clear();
       }
     }
-    if (spec.empty()) return true;
+    if (spec.empty()) return;
     auto parsed = core::parse_proxy_url(spec);
     if (auto* message = std::get_if<std::string>(&parsed)) {
-      error = "invalid proxy '" + spec + "': " + *message;
-      return false;
+      proxy_error_ = "invalid proxy '" + spec + "': " + *message;
+      return;
     }
     proxy_ = std::get<core::ProxyConfig>(parsed);
-    return true;
   }
 
   void connect_next() {
@@ -233,9 +241,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
   }
 
   std::string describe_connect_error(int error) const {
-    const std::string where = connecting_to_.empty()
-                                  ? url_.host + ":" + std::to_string(url_.port)
-                                  : connecting_to_;
+    const std::string where =
+        connecting_to_.empty() ? url_.host + ":" + std::to_string(url_.port) : connecting_to_;
     if (error == ECONNREFUSED) return "connection refused (" + where + ")";
     return std::string(std::strerror(error)) + " (" + where + ")";
   }
@@ -320,7 +327,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
     ++redirects_;
     url_ = std::get<core::WebSocketUrl>(next);
     url_text_ = url_.to_string();
-    if (url_.secure) return fail("handshake failed: redirect to wss:// needs TLS, not available yet");
+    if (url_.secure)
+      return fail("handshake failed: redirect to wss:// needs TLS, not available yet");
     drop_socket();
     start();
   }
@@ -368,10 +376,12 @@ class WebSocketClient::Impl final : public io::IoHandler,
   void flush() override {
     if (fd_ < 0) return;
     if (out_offset_ < out_.size()) {
-      const ssize_t n = ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
+      const ssize_t n =
+          ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
       if (n < 0 && errno != EAGAIN && errno != EINTR) {
         const std::string why = std::strerror(errno);
-        return phase_ == Phase::connecting ? fail("connection lost: " + why) : transport_closed(why);
+        return phase_ == Phase::connecting ? fail("connection lost: " + why)
+                                           : transport_closed(why);
       }
       out_offset_ += n > 0 ? static_cast<size_t>(n) : 0;
       if (out_offset_ < out_.size()) {
@@ -427,7 +437,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
   void apply(const core::CloseStep& step, std::string_view reason) {
     if (step.send_close) {
       char payload[core::kMaxControlPayload];
-      queue_control(core::Opcode::close, {payload, core::write_close_payload(payload, step.code, reason)});
+      queue_control(core::Opcode::close,
+                    {payload, core::write_close_payload(payload, step.code, reason)});
     }
     if (step.close_transport) {
       close_after_flush_ = true;
@@ -477,11 +488,12 @@ class WebSocketClient::Impl final : public io::IoHandler,
     if (policy.max_attempts > 0 && reconnects_ >= policy.max_attempts) return;
     // Exponential backoff, shortened by a random fraction so that many clients dropped at once
     // do not all come back in the same millisecond.
-    const double base = std::min(static_cast<double>(ms(policy.max_delay)),
-                                 static_cast<double>(ms(policy.initial_delay)) *
-                                     std::pow(policy.factor, reconnects_));
+    const double base = std::min(
+        static_cast<double>(ms(policy.max_delay)),
+        static_cast<double>(ms(policy.initial_delay)) * std::pow(policy.factor, reconnects_));
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    const double cut = std::uniform_real_distribution<double>(0, std::clamp(policy.jitter, 0.0, 1.0))(rng);
+    const double cut =
+        std::uniform_real_distribution<double>(0, std::clamp(policy.jitter, 0.0, 1.0))(rng);
     ++reconnects_;
     phase_ = Phase::waiting_reconnect;
     reconnect_at_ms_ = loop_.now_ms() + static_cast<uint64_t>(base * (1 - cut));
@@ -506,9 +518,10 @@ class WebSocketClient::Impl final : public io::IoHandler,
       case Phase::waiting_reconnect:
         return reconnect_at_ms_;
       case Phase::open:
-        if (close_.state() != ReadyState::open) return closing_since_ms_ + ms(options_.close_timeout);
-        if (options_.ping_interval.count() > 0 && pinged_at_ms_ != last_activity_ms_) {
-          return last_activity_ms_ + ms(options_.ping_interval);
+        if (close_.state() != ReadyState::open)
+          return closing_since_ms_ + ms(options_.close_timeout);
+        if (options_.ping_interval.count() > 0) {
+          return std::max(last_activity_ms_, pinged_at_ms_) + ms(options_.ping_interval);
         }
         return kNever;
       case Phase::closed:
@@ -536,7 +549,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
         return start();
       case Phase::open:
         if (close_.state() != ReadyState::open) return transport_closed({});
-        pinged_at_ms_ = last_activity_ms_;
+        pinged_at_ms_ = now;  // pings repeat every interval while the line stays silent
         queue_control(core::Opcode::ping, {});
         return arm_timer();
       case Phase::closed:
@@ -573,6 +586,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
   core::CloseHandshake close_{core::Role::client};
   std::unique_ptr<core::ClientHandshake> handshake_;
   std::optional<core::ProxyConfig> proxy_;
+  std::string proxy_error_;  // an unusable proxy setting fails every attempt
   std::vector<io::SocketAddress> addresses_;
   size_t next_address_ = 0;
   std::string connecting_to_;
@@ -592,7 +606,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
   int redirects_ = 0;
   int reconnects_ = 0;
   int fd_ = -1;
-  Phase phase_ = Phase::closed;
+  Phase phase_ = Phase::connecting;
   Step step_ = Step::tcp;
   bool waiting_writable_ = false;
   bool close_after_flush_ = false;
@@ -613,9 +627,10 @@ WebSocketClient::WebSocketClient(io::EventLoop& loop, std::string url, ClientOpt
   // Validates protocols and headers now, so mistakes surface as exceptions, not later events.
   core::ClientHandshake check(target, handshake_options(options), {});
   impl_ = std::make_shared<Impl>(loop, this, std::move(target), std::move(options));
+  impl_->init();
   // Connecting starts on the loop, after the caller has attached its handlers.
   loop.post([weak = std::weak_ptr<Impl>(impl_)] {
-    if (auto impl = weak.lock()) impl->start();
+    if (auto impl = weak.lock()) impl->begin();
   });
 }
 
@@ -633,7 +648,9 @@ void WebSocketClient::add_error_listener(std::function<void(std::string_view)> l
 void WebSocketClient::add_close_listener(std::function<void(const CloseEvent&)> l) {
   impl_->close_listeners.push_back(std::move(l));
 }
-bool WebSocketClient::send(std::string_view data, MessageType type) { return impl_->send(data, type); }
+bool WebSocketClient::send(std::string_view data, MessageType type) {
+  return impl_->send(data, type);
+}
 bool WebSocketClient::ping(std::string_view payload) { return impl_->ping(payload); }
 void WebSocketClient::close(std::optional<uint16_t> code, std::string_view reason) {
   impl_->close(code, reason);

@@ -330,9 +330,9 @@ void Connection::arm_timer() {
     if (config.idle_timeout.count() > 0) {
       deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
     }
-    if (config.ping_interval.count() > 0 && pinged_at_ms_ != last_activity_ms_) {
-      deadline = std::min(deadline,
-                          last_activity_ms_ + static_cast<uint64_t>(config.ping_interval.count()));
+    if (config.ping_interval.count() > 0) {
+      deadline = std::min(deadline, std::max(last_activity_ms_, pinged_at_ms_) +
+                                        static_cast<uint64_t>(config.ping_interval.count()));
     }
   } else if (http_) {
     deadline =
@@ -361,9 +361,9 @@ void Connection::on_timer() {
         silent >= static_cast<uint64_t>(config.idle_timeout.count())) {
       return start_close(core::close_code::kGoingAway, "idle timeout");
     }
-    if (config.ping_interval.count() > 0 && pinged_at_ms_ != last_activity_ms_ &&
-        silent >= static_cast<uint64_t>(config.ping_interval.count())) {
-      pinged_at_ms_ = last_activity_ms_;
+    const auto interval = static_cast<uint64_t>(config.ping_interval.count());
+    if (interval > 0 && silent >= interval && now - pinged_at_ms_ >= interval) {
+      pinged_at_ms_ = now;  // pings repeat every interval while the line stays silent
       queue_control(core::Opcode::ping, {});
     }
   } else if (http_) {

@@ -88,7 +88,7 @@ class Connection final : public WebSocket,
   std::string protocol_;
   std::any user_data_;
   uint64_t last_activity_ms_ = 0;
-  uint64_t pinged_at_ms_ = 0;  // last_activity_ms_ when the keep-alive ping went out
+  uint64_t pinged_at_ms_ = 0;  // when the last keep-alive ping went out
   uint64_t closing_since_ms_ = 0;
   io::PeerAddress peer_;
   int fd_;
