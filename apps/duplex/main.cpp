@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version exit 0; every usage error exits 2, as the help text promises.
+    return cli.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::cerr << "duplex: " << e.what() << "\n";
     return 1;

@@ -48,10 +48,14 @@ ClientHandshake::ClientHandshake(const WebSocketUrl& url, const ClientHandshakeO
                                  const std::array<uint8_t, 16>& key_bytes)
     : protocols_(options.protocols),
       parser_(HttpParseLimits{.max_header_bytes = options.max_response_head}) {
-  // A hand-built URL could otherwise smuggle bytes into the request line.
-  if (url.host.empty() || !url.resource.starts_with('/') ||
-      std::any_of(url.resource.begin(), url.resource.end(),
-                  [](char c) { return c <= 0x20 || c >= 0x7F || c == '#'; })) {
+  // A hand-built URL could otherwise smuggle bytes into the request line or the Host header.
+  const auto is_visible = [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  };
+  if (url.host.empty() || !std::all_of(url.host.begin(), url.host.end(), is_visible) ||
+      !url.resource.starts_with('/') ||
+      !std::all_of(url.resource.begin(), url.resource.end(), is_visible) ||
+      url.resource.find('#') != std::string::npos) {
     throw std::invalid_argument("invalid WebSocket URL " + quoted(url.to_string()));
   }
   for (size_t i = 0; i < protocols_.size(); ++i) {

@@ -10,9 +10,13 @@
 #include <vector>
 
 #include "duplex/core/header_values.hpp"
-#include "duplex/core/http1_parser.hpp"
 
 namespace duplex::core {
+
+struct HttpHeader {
+  std::string_view name;
+  std::string_view value;  // without surrounding OWS
+};
 
 // Finds the lines of a head in a buffer that grows between calls, looking at each byte once.
 // It never searches past `limit` bytes, so whether a head is "too large" does not depend on how

@@ -1,37 +1,19 @@
 #include "duplex/core/http1_parser.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "duplex/core/header_values.hpp"
+#include "duplex/core/http1_lines.hpp"
 
 namespace duplex::core {
 
 namespace {
-
-// Calls `fn` with each trimmed, non-empty element of a comma-separated list; stops early when
-// `fn` returns false.
-template <typename Fn>
-void for_each_list_element(std::string_view value, Fn&& fn) {
-  while (true) {
-    const size_t comma = value.find(',');
-    const std::string_view element = trim_ows(value.substr(0, comma));
-    if (!element.empty() && !fn(element)) return;
-    if (comma == std::string_view::npos) return;
-    value.remove_prefix(comma + 1);
-  }
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Visible ASCII only: RFC 9112 request-targets are URIs, which never contain raw whitespace,
 // controls or non-ASCII bytes.
 bool is_target_char(char c) { return c > 0x20 && c < 0x7F; }
-
-bool is_field_value_control(char ch) {
-  const auto c = static_cast<unsigned char>(ch);
-  return (c < 0x20 && c != '\t') || c == 0x7F;
-}
 
 std::optional<uint64_t> parse_content_length(std::string_view s) {
   if (s.empty()) return std::nullopt;
@@ -48,28 +30,15 @@ std::optional<uint64_t> parse_content_length(std::string_view s) {
 }  // namespace
 
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
-  for (const HttpHeader& h : headers) {
-    if (iequals(h.name, name)) return h.value;
-  }
-  return std::nullopt;
+  return find_header(headers, name);
 }
 
 size_t HttpRequest::header_count(std::string_view name) const {
-  return static_cast<size_t>(std::count_if(
-      headers.begin(), headers.end(), [&](const HttpHeader& h) { return iequals(h.name, name); }));
+  return count_headers(headers, name);
 }
 
 bool HttpRequest::has_token(std::string_view name, std::string_view token) const {
-  bool found = false;
-  for (const HttpHeader& h : headers) {
-    if (!iequals(h.name, name)) continue;
-    for_each_list_element(h.value, [&](std::string_view element) {
-      found = iequals(element, token);
-      return !found;
-    });
-    if (found) return true;
-  }
-  return false;
+  return headers_have_token(headers, name, token);
 }
 
 Http1RequestParser::Http1RequestParser(HttpParseLimits limits) : limits_(limits) {}
@@ -92,46 +61,35 @@ HttpParseResult Http1RequestParser::fail(int status, std::string_view reason) {
 }
 
 HttpParseResult Http1RequestParser::parse(std::string_view buffered, HttpRequest& out) {
-  if (!finished_) {
-    const size_t limit = limits_.max_header_bytes;
-    // Every line must end within the limit, so LFs past it are never looked for; this keeps the
-    // outcome independent of how the input was split.
-    while (true) {
-      const size_t search_end = std::min(buffered.size(), limit);
-      const void* lf = nullptr;
-      if (scan_pos_ < search_end) {
-        lf = std::memchr(buffered.data() + scan_pos_, '\n', search_end - scan_pos_);
-      }
-      if (lf == nullptr) {
-        scan_pos_ = std::max(scan_pos_, search_end);
-        if (buffered.size() > limit) return fail(431, "request head too large");
-        return result_;  // need_more
-      }
-      const auto lf_pos = static_cast<size_t>(static_cast<const char*>(lf) - buffered.data());
-      const size_t begin = line_start_;
-      line_start_ = scan_pos_ = lf_pos + 1;
-      if (!on_line(buffered, begin, lf_pos)) break;
+  while (!finished_) {
+    const Http1LineScanner::Result line = scanner_.next(buffered, limits_.max_header_bytes);
+    switch (line.status) {
+      case Http1LineScanner::Status::need_more:
+        return result_;
+      case Http1LineScanner::Status::too_large:
+        fail(431, "request head too large");
+        break;
+      case Http1LineScanner::Status::bare_lf:
+        fail(400, "bare LF in request head");
+        break;
+      case Http1LineScanner::Status::bare_cr:
+        fail(400, "bare CR in request head");
+        break;
+      case Http1LineScanner::Status::line:
+        on_line(buffered, line.begin, line.end, line.next);
+        break;
     }
   }
   if (result_.status == HttpParseStatus::complete) fill(buffered, out);
   return result_;
 }
 
-bool Http1RequestParser::on_line(std::string_view buffered, size_t begin, size_t lf) {
-  if (lf == begin || buffered[lf - 1] != '\r') {
-    fail(400, "bare LF in request head");
-    return false;
-  }
-  const size_t end = lf - 1;  // exclusive end of the line's content
-  if (std::memchr(buffered.data() + begin, '\r', end - begin) != nullptr) {
-    fail(400, "bare CR in request head");
-    return false;
-  }
+bool Http1RequestParser::on_line(std::string_view buffered, size_t begin, size_t end, size_t next) {
   if (!have_request_line_) {
     if (begin == end) return true;  // RFC 9112 2.2: skip empty lines before the request line
     return on_request_line(buffered, begin, end);
   }
-  if (begin == end) return on_head_end(lf + 1);
+  if (begin == end) return on_head_end(next);
   return on_header_line(buffered, begin, end);
 }
 
@@ -156,18 +114,19 @@ bool Http1RequestParser::on_request_line(std::string_view buffered, size_t begin
     fail(400, "invalid request target");
     return false;
   }
-  const std::string_view version = line.substr(sp2 + 1);
-  if (version == "HTTP/1.1") {
-    version_minor_ = 1;
-  } else if (version == "HTTP/1.0") {
-    version_minor_ = 0;
-  } else if (version.size() == 8 && version.starts_with("HTTP/") && is_digit(version[5]) &&
-             version[6] == '.' && is_digit(version[7])) {
-    fail(505, "unsupported HTTP version");
-    return false;
-  } else {
-    fail(400, "malformed HTTP version");
-    return false;
+  switch (classify_http_version(line.substr(sp2 + 1))) {
+    case HttpVersion::http11:
+      version_minor_ = 1;
+      break;
+    case HttpVersion::http10:
+      version_minor_ = 0;
+      break;
+    case HttpVersion::unsupported:
+      fail(505, "unsupported HTTP version");
+      return false;
+    case HttpVersion::malformed:
+      fail(400, "malformed HTTP version");
+      return false;
   }
   method_ = {begin, sp1};
   target_ = {begin + sp1 + 1, target.size()};
@@ -177,38 +136,17 @@ bool Http1RequestParser::on_request_line(std::string_view buffered, size_t begin
 
 bool Http1RequestParser::on_header_line(std::string_view buffered, size_t begin, size_t end) {
   const std::string_view line = buffered.substr(begin, end - begin);
-  if (line.front() == ' ' || line.front() == '\t') {
-    fail(400, "obsolete line folding is not allowed");
-    return false;
-  }
-  const size_t colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    fail(400, "malformed header line");
-    return false;
-  }
-  const std::string_view name = line.substr(0, colon);
-  if (name.empty()) {
-    fail(400, "empty header name");
-    return false;
-  }
-  if (name.back() == ' ' || name.back() == '\t') {
-    fail(400, "whitespace before colon in header");
-    return false;
-  }
-  if (!is_token(name)) {
-    fail(400, "invalid header name");
-    return false;
-  }
-  const std::string_view raw_value = line.substr(colon + 1);
-  if (std::any_of(raw_value.begin(), raw_value.end(), is_field_value_control)) {
-    fail(400, "control character in header value");
+  const HeaderLine header = parse_header_line(line);
+  if (!header.error.empty()) {
+    fail(400, header.error);
     return false;
   }
   if (headers_.size() >= limits_.max_headers) {
     fail(431, "too many headers");
     return false;
   }
-  const std::string_view value = trim_ows(raw_value);
+  const std::string_view name = header.name;
+  const std::string_view value = header.value;
   const size_t value_offset = begin + static_cast<size_t>(value.data() - line.data());
   headers_.push_back({{begin, name.size()}, {value_offset, value.size()}});
 
@@ -283,11 +221,7 @@ void Http1RequestParser::fill(std::string_view buffered, HttpRequest& out) const
   out.query =
       question == std::string_view::npos ? std::string_view{} : out.target.substr(question + 1);
   out.version_minor = version_minor_;
-  out.headers.clear();
-  out.headers.reserve(headers_.size());
-  for (const HeaderSpans& h : headers_) {
-    out.headers.push_back({h.name.in(buffered), h.value.in(buffered)});
-  }
+  fill_headers(buffered, headers_, out.headers);
   out.content_length = content_length_;
   out.chunked = chunked_;
 }

@@ -8,12 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace duplex::core {
+#include "duplex/core/http1_lines.hpp"
 
-struct HttpHeader {
-  std::string_view name;
-  std::string_view value;  // without surrounding OWS
-};
+namespace duplex::core {
 
 struct HttpRequest {
   std::string_view method;
@@ -69,21 +66,10 @@ class Http1RequestParser {
   void reset();
 
  private:
-  // Offsets rather than views: the caller's buffer may move between calls.
-  struct Span {
-    size_t offset = 0;
-    size_t size = 0;
-    std::string_view in(std::string_view buffer) const { return buffer.substr(offset, size); }
-  };
-  struct HeaderSpans {
-    Span name;
-    Span value;
-  };
-
   HttpParseResult fail(int status, std::string_view reason);
-  // Handles the line [begin, lf) (lf is the index of its LF). Returns false once the result is
-  // final (error or complete).
-  bool on_line(std::string_view buffered, size_t begin, size_t lf);
+  // Handles the complete line [begin, end) whose CRLF ends just before `next`. Returns false once
+  // the result is final (error or complete).
+  bool on_line(std::string_view buffered, size_t begin, size_t end, size_t next);
   bool on_request_line(std::string_view buffered, size_t begin, size_t end);
   bool on_header_line(std::string_view buffered, size_t begin, size_t end);
   bool on_head_end(size_t consumed);
@@ -92,11 +78,10 @@ class Http1RequestParser {
   HttpParseLimits limits_;
   HttpParseResult result_;
   bool finished_ = false;  // result_ is final
-  size_t line_start_ = 0;  // first byte of the line being scanned
-  size_t scan_pos_ = 0;    // bytes in [line_start_, scan_pos_) contain no LF
+  Http1LineScanner scanner_;
   bool have_request_line_ = false;
-  Span method_;
-  Span target_;
+  BufferSpan method_;
+  BufferSpan target_;
   int version_minor_ = 1;
   std::vector<HeaderSpans> headers_;
   std::optional<uint64_t> content_length_;

@@ -90,6 +90,14 @@ bool looks_like_ipv4(std::string_view host) {
   return is_all_digits(dot == std::string_view::npos ? host : host.substr(dot + 1));
 }
 
+// 1 to 65535 in decimal; port 0 cannot be connected to.
+std::optional<uint16_t> parse_port(std::string_view text) {
+  if (!is_all_digits(text) || text.size() > 5) return std::nullopt;
+  const unsigned long port = std::stoul(std::string(text));
+  if (port < 1 || port > 65535) return std::nullopt;
+  return static_cast<uint16_t>(port);
+}
+
 struct HostPort {
   std::string host;
   std::optional<uint16_t> port;  // nullopt: the scheme's default
@@ -142,12 +150,8 @@ std::optional<std::string> parse_host_port(std::string_view text, HostPort& out)
   out.port.reset();
   // An empty port ("host:") means the default, as in the WHATWG parser.
   if (has_port && !port_text.empty()) {
-    uint32_t port = 0;
-    const bool ok = is_all_digits(port_text) && port_text.size() <= 5 &&
-                    (port = static_cast<uint32_t>(std::stoul(std::string(port_text)))) >= 1 &&
-                    port <= 65535;
-    if (!ok) return "invalid port " + quoted(port_text);
-    out.port = static_cast<uint16_t>(port);
+    out.port = parse_port(port_text);
+    if (!out.port) return "invalid port " + quoted(port_text);
   }
   return std::nullopt;
 }
@@ -194,6 +198,64 @@ std::string base64(std::string_view data) {
   const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(data.data()),
                                 static_cast<int>(data.size()));
   return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
+}
+
+struct NoProxyEntry {
+  std::string_view address;
+  std::optional<uint16_t> port;  // nullopt: any port
+};
+
+// Splits off an entry's ":port". A bare IPv6 entry has several colons and no port; a bracketed
+// one may have a port after the ']'. nullopt for an entry that cannot match anything.
+std::optional<NoProxyEntry> split_no_proxy_entry(std::string_view entry) {
+  std::string_view address = entry;
+  std::optional<std::string_view> port_text;
+  if (entry.starts_with('[')) {
+    const size_t close = entry.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    address = entry.substr(1, close - 1);
+    const std::string_view rest = entry.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return std::nullopt;
+    if (!rest.empty()) port_text = rest.substr(1);
+  } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+    const size_t colon = entry.find(':');
+    address = entry.substr(0, colon);
+    port_text = entry.substr(colon + 1);
+  }
+  NoProxyEntry result{.address = address};
+  if (port_text) {
+    result.port = parse_port(*port_text);
+    if (!result.port) return std::nullopt;
+  }
+  return result;
+}
+
+// True when `ip` lies in the range "address/bits".
+bool cidr_contains(std::string_view cidr, const IpAddress& ip) {
+  const size_t slash = cidr.find('/');
+  const std::string_view bits_text = cidr.substr(slash + 1);
+  const std::optional<IpAddress> network = parse_any_ip(std::string(cidr.substr(0, slash)));
+  if (!network || network->family != ip.family || !is_all_digits(bits_text) ||
+      bits_text.size() > 3) {
+    return false;
+  }
+  const int bits = std::stoi(std::string(bits_text));
+  if (bits > (network->family == AF_INET ? 32 : 128)) return false;
+  for (int i = 0; i < bits; ++i) {
+    const int mask = 0x80 >> (i % 8);
+    if ((network->bytes[i / 8] & mask) != (ip.bytes[i / 8] & mask)) return false;
+  }
+  return true;
+}
+
+// "example.com", ".example.com" and "*.example.com" all match example.com and its subdomains.
+bool domain_matches(std::string_view entry, const std::string& host) {
+  std::string domain = to_lower(entry);
+  if (domain.starts_with("*.")) domain.erase(0, 2);
+  if (domain.starts_with('.')) domain.erase(0, 1);
+  if (domain.ends_with('.')) domain.pop_back();
+  if (domain.empty()) return false;
+  return host == domain || (host.ends_with(domain) && host[host.size() - domain.size() - 1] == '.');
 }
 
 }  // namespace
@@ -306,55 +368,16 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host_text, uin
 
   const auto matches = [&](std::string_view entry) {
     if (entry == "*") return true;
-    // Split off ":port". A bare IPv6 entry has several colons and no port; a bracketed one may
-    // have a port after the ']'.
-    std::string_view address = entry;
-    std::string_view port_text;
-    if (entry.starts_with('[')) {
-      const size_t close = entry.find(']');
-      if (close == std::string_view::npos) return false;
-      address = entry.substr(1, close - 1);
-      const std::string_view rest = entry.substr(close + 1);
-      if (!rest.empty() && !rest.starts_with(':')) return false;
-      port_text = rest.empty() ? rest : rest.substr(1);
-      if (!rest.empty() && port_text.empty()) return false;
-    } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
-      const size_t colon = entry.find(':');
-      address = entry.substr(0, colon);
-      port_text = entry.substr(colon + 1);
-      if (port_text.empty()) return false;
+    const std::optional<NoProxyEntry> e = split_no_proxy_entry(entry);
+    if (!e || (e->port && *e->port != port)) return false;
+    if (e->address.find('/') != std::string_view::npos) {
+      return host_ip && cidr_contains(e->address, *host_ip);
     }
-    if (!port_text.empty() && (!is_all_digits(port_text) || port_text.size() > 5 ||
-                               std::stoul(std::string(port_text)) != port)) {
-      return false;
+    if (const std::optional<IpAddress> ip = parse_any_ip(std::string(e->address))) {
+      return host_ip == ip;
     }
-
-    if (const size_t slash = address.find('/'); slash != std::string_view::npos) {
-      const std::string_view bits_text = address.substr(slash + 1);
-      const std::optional<IpAddress> network = parse_any_ip(std::string(address.substr(0, slash)));
-      if (!network || !host_ip || network->family != host_ip->family || !is_all_digits(bits_text) ||
-          bits_text.size() > 3) {
-        return false;
-      }
-      const int bits = std::stoi(std::string(bits_text));
-      if (bits > (network->family == AF_INET ? 32 : 128)) return false;
-      for (int i = 0; i < bits; ++i) {
-        const int mask = 0x80 >> (i % 8);
-        if ((network->bytes[i / 8] & mask) != (host_ip->bytes[i / 8] & mask)) return false;
-      }
-      return true;
-    }
-    if (const std::optional<IpAddress> ip = parse_any_ip(std::string(address))) {
-      return host_ip && *host_ip == *ip;
-    }
-
-    std::string domain = to_lower(address);
-    if (domain.starts_with("*.")) domain.erase(0, 2);
-    if (domain.starts_with('.')) domain.erase(0, 1);
-    if (domain.ends_with('.')) domain.pop_back();
-    if (domain.empty() || host_ip) return false;
-    return host == domain ||
-           (host.ends_with(domain) && host[host.size() - domain.size() - 1] == '.');
+    // Names are compared with names only: "3.4" must not match the address 1.2.3.4.
+    return !host_ip && domain_matches(e->address, host);
   };
 
   while (!no_proxy.empty()) {

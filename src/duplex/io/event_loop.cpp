@@ -213,6 +213,7 @@ void EventLoop::run_once(int timeout_ms) {
   epoll_event events[kMaxEvents];
   int wait = timers_.ms_until_next(now_ms_);
   if (timeout_ms >= 0 && (wait < 0 || wait > timeout_ms)) wait = timeout_ms;
+  if (!flush_queue_.empty()) wait = 0;  // output queued between iterations goes out now
   const int n = epoll_wait(epoll_fd_, events, kMaxEvents, wait);
   if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
   update_clock();
