@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "duplex/core/base64.hpp"
 #include "duplex/core/handshake.hpp"
 #include "duplex/core/header_values.hpp"
 
@@ -88,9 +89,7 @@ ClientHandshake::ClientHandshake(const WebSocketUrl& url, const ClientHandshakeO
     }
   }
 
-  std::array<unsigned char, 25> encoded{};  // 16 bytes -> 24 characters and a NUL
-  EVP_EncodeBlock(encoded.data(), key_bytes.data(), static_cast<int>(key_bytes.size()));
-  key_.assign(reinterpret_cast<const char*>(encoded.data()), 24);
+  key_ = base64_encode({reinterpret_cast<const char*>(key_bytes.data()), key_bytes.size()});
   expected_accept_ = websocket_accept_key(key_);
 
   request_ = "GET " + url.resource + " HTTP/1.1\r\n";

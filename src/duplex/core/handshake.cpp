@@ -7,6 +7,7 @@
 #include <iterator>
 #include <utility>
 
+#include "duplex/core/base64.hpp"
 #include "duplex/core/http_response.hpp"
 
 namespace duplex::core {
@@ -33,11 +34,7 @@ std::string websocket_accept_key(std::string_view client_key) {
       1) {
     return {};
   }
-  // EVP_EncodeBlock writes 4 chars per 3 input bytes plus a NUL terminator.
-  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> encoded{};
-  const int n = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(digest_size));
-  if (n <= 0) return {};
-  return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<size_t>(n));
+  return base64_encode({reinterpret_cast<const char*>(digest.data()), digest_size});
 }
 
 bool is_valid_websocket_key(std::string_view key) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "duplex/core/base64.hpp"
 #include "duplex/core/header_values.hpp"
 
 namespace duplex::core {
@@ -193,13 +194,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
-std::string base64(std::string_view data) {
-  std::vector<unsigned char> out(4 * ((data.size() + 2) / 3) + 1);
-  const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
-}
-
 struct NoProxyEntry {
   std::string_view address;
   std::optional<uint16_t> port;  // nullopt: any port
@@ -355,7 +349,7 @@ std::variant<ProxyConfig, std::string> parse_proxy_url(std::string_view text) {
     const std::optional<std::string> password =
         percent_decode(colon == userinfo.npos ? std::string_view{} : userinfo.substr(colon + 1));
     if (!user || !password) return std::string("invalid percent-encoding in proxy credentials");
-    result.authorization = "Basic " + base64(*user + ":" + *password);
+    result.authorization = "Basic " + base64_encode(*user + ":" + *password);
   }
   return result;
 }
