@@ -14,35 +14,23 @@
 #include "duplex/core/handshake.hpp"
 #include "duplex/core/header_values.hpp"
 #include "duplex/core/http1_parser.hpp"
+#include "fuzz_common.hpp"
 
 namespace {
 
 using namespace duplex::core;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-// Small limits so that inputs of libFuzzer's default size can reach the 431 paths.
-constexpr HttpParseLimits kLimits{.max_header_bytes = 1024, .max_headers = 16};
-
-bool same_result(const HttpParseResult& a, const HttpParseResult& b) {
-  return a.status == b.status && a.consumed == b.consumed && a.error_status == b.error_status &&
-         a.error_reason == b.error_reason;
-}
+using duplex::fuzz::check;
+using duplex::fuzz::kLimits;
+using duplex::fuzz::same_result;
 
 bool same_request(const HttpRequest& a, const HttpRequest& b) {
   if (a.method != b.method || a.target != b.target || a.path != b.path || a.query != b.query ||
       a.version_minor != b.version_minor || a.content_length != b.content_length ||
-      a.chunked != b.chunked || a.headers.size() != b.headers.size()) {
+      a.chunked != b.chunked) {
     return false;
   }
-  for (size_t i = 0; i < a.headers.size(); ++i) {
-    if (a.headers[i].name != b.headers[i].name || a.headers[i].value != b.headers[i].value) {
-      return false;
-    }
-  }
-  return true;
+  return a.headers == b.headers;
 }
 
 void exercise_request(const HttpRequest& req, std::string_view buffer) {

@@ -16,34 +16,19 @@
 #include "duplex/core/header_values.hpp"
 #include "duplex/core/http1_response_parser.hpp"
 #include "duplex/core/url.hpp"
+#include "fuzz_common.hpp"
 
 namespace {
 
 using namespace duplex::core;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-// Small limits so that inputs of libFuzzer's default size can reach the limit paths.
-constexpr HttpParseLimits kLimits{.max_header_bytes = 1024, .max_headers = 16};
-
-bool same_result(const HttpParseResult& a, const HttpParseResult& b) {
-  return a.status == b.status && a.consumed == b.consumed && a.error_status == b.error_status &&
-         a.error_reason == b.error_reason;
-}
+using duplex::fuzz::check;
+using duplex::fuzz::kLimits;
+using duplex::fuzz::same_result;
 
 bool same_head(const HttpResponseHead& a, const HttpResponseHead& b) {
-  if (a.version_minor != b.version_minor || a.status != b.status || a.reason != b.reason ||
-      a.headers.size() != b.headers.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.headers.size(); ++i) {
-    if (a.headers[i].name != b.headers[i].name || a.headers[i].value != b.headers[i].value) {
-      return false;
-    }
-  }
-  return true;
+  return a.version_minor == b.version_minor && a.status == b.status && a.reason == b.reason &&
+         a.headers == b.headers;
 }
 
 // Parses `input` whole and split at `split` (the first piece in its own allocation, as a

@@ -18,14 +18,13 @@
 #include "duplex/core/frame.hpp"
 #include "duplex/core/receiver.hpp"
 #include "duplex/core/utf8.hpp"
+#include "fuzz_common.hpp"
 
 namespace {
 
 using namespace duplex::core;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
+using duplex::fuzz::check;
 
 // Small limits so that short inputs reach the 1009 paths; 16 MiB as a realistic large limit.
 constexpr uint64_t kMaxPayloads[8] = {0, 64, 125, 200, 1000, 4096, 65536, uint64_t{1} << 24};

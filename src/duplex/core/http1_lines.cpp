@@ -77,21 +77,19 @@ void fill_headers(std::string_view buffered, const std::vector<HeaderSpans>& spa
   for (const HeaderSpans& h : spans) out.push_back({h.name.in(buffered), h.value.in(buffered)});
 }
 
-std::optional<std::string_view> find_header(std::span<const HttpHeader> headers,
-                                            std::string_view name) {
+std::optional<std::string_view> HttpHeaderFields::header(std::string_view name) const {
   for (const HttpHeader& h : headers) {
     if (iequals(h.name, name)) return h.value;
   }
   return std::nullopt;
 }
 
-size_t count_headers(std::span<const HttpHeader> headers, std::string_view name) {
+size_t HttpHeaderFields::header_count(std::string_view name) const {
   return static_cast<size_t>(std::count_if(
       headers.begin(), headers.end(), [&](const HttpHeader& h) { return iequals(h.name, name); }));
 }
 
-bool headers_have_token(std::span<const HttpHeader> headers, std::string_view name,
-                        std::string_view token) {
+bool HttpHeaderFields::has_token(std::string_view name, std::string_view token) const {
   bool found = false;
   for (const HttpHeader& h : headers) {
     if (!iequals(h.name, name)) continue;

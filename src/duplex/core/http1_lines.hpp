@@ -16,6 +16,7 @@ namespace duplex::core {
 struct HttpHeader {
   std::string_view name;
   std::string_view value;  // without surrounding OWS
+  bool operator==(const HttpHeader&) const = default;
 };
 
 // Finds the lines of a head in a buffer that grows between calls, looking at each byte once.
@@ -77,14 +78,17 @@ struct HeaderSpans {
 void fill_headers(std::string_view buffered, const std::vector<HeaderSpans>& spans,
                   std::vector<HttpHeader>& out);
 
-// Header lookups with case-insensitive names, for HttpRequest and HttpResponseHead.
-std::optional<std::string_view> find_header(std::span<const HttpHeader> headers,
-                                            std::string_view name);
-size_t count_headers(std::span<const HttpHeader> headers, std::string_view name);
-// True if any header called `name` has `token` among its comma-separated elements (trimmed,
-// case-insensitive). Elements need not be tokens, so one odd element does not hide the others.
-bool headers_have_token(std::span<const HttpHeader> headers, std::string_view name,
-                        std::string_view token);
+// The header list of a request or response head, with case-insensitive lookups.
+struct HttpHeaderFields {
+  std::vector<HttpHeader> headers;  // views into the parsed buffer, in order
+
+  // Value of the first header called `name`.
+  std::optional<std::string_view> header(std::string_view name) const;
+  size_t header_count(std::string_view name) const;
+  // True if any header called `name` has `token` among its comma-separated elements (trimmed,
+  // case-insensitive). Elements need not be tokens, so one odd element does not hide the others.
+  bool has_token(std::string_view name, std::string_view token) const;
+};
 
 // Calls `fn` with each trimmed, non-empty element of a comma-separated list; stops early when
 // `fn` returns false.

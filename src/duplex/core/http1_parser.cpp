@@ -29,18 +29,6 @@ std::optional<uint64_t> parse_content_length(std::string_view s) {
 
 }  // namespace
 
-std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
-  return find_header(headers, name);
-}
-
-size_t HttpRequest::header_count(std::string_view name) const {
-  return count_headers(headers, name);
-}
-
-bool HttpRequest::has_token(std::string_view name, std::string_view token) const {
-  return headers_have_token(headers, name, token);
-}
-
 Http1RequestParser::Http1RequestParser(HttpParseLimits limits) : limits_(limits) {}
 
 void Http1RequestParser::reset() {

@@ -12,22 +12,15 @@
 
 namespace duplex::core {
 
-struct HttpRequest {
+// Headers and their lookups come from HttpHeaderFields (http1_lines.hpp).
+struct HttpRequest : HttpHeaderFields {
   std::string_view method;
   std::string_view target;                 // as sent
   std::string_view path;                   // target up to '?'
   std::string_view query;                  // after '?', without it; empty if none
   int version_minor = 1;                   // HTTP/1.<minor>; only 0 and 1 are accepted
-  std::vector<HttpHeader> headers;         // views into the parsed buffer, in order
   std::optional<uint64_t> content_length;  // parsed Content-Length, if present
   bool chunked = false;                    // Transfer-Encoding ends in chunked
-
-  // Value of the first header called `name` (case-insensitive).
-  std::optional<std::string_view> header(std::string_view name) const;
-  size_t header_count(std::string_view name) const;
-  // True if any instance of header `name` has `token` in its comma-separated list
-  // (case-insensitive, elements trimmed).
-  bool has_token(std::string_view name, std::string_view token) const;
 };
 
 struct HttpParseLimits {

@@ -5,18 +5,6 @@
 
 namespace duplex::core {
 
-std::optional<std::string_view> HttpResponseHead::header(std::string_view name) const {
-  return find_header(headers, name);
-}
-
-size_t HttpResponseHead::header_count(std::string_view name) const {
-  return count_headers(headers, name);
-}
-
-bool HttpResponseHead::has_token(std::string_view name, std::string_view token) const {
-  return headers_have_token(headers, name, token);
-}
-
 Http1ResponseParser::Http1ResponseParser(HttpParseLimits limits) : limits_(limits) {}
 
 void Http1ResponseParser::reset() {

@@ -13,18 +13,11 @@
 
 namespace duplex::core {
 
-struct HttpResponseHead {
-  int version_minor = 1;            // HTTP/1.<minor>; only 0 and 1 are accepted
-  int status = 0;                   // 100..599
-  std::string_view reason;          // reason phrase, possibly empty
-  std::vector<HttpHeader> headers;  // views into the parsed buffer, in order
-
-  // Value of the first header called `name` (case-insensitive).
-  std::optional<std::string_view> header(std::string_view name) const;
-  size_t header_count(std::string_view name) const;
-  // True if any instance of header `name` has `token` in its comma-separated list
-  // (case-insensitive, elements trimmed).
-  bool has_token(std::string_view name, std::string_view token) const;
+// Headers and their lookups come from HttpHeaderFields (http1_lines.hpp).
+struct HttpResponseHead : HttpHeaderFields {
+  int version_minor = 1;    // HTTP/1.<minor>; only 0 and 1 are accepted
+  int status = 0;           // 100..599
+  std::string_view reason;  // reason phrase, possibly empty
 };
 
 // Parses one response head. The status line is "HTTP/1.x SP 3DIGIT [SP reason]": a missing
