@@ -66,10 +66,22 @@ class ServerCore final : public io::IoHandler, public io::Timer {
     std::string content_type;
   };
 
+  // Out of descriptors: the listening socket stays readable, so accepting pauses for a moment
+  // instead of spinning, and resumes when this fires.
+  class AcceptPause final : public io::Timer {
+   public:
+    explicit AcceptPause(ServerCore& server) : server_(server) {}
+    void on_timer() override;
+
+   private:
+    ServerCore& server_;
+  };
+
   ServerOptions options_;
   io::EventLoop loop_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
+  AcceptPause accept_pause_{*this};
   bool shutting_down_ = false;
   size_t live_connections_ = 0;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;

@@ -23,6 +23,8 @@ constexpr size_t kKeepBufferCapacity = 256 * 1024;
 constexpr size_t kMaxSpareBuffers = 1024;
 // How long shutdown waits beyond the close timeout before dropping what is left.
 constexpr uint64_t kShutdownGraceMs = 1000;
+// How long accepting pauses when the process or system is out of descriptors or memory.
+constexpr uint64_t kAcceptPauseMs = 100;
 }  // namespace
 
 ServerCore::ServerCore(ServerOptions options) : options_(std::move(options)) {
@@ -72,9 +74,17 @@ void ServerCore::run() {
   loop_.run();
 }
 
+void ServerCore::AcceptPause::on_timer() {
+  if (server_.listen_fd_ >= 0) server_.loop_.add(server_.listen_fd_, &server_, EPOLLIN);
+}
+
 void ServerCore::stop_listening() {
   if (listen_fd_ < 0) return;
-  loop_.remove(listen_fd_);
+  if (accept_pause_.armed()) {
+    loop_.cancel(accept_pause_);  // the socket is out of the epoll set already
+  } else {
+    loop_.remove(listen_fd_);
+  }
   close(listen_fd_);
   listen_fd_ = -1;
 }
@@ -84,7 +94,14 @@ void ServerCore::on_io(uint32_t) {
   for (int i = 0; i < 128 && listen_fd_ >= 0; ++i) {
     io::PeerAddress peer;
     const int fd = io::accept_tcp(listen_fd_, peer);
-    if (fd < 0) return;  // EAGAIN, or EMFILE and the like: retried on the next readiness
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Pending connections wait in the backlog until descriptors are freed.
+        loop_.remove(listen_fd_);
+        loop_.schedule(accept_pause_, kAcceptPauseMs);
+      }
+      return;  // EAGAIN, ECONNABORTED...: retried on the next readiness
+    }
     auto* conn = new Connection(*this, fd, peer);
     conn->next_in_server = connections_;
     if (connections_) connections_->prev_in_server = conn;
