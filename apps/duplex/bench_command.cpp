@@ -29,6 +29,7 @@ struct BenchFlags {
   int inflight = 1;
   double duration = 10;
   double warmup = 2;
+  uint64_t messages = 0;
   pid_t server_pid = 0;
   bool idle = false;
   int source_addresses = 0;
@@ -287,6 +288,7 @@ int run_bench(const BenchFlags& flags) {
   options.inflight = flags.inflight;
   options.warmup_seconds = flags.warmup;
   options.duration_seconds = flags.duration;
+  options.max_messages = flags.messages;
   options.idle = flags.idle;
 
   if (flags.server_pid > 0 && !process_cpu_seconds(flags.server_pid)) {
@@ -385,6 +387,9 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("-d,--duration", flags->duration, "Seconds measured (or held, with --idle)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("-n,--messages", flags->messages,
+                  "End the measured window after this many echoes (or --duration, whichever "
+                  "comes first): a fixed amount of work, e.g. for instruction counts");
   cmd->add_option("-w,--warmup", flags->warmup, "Seconds of traffic before measuring")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

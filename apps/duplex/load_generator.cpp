@@ -215,6 +215,10 @@ class Engine {
       const uint64_t wait_ns = std::min(end, next_report) - now;
       poll(static_cast<int>(std::min<uint64_t>(wait_ns / 1'000'000u + 1, 100)));
       if (result_.opened == 0) break;
+      if (measuring_ && options_.max_messages > 0 &&
+          result_.window.messages >= options_.max_messages) {
+        break;
+      }
     }
     report(phase, seconds_since(start, now_ns()), seconds, LoadGenerator::Moment::ended);
   }

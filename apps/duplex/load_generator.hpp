@@ -29,7 +29,8 @@ struct LoadOptions {
   int inflight = 1;     // messages in flight per connection; 1 = non-pipelined echo
   double warmup_seconds = 2;
   double duration_seconds = 10;
-  bool idle = false;  // open the connections and hold them, sending nothing
+  uint64_t max_messages = 0;  // ends the measured window early after this many echoes (0: none)
+  bool idle = false;          // open the connections and hold them, sending nothing
   int max_pending_connects = 256;
 };
 

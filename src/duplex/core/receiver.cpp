@@ -153,8 +153,15 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
 
 size_t Receiver::read_payload(char* data, size_t len, ReceiverEvents& events) {
   const size_t take = static_cast<size_t>(std::min<uint64_t>(len, frame_remaining_));
+  // Text that unmasks to pure ASCII between character boundaries is valid UTF-8 as it stands:
+  // the unmasking pass tells, so the validator does not read it again.
+  bool ascii = false;
   if (frame_masked_ && take > 0) {
-    apply_mask(data, take, mask_, mask_offset_);
+    if (message_type_ == MessageType::text && !is_control(frame_opcode_)) {
+      ascii = unmask_is_ascii(data, take, mask_, mask_offset_);
+    } else {
+      apply_mask(data, take, mask_, mask_offset_);
+    }
     mask_offset_ = static_cast<uint8_t>((mask_offset_ + take) & 3);
   }
   const bool frame_done = take == frame_remaining_;
@@ -174,13 +181,15 @@ size_t Receiver::read_payload(char* data, size_t len, ReceiverEvents& events) {
       }
     }
   } else {
-    on_data(data, take, frame_done, events);
+    on_data(data, take, frame_done, ascii, events);
   }
   return take;
 }
 
-void Receiver::on_data(char* data, size_t take, bool frame_done, ReceiverEvents& events) {
-  if (message_type_ == MessageType::text && !utf8_.feed({data, take})) {
+void Receiver::on_data(char* data, size_t take, bool frame_done, bool ascii,
+                       ReceiverEvents& events) {
+  const bool validated = ascii && utf8_.at_boundary();
+  if (message_type_ == MessageType::text && !validated && !utf8_.feed({data, take})) {
     return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
   }
   const bool message_done = frame_done && frame_fin_;

@@ -63,7 +63,8 @@ class Receiver {
   size_t read_header(const char* data, size_t len, ReceiverEvents& events);
   bool parse_header(const uint8_t* h, ReceiverEvents& events);
   size_t read_payload(char* data, size_t len, ReceiverEvents& events);
-  void on_data(char* data, size_t take, bool frame_done, ReceiverEvents& events);
+  // `ascii`: the unmasking pass found only bytes < 0x80.
+  void on_data(char* data, size_t take, bool frame_done, bool ascii, ReceiverEvents& events);
   void on_control(std::string_view payload, ReceiverEvents& events);
   void fail(ReceiverEvents& events, uint16_t code, std::string_view reason);
   Spill& spill();
