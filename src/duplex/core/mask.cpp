@@ -18,8 +18,11 @@ namespace {
 template <bool kTrackHighBits>
 uint64_t unmask(char* data, size_t len, MaskKey key, size_t offset) {
   // Rotate the key so that byte i of `data` pairs with pattern[i % 8].
+  const MaskKey rotated{key[offset & 3], key[(offset + 1) & 3], key[(offset + 2) & 3],
+                        key[(offset + 3) & 3]};
   uint8_t pattern[8];
-  for (size_t i = 0; i < 8; ++i) pattern[i] = key[(offset + i) & 3];
+  std::memcpy(pattern, rotated.data(), 4);
+  std::memcpy(pattern + 4, rotated.data(), 4);
   uint64_t word_mask;
   std::memcpy(&word_mask, pattern, 8);
 

@@ -47,6 +47,12 @@ void Receiver::fail(ReceiverEvents& events, uint16_t code, std::string_view reas
 size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
   size_t pos = 0;
   while (!halted_ && pos < len) {
+    if (stage_ == Stage::header && header_len_ == 0 && !in_message_) {
+      if (const size_t used = read_whole_message(data + pos, len - pos, events)) {
+        pos += used;
+        continue;
+      }
+    }
     if (stage_ == Stage::header) {
       pos += read_header(data + pos, len - pos, events);
       if (stage_ == Stage::header) break;  // needs more bytes, or failed
@@ -54,6 +60,56 @@ size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
     pos += read_payload(data + pos, len - pos, events);
   }
   return pos;
+}
+
+size_t Receiver::read_whole_message(char* data, size_t len, ReceiverEvents& events) {
+  // The common case in one pass: an unfragmented text or binary frame, header and payload all
+  // in this read, under 64 KiB. Anything else (or anything wrong) goes the general way, which
+  // reports errors; nothing here has changed state or bytes when it returns 0.
+  if (len < 2) return 0;
+  const auto* h = reinterpret_cast<const uint8_t*>(data);
+  const uint8_t op = h[0] & 0x0F;
+  const bool masked = (h[1] & 0x80) != 0;
+  const uint8_t len7 = h[1] & 0x7F;
+  if ((h[0] & 0xF0) != 0x80 || (op != 1 && op != 2) || masked != (role_ == Role::server) ||
+      len7 == 127) {
+    return 0;
+  }
+  size_t at = 2;
+  uint64_t length = len7;
+  if (len7 == 126) {
+    if (len < 4) return 0;
+    length = (uint64_t{h[2]} << 8) | h[3];
+    at = 4;
+  }
+  const size_t header = at + (masked ? 4 : 0);
+  if (len < header || len - header < length || length > max_payload_) return 0;
+
+  char* payload = data + header;
+  const auto size = static_cast<size_t>(length);
+  bool ascii = false;
+  if (masked) {
+    MaskKey key;
+    std::memcpy(key.data(), h + at, 4);
+    if (op == 1) {
+      ascii = unmask_is_ascii(payload, size, key);
+    } else {
+      apply_mask(payload, size, key);
+    }
+  }
+  if (op == 1 && !ascii) {
+    Utf8Validator text;
+    if (!text.feed({payload, size})) {
+      fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
+      return header + size;
+    }
+    if (!text.at_boundary()) {
+      fail(events, close_code::kInvalidPayload, "text message ends mid-character");
+      return header + size;
+    }
+  }
+  events.on_message(op == 1 ? MessageType::text : MessageType::binary, {payload, size});
+  return header + size;
 }
 
 size_t Receiver::read_header(const char* data, size_t len, ReceiverEvents& events) {

@@ -60,6 +60,7 @@ class Receiver {
   enum class Stage : uint8_t { header, payload };
   struct Spill;  // lazily allocated buffers for data that spans reads
 
+  size_t read_whole_message(char* data, size_t len, ReceiverEvents& events);
   size_t read_header(const char* data, size_t len, ReceiverEvents& events);
   bool parse_header(const uint8_t* h, ReceiverEvents& events);
   size_t read_payload(char* data, size_t len, ReceiverEvents& events);

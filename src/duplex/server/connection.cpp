@@ -82,11 +82,15 @@ void Connection::on_http_bytes(const char* data, size_t len) {
     const core::HttpParseResult result = http_->parser.parse(http_->buffer, request);
     if (result.status == core::HttpParseStatus::need_more) return;
     if (result.status == core::HttpParseStatus::error) {
-      core::write_error_response(output(), result.error_status, result.error_reason);
+      std::string response;
+      core::write_error_response(response, result.error_status, result.error_reason);
+      queue_bytes(response);
       close_after_flush_ = true;
       return;
     }
-    const AfterRequest after = server_.handle_request(*this, request, output());
+    std::string response;
+    const AfterRequest after = server_.handle_request(*this, request, response);
+    if (!response.empty()) queue_bytes(response);
     if (after == AfterRequest::upgraded) {
       // Frames may have come in the same read as the request head.
       std::unique_ptr<HttpState> state = std::move(http_);
@@ -138,8 +142,8 @@ void Connection::on_protocol_error(uint16_t code, std::string_view reason) {
 
 void Connection::schedule_flush() { server_.loop().queue_flush(*this); }
 
-std::string& Connection::output() {
-  if (!out_) out_ = server_.acquire_buffer();
+io::OutputBuffer& Connection::output() {
+  if (!out_) out_ = server_.output_pool().acquire();
   schedule_flush();
   return *out_;
 }
@@ -156,8 +160,10 @@ bool Connection::admit(size_t frame_bytes) {
 }
 
 bool Connection::send_message(std::string_view message, MessageType type) {
-  if (!admit(message.size() + core::frame_header_size(message.size(), false))) return false;
-  core::append_frame(output(), static_cast<core::Opcode>(type), message);
+  const size_t frame_size = message.size() + core::frame_header_size(message.size(), false);
+  if (!admit(frame_size)) return false;
+  io::OutputBuffer& out = output();
+  out.commit(core::write_frame(out.prepare(frame_size), static_cast<core::Opcode>(type), message));
   return true;
 }
 
@@ -177,35 +183,30 @@ bool Connection::send_ping(std::string_view payload) {
 }
 
 void Connection::queue_control(core::Opcode op, std::string_view payload) {
-  core::append_frame(output(), op, payload);
+  io::OutputBuffer& out = output();
+  out.commit(core::write_frame(out.prepare(core::kMaxFrameHeader + payload.size()), op, payload));
 }
 
 void Connection::flush() {
   if (dead_) return;
-  if (out_ && out_offset_ < out_->size()) {
-    const size_t pending = out_->size() - out_offset_;
-    const ssize_t n = ::send(fd_, out_->data() + out_offset_, pending, MSG_NOSIGNAL);
+  if (out_ && !out_->empty()) {
+    const ssize_t n = ::send(fd_, out_->data(), out_->size(), MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       report_close(core::close_code::kAbnormal, std::strerror(errno));
       close_transport();
       return;
     }
-    out_offset_ += n > 0 ? static_cast<size_t>(n) : 0;
-    if (out_offset_ < out_->size()) {
+    out_->consume(n > 0 ? static_cast<size_t>(n) : 0);
+    if (!out_->empty()) {
       // The kernel pushed back: keep the rest and wait until the socket is writable.
-      if (out_offset_ > 64 * 1024) {
-        out_->erase(0, out_offset_);
-        out_offset_ = 0;
-      }
       if (!waiting_writable_) {
         waiting_writable_ = true;
         server_.loop().modify(fd_, this, kReadEvents | EPOLLOUT);
       }
       return;
     }
-    server_.release_buffer(out_);
+    server_.output_pool().release(out_);
     out_ = nullptr;
-    out_offset_ = 0;
     if (waiting_writable_) {
       waiting_writable_ = false;
       server_.loop().modify(fd_, this, kReadEvents);
@@ -296,7 +297,7 @@ void Connection::close_transport() {
   ::close(fd_);
   server_.loop().cancel(*this);
   if (out_) {
-    server_.release_buffer(out_);
+    server_.output_pool().release(out_);
     out_ = nullptr;
   }
   close_.transport_closed();

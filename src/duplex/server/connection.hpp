@@ -11,6 +11,7 @@
 #include "duplex/core/close_handshake.hpp"
 #include "duplex/core/receiver.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/server/websocket.hpp"
 
@@ -31,6 +32,8 @@ class Connection final : public WebSocket,
   void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data);
   /// Writes queued output; the loop calls it once at the end of an iteration.
   void flush() override;
+  /// Queues bytes as they are (an HTTP response).
+  void queue_bytes(std::string_view bytes) { output().append(bytes); }
   /// Queues an already framed message (broadcast frames once and shares the bytes).
   bool send_frame(std::string_view frame);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
@@ -43,7 +46,7 @@ class Connection final : public WebSocket,
   bool send_ping(std::string_view payload);
   void start_close(uint16_t code, std::string_view reason);
   void abort(std::string_view reason);
-  size_t buffered() const { return out_ ? out_->size() - out_offset_ : 0; }
+  size_t buffered() const { return out_ ? out_->size() : 0; }
   ReadyState state() const { return close_.state(); }
   std::string_view protocol_name() const { return protocol_; }
   const io::PeerAddress& peer() const { return peer_; }
@@ -73,7 +76,7 @@ class Connection final : public WebSocket,
   bool admit(size_t frame_bytes);
   void schedule_flush();
   void queue_control(core::Opcode op, std::string_view payload);
-  std::string& output();
+  io::OutputBuffer& output();
   void arm_timer();
   void report_close(uint16_t code, std::string_view reason);
   void close_transport();
@@ -83,8 +86,7 @@ class Connection final : public WebSocket,
   Endpoint* endpoint_ = nullptr;
   std::unique_ptr<HttpState> http_;  // only until the upgrade
   core::Receiver receiver_;
-  std::string* out_ = nullptr;  // lent by the server while there is output
-  size_t out_offset_ = 0;       // bytes of *out_ already written
+  io::OutputBuffer* out_ = nullptr;  // lent by the server while there is output
   std::string protocol_;
   std::any user_data_;
   uint64_t last_activity_ms_ = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "duplex/io/event_loop.hpp"
+#include "duplex/io/output_buffer.hpp"
 #include "duplex/server/static_files.hpp"
 #include "duplex/server/websocket_server.hpp"
 
@@ -50,8 +51,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
 
   /// Output buffers are lent to connections while they have something to send, so an idle
   /// connection holds none.
-  std::string* acquire_buffer();
-  void release_buffer(std::string* buffer);
+  io::OutputPool& output_pool() { return output_pool_; }
 
  private:
   void on_io(uint32_t events) override;  // the listening socket
@@ -89,7 +89,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   std::optional<StaticFiles> static_files_;
   Connection* connections_ = nullptr;  // every live connection (intrusive list)
   std::vector<Connection*> retired_;
-  std::vector<std::unique_ptr<std::string>> spare_buffers_;
+  io::OutputPool output_pool_;
 };
 
 }  // namespace duplex::detail

@@ -18,9 +18,6 @@
 namespace duplex::detail {
 
 namespace {
-// Output buffers that grew past this are freed rather than kept for the next connection.
-constexpr size_t kKeepBufferCapacity = 256 * 1024;
-constexpr size_t kMaxSpareBuffers = 1024;
 // How long shutdown waits beyond the close timeout before dropping what is left.
 constexpr uint64_t kShutdownGraceMs = 1000;
 // How long accepting pauses when the process or system is out of descriptors or memory.
@@ -126,22 +123,6 @@ void ServerCore::end_iteration() {
   if (shutting_down_ && live_connections_ == 0) loop_.stop();
 }
 
-std::string* ServerCore::acquire_buffer() {
-  if (spare_buffers_.empty()) return new std::string();
-  std::string* buffer = spare_buffers_.back().release();
-  spare_buffers_.pop_back();
-  return buffer;
-}
-
-void ServerCore::release_buffer(std::string* buffer) {
-  if (buffer->capacity() > kKeepBufferCapacity || spare_buffers_.size() >= kMaxSpareBuffers) {
-    delete buffer;
-    return;
-  }
-  buffer->clear();
-  spare_buffers_.emplace_back(buffer);
-}
-
 void ServerCore::shutdown() {
   loop_.post([this] {
     if (shutting_down_) return;
@@ -245,6 +226,9 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
   }
   core::write_upgrade_response(out, core::websocket_accept_key(upgrade.key),
                                upgrade_request.protocol(), {});
+  // The 101 is queued now, ahead of anything the open handler sends.
+  conn.queue_bytes(out);
+  out.clear();
   conn.become_websocket(endpoint, std::string(upgrade_request.protocol()),
                         std::move(upgrade_request.user_data()));
   return AfterRequest::upgraded;
