@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -107,6 +108,8 @@ const char* phase_name(Progress::Phase phase) {
   switch (phase) {
     case Progress::Phase::connecting:
       return "connecting";
+    case Progress::Phase::baseline:
+      return "baseline";
     case Progress::Phase::warming_up:
       return "warming up";
     case Progress::Phase::measuring:
@@ -142,9 +145,10 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
   std::optional<double> server_cpu;
   if (server.cpu_start && server.cpu_end) server_cpu = *server.cpu_end - *server.cpu_start;
   std::optional<double> rss_per_connection;
-  if (server.rss_before && server.rss_after && result.opened > 0) {
+  const int measured_connections = result.opened - result.baseline_opened;
+  if (server.rss_before && server.rss_after && measured_connections > 0) {
     rss_per_connection =
-        static_cast<double>(*server.rss_after - *server.rss_before) / result.opened;
+        static_cast<double>(*server.rss_after - *server.rss_before) / measured_connections;
   }
 
   if (flags.json) {
@@ -153,7 +157,8 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
         << ",\"url\":" << json_string(options.url.to_string())
         << ",\"connections\":" << options.connections << ",\"opened\":" << result.opened;
     if (flags.idle) {
-      out << ",\"idle_seconds\":" << fixed(flags.duration, 3);
+      out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
+          << ",\"baseline_connections\":" << result.baseline_opened;
       if (server.rss_before) out << ",\"server_rss_before\":" << *server.rss_before;
       if (server.rss_after) out << ",\"server_rss_after\":" << *server.rss_after;
       if (rss_per_connection) {
@@ -290,6 +295,8 @@ int run_bench(const BenchFlags& flags) {
   options.duration_seconds = flags.duration;
   options.max_messages = flags.messages;
   options.idle = flags.idle;
+  // Memory per connection is the growth past a first 1% (one-time costs land there).
+  if (flags.idle) options.baseline_connections = std::max(1, flags.connections / 100);
 
   if (flags.server_pid > 0 && !process_cpu_seconds(flags.server_pid)) {
     std::cerr << "duplex bench: no process " << flags.server_pid << " (--server-pid)\n";
@@ -329,6 +336,9 @@ int run_bench(const BenchFlags& flags) {
       }
       if (p.phase == Progress::Phase::holding && pid > 0) {
         server.rss_after = process_rss_bytes(pid);
+      }
+      if (p.phase == Progress::Phase::baseline && pid > 0) {
+        server.rss_before = process_rss_bytes(pid);
       }
       return;
     }
@@ -398,7 +408,8 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                   "/proc");
   cmd->add_flag("--idle", flags->idle,
                 "Open the connections and hold them for --duration seconds without traffic; "
-                "report the server's RSS growth per connection (needs --server-pid)");
+                "report the server's RSS growth per connection past the first 1% of them (so "
+                "one-time costs are left out; needs --server-pid)");
   cmd->add_option("--source-addresses", flags->source_addresses,
                   "Spread connections over 127.0.0.1..127.0.0.N (default: enough of them for "
                   "the connection count, 20,000 each)")

@@ -91,7 +91,15 @@ class Engine {
   }
 
   LoadResult run() {
-    connect_all();
+    const size_t baseline =
+        static_cast<size_t>(std::clamp(options_.baseline_connections, 0, options_.connections));
+    if (baseline > 0) {
+      // Opened first so that one-time costs (code paged in, pools filled) are in the baseline.
+      connect_range(0, baseline);
+      result_.baseline_opened = result_.opened;
+      report(Progress::Phase::baseline, 0, 0, LoadGenerator::Moment::ended);
+    }
+    connect_range(baseline, connections_.size());
     if (result_.opened == 0) return std::move(result_);
     if (options_.idle) {
       run_phase(Progress::Phase::holding, options_.duration_seconds);
@@ -118,17 +126,18 @@ class Engine {
  private:
   // --- connecting --------------------------------------------------------------------------
 
-  void connect_all() {
+  // Opens connections [first, last), a bounded number of handshakes at a time.
+  void connect_range(size_t first, size_t last) {
     const uint64_t start = now_ns();
     report(Progress::Phase::connecting, 0, 0, LoadGenerator::Moment::started);
     uint64_t next_report = start + 1'000'000'000u;
-    size_t next = 0;
+    size_t next = first;
     while (true) {
-      while (next < connections_.size() && pending_ < options_.max_pending_connects) {
+      while (next < last && pending_ < options_.max_pending_connects) {
         start_connect(connections_[next], next);
         ++next;
       }
-      if (next == connections_.size() && pending_ == 0) break;
+      if (next == last && pending_ == 0) break;
       poll(100);
       const uint64_t now = now_ns();
       expire_handshakes(now);

@@ -29,8 +29,9 @@ struct LoadOptions {
   int inflight = 1;     // messages in flight per connection; 1 = non-pipelined echo
   double warmup_seconds = 2;
   double duration_seconds = 10;
-  uint64_t max_messages = 0;  // ends the measured window early after this many echoes (0: none)
-  bool idle = false;          // open the connections and hold them, sending nothing
+  uint64_t max_messages = 0;     // ends the measured window early after this many echoes (0: none)
+  bool idle = false;             // open the connections and hold them, sending nothing
+  int baseline_connections = 0;  // opened before the rest, as the baseline for memory figures
   int max_pending_connects = 256;
 };
 
@@ -43,7 +44,7 @@ struct LoadWindow {
 };
 
 struct Progress {
-  enum class Phase { connecting, warming_up, measuring, holding, done } phase;
+  enum class Phase { connecting, baseline, warming_up, measuring, holding, done } phase;
   double elapsed = 0;        // in this phase
   double phase_seconds = 0;  // its length (0 for connecting)
   int open = 0;              // open connections
@@ -51,7 +52,8 @@ struct Progress {
 };
 
 struct LoadResult {
-  int opened = 0;  // connections whose handshake succeeded
+  int opened = 0;           // connections whose handshake succeeded
+  int baseline_opened = 0;  // of them, opened in the baseline batch
   LoadWindow window;
   uint64_t errors = 0;
   std::vector<std::string> first_errors;  // up to a few, for the report

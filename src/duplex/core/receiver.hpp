@@ -84,11 +84,12 @@ class Receiver {
   MessageType message_type_ = MessageType::binary;
   Stage stage_ = Stage::header;
   Role role_;
-  bool frame_fin_ = false;
-  bool frame_masked_ = false;
-  bool in_message_ = false;  // a fragmented message awaits continuation frames
-  bool spilled_ = false;     // the current message has bytes in the reassembly buffer
-  bool halted_ = false;
+  // One bit each: a receiver lives in every connection, so its size counts.
+  bool frame_fin_ : 1 = false;
+  bool frame_masked_ : 1 = false;
+  bool in_message_ : 1 = false;  // a fragmented message awaits continuation frames
+  bool spilled_ : 1 = false;     // the current message has bytes in the reassembly buffer
+  bool halted_ : 1 = false;
 };
 
 }  // namespace duplex::core

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "duplex/core/close_codes.hpp"
@@ -23,18 +24,16 @@ constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
 constexpr uint64_t kNever = ~uint64_t{0};
 }  // namespace
 
+// A request head split across reads, kept until it is complete. A head that arrives in one read
+// (the usual case) is parsed where it lies, in the loop's receive buffer, and needs none.
 struct Connection::HttpState {
-  explicit HttpState(size_t max_header_bytes) : parser({max_header_bytes, 100}) {}
+  explicit HttpState(core::Http1RequestParser p) : parser(std::move(p)) {}
   std::string buffer;  // the request head so far
   core::Http1RequestParser parser;
 };
 
 Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
-    : server_(server),
-      http_(std::make_unique<HttpState>(server.options().max_header_bytes)),
-      receiver_(core::Role::server, 0),
-      peer_(peer),
-      fd_(fd) {
+    : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
   last_activity_ms_ = server_.loop().now_ms();
   server_.loop().add(fd_, this, kReadEvents);
   arm_timer();
@@ -61,7 +60,7 @@ void Connection::on_readable() {
   if (n > 0) {
     last_activity_ms_ = server_.loop().now_ms();
     if (write_shut_) return;  // closing: only waiting for the peer's EOF
-    if (http_) {
+    if (!endpoint_) {
       on_http_bytes(buffer, static_cast<size_t>(n));
     } else if (!receiver_.halted()) {
       receiver_.feed(buffer, static_cast<size_t>(n), *this);
@@ -74,13 +73,30 @@ void Connection::on_readable() {
   close_transport();
 }
 
-void Connection::on_http_bytes(const char* data, size_t len) {
+void Connection::on_http_bytes(char* data, size_t len) {
   if (close_after_flush_) return;  // an error was answered; the rest is ignored
-  http_->buffer.append(data, len);
-  while (http_) {
+  if (http_) {
+    http_->buffer.append(data, len);
+    data = http_->buffer.data();
+    len = http_->buffer.size();
+  }
+  size_t pos = 0;  // requests before it were answered (keep-alive)
+  while (true) {
+    std::optional<core::Http1RequestParser> fresh;
+    core::Http1RequestParser& parser =
+        http_ ? http_->parser
+              : fresh.emplace(core::HttpParseLimits{server_.options().max_header_bytes, 100});
     core::HttpRequest request;
-    const core::HttpParseResult result = http_->parser.parse(http_->buffer, request);
-    if (result.status == core::HttpParseStatus::need_more) return;
+    const core::HttpParseResult result = parser.parse({data + pos, len - pos}, request);
+    if (result.status == core::HttpParseStatus::need_more) {
+      if (!http_) {
+        http_ = std::make_unique<HttpState>(std::move(*fresh));
+        http_->buffer.assign(data + pos, len - pos);
+      } else if (pos > 0) {
+        http_->buffer.erase(0, pos);
+      }
+      return;
+    }
     if (result.status == core::HttpParseStatus::error) {
       std::string response;
       core::write_error_response(response, result.error_status, result.error_reason);
@@ -91,22 +107,22 @@ void Connection::on_http_bytes(const char* data, size_t len) {
     std::string response;
     const AfterRequest after = server_.handle_request(*this, request, response);
     if (!response.empty()) queue_bytes(response);
+    pos += result.consumed;
     if (after == AfterRequest::upgraded) {
       // Frames may have come in the same read as the request head.
-      std::unique_ptr<HttpState> state = std::move(http_);
-      const size_t rest = state->buffer.size() - result.consumed;
-      if (rest > 0 && !receiver_.halted()) {
-        receiver_.feed(state->buffer.data() + result.consumed, rest, *this);
-      }
+      const std::unique_ptr<HttpState> state = std::move(http_);  // keeps `data` alive
+      if (pos < len && !receiver_.halted()) receiver_.feed(data + pos, len - pos, *this);
       return;
     }
     if (after == AfterRequest::close) {
       close_after_flush_ = true;
       return;
     }
-    http_->buffer.erase(0, result.consumed);
-    http_->parser.reset();
-    if (http_->buffer.empty()) return;
+    if (http_) http_->parser.reset();
+    if (pos == len) {
+      http_.reset();  // an idle keep-alive connection holds no buffer
+      return;
+    }
   }
 }
 
@@ -220,7 +236,7 @@ void Connection::flush() {
     // timer) so that unread data never turns the close into a reset that loses our last frame.
     ::shutdown(fd_, SHUT_WR);
     write_shut_ = true;
-    closing_since_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = server_.loop().now_ms();
     arm_timer();
   }
 }
@@ -238,7 +254,7 @@ void Connection::apply(const core::CloseStep& step, std::string_view reason) {
     schedule_flush();
   }
   if (step.await_peer) {
-    closing_since_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = server_.loop().now_ms();
     arm_timer();
   }
 }
@@ -280,11 +296,9 @@ void Connection::report_close(uint16_t code, std::string_view reason) {
 void Connection::leave_endpoint() {
   if (!listed_) return;
   listed_ = false;
-  if (prev_in_endpoint) prev_in_endpoint->next_in_endpoint = next_in_endpoint;
-  if (next_in_endpoint) next_in_endpoint->prev_in_endpoint = prev_in_endpoint;
-  if (endpoint_->head_ == this) endpoint_->head_ = next_in_endpoint;
-  prev_in_endpoint = next_in_endpoint = nullptr;
+  unlink(endpoint_->head_, this);
   --endpoint_->count_;
+  server_.adopt(this);
 }
 
 void Connection::close_transport() {
@@ -308,14 +322,13 @@ void Connection::close_transport() {
 
 void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data) {
   endpoint_ = &endpoint;
-  protocol_ = std::move(protocol);
+  if (!protocol.empty()) protocol_ = std::make_unique<std::string>(std::move(protocol));
   user_data_ = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
   close_.open();
   listed_ = true;
-  next_in_endpoint = endpoint.head_;
-  if (next_in_endpoint) next_in_endpoint->prev_in_endpoint = this;
-  endpoint.head_ = this;
+  server_.release(this);
+  link(endpoint.head_, this);
   ++endpoint.count_;
   last_activity_ms_ = server_.loop().now_ms();
   arm_timer();
@@ -325,17 +338,17 @@ void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std:
 void Connection::arm_timer() {
   uint64_t deadline = kNever;
   if (write_shut_ || close_.state() == ReadyState::closing) {
-    deadline = closing_since_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
-  } else if (endpoint_) {  // before http_: the upgrade arms this while http_ is still set
+    deadline = timer_mark_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
+  } else if (endpoint_) {
     const auto& config = endpoint_->config();
     if (config.idle_timeout.count() > 0) {
       deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
     }
     if (config.ping_interval.count() > 0) {
-      deadline = std::min(deadline, std::max(last_activity_ms_, pinged_at_ms_) +
+      deadline = std::min(deadline, std::max(last_activity_ms_, timer_mark_ms_) +
                                         static_cast<uint64_t>(config.ping_interval.count()));
     }
-  } else if (http_) {
+  } else {
     deadline =
         last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
   }
@@ -352,7 +365,7 @@ void Connection::on_timer() {
   const uint64_t now = server_.loop().now_ms();
   if (write_shut_ || close_.state() == ReadyState::closing) {
     const auto timeout = static_cast<uint64_t>(server_.options().close_timeout.count());
-    if (now - closing_since_ms_ >= timeout) return abort("close handshake timed out");
+    if (now - timer_mark_ms_ >= timeout) return abort("close handshake timed out");
   } else if (endpoint_) {
     // Activity only moves last_activity_ms_; the timer catches up here, so the hot path never
     // touches the timer heap.
@@ -363,11 +376,11 @@ void Connection::on_timer() {
       return start_close(core::close_code::kGoingAway, "idle timeout");
     }
     const auto interval = static_cast<uint64_t>(config.ping_interval.count());
-    if (interval > 0 && silent >= interval && now - pinged_at_ms_ >= interval) {
-      pinged_at_ms_ = now;  // pings repeat every interval while the line stays silent
+    if (interval > 0 && silent >= interval && now - timer_mark_ms_ >= interval) {
+      timer_mark_ms_ = now;  // pings repeat every interval while the line stays silent
       queue_control(core::Opcode::ping, {});
     }
-  } else if (http_) {
+  } else {
     const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
     if (now - last_activity_ms_ >= timeout) return close_transport();
   }

@@ -40,6 +40,8 @@ class Connection final : public WebSocket,
   void shut_down();
 
   bool is_websocket() const { return endpoint_ != nullptr; }
+  /// The transport is closed; the object is freed at the end of the iteration.
+  bool retired() const { return dead_; }
 
   // WebSocket's interface, implemented here.
   bool send_message(std::string_view message, MessageType type);
@@ -48,16 +50,27 @@ class Connection final : public WebSocket,
   void abort(std::string_view reason);
   size_t buffered() const { return out_ ? out_->size() : 0; }
   ReadyState state() const { return close_.state(); }
-  std::string_view protocol_name() const { return protocol_; }
+  std::string_view protocol_name() const { return protocol_ ? *protocol_ : std::string_view(); }
   const io::PeerAddress& peer() const { return peer_; }
   Endpoint& owner() const { return *endpoint_; }
   std::any& data() { return user_data_; }
 
-  // Membership in the endpoint's list of open connections, and in the server's list of all.
-  Connection* next_in_endpoint = nullptr;
-  Connection* prev_in_endpoint = nullptr;
-  Connection* next_in_server = nullptr;
-  Connection* prev_in_server = nullptr;
+  // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
+  // while open, else the server's list of the others (HTTP, closing). One pair of links each.
+  Connection* next = nullptr;
+  Connection* prev = nullptr;
+  static void link(Connection*& head, Connection* c) {
+    c->prev = nullptr;
+    c->next = head;
+    if (head) head->prev = c;
+    head = c;
+  }
+  static void unlink(Connection*& head, Connection* c) {
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (head == c) head = c->next;
+    c->prev = c->next = nullptr;
+  }
 
  private:
   struct HttpState;
@@ -71,7 +84,7 @@ class Connection final : public WebSocket,
   void on_protocol_error(uint16_t code, std::string_view reason) override;
 
   void on_readable();
-  void on_http_bytes(const char* data, size_t len);
+  void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
   bool admit(size_t frame_bytes);
   void schedule_flush();
@@ -84,14 +97,14 @@ class Connection final : public WebSocket,
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
-  std::unique_ptr<HttpState> http_;  // only until the upgrade
+  std::unique_ptr<HttpState> http_;  // a request head split across reads
   core::Receiver receiver_;
-  io::OutputBuffer* out_ = nullptr;  // lent by the server while there is output
-  std::string protocol_;
+  io::OutputBuffer* out_ = nullptr;        // lent by the server while there is output
+  std::unique_ptr<std::string> protocol_;  // the chosen subprotocol; most connections have none
   std::any user_data_;
   uint64_t last_activity_ms_ = 0;
-  uint64_t pinged_at_ms_ = 0;  // when the last keep-alive ping went out
-  uint64_t closing_since_ms_ = 0;
+  // Open: when the last keep-alive ping went out. Closing: when the close began (pings stop).
+  uint64_t timer_mark_ms_ = 0;
   io::PeerAddress peer_;
   int fd_;
   core::CloseHandshake close_{core::Role::server};

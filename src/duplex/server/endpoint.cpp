@@ -12,7 +12,7 @@ Endpoint::~Endpoint() = default;
 
 void Endpoint::for_each(const std::function<void(WebSocket&)>& fn) {
   for (detail::Connection* c = head_; c;) {
-    detail::Connection* next = c->next_in_endpoint;  // fn may close c
+    detail::Connection* next = c->next;  // fn may close c
     fn(*c);
     c = next;
   }
@@ -23,7 +23,7 @@ size_t Endpoint::broadcast(std::string_view message, MessageType type, const Web
   core::append_frame(frame, static_cast<core::Opcode>(type), message);
   size_t sent = 0;
   for (detail::Connection* c = head_; c;) {
-    detail::Connection* next = c->next_in_endpoint;  // a slow reader may be closed on the way
+    detail::Connection* next = c->next;  // a slow reader may be closed on the way
     if (c != except && c->send_frame(frame)) ++sent;
     c = next;
   }

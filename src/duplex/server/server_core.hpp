@@ -2,6 +2,7 @@
 // socket, routes, the per-iteration write (cork) list and deferred frees.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,11 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   /// connection has become a WebSocket when this returns.
   AfterRequest handle_request(Connection& conn, const core::HttpRequest& request, std::string& out);
 
+  /// Connections not open in an endpoint are listed by the server: adopt() takes one back from
+  /// its endpoint's list (it is closing), release() hands one over to its endpoint (upgraded).
+  void adopt(Connection* conn);
+  void release(Connection* conn);
+
   /// The connection is finished; it is freed at the end of this iteration (events for it may
   /// still be queued in this iteration).
   void retire(Connection* conn);
@@ -87,7 +93,8 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
   std::map<std::string, Page, std::less<>> pages_;
   std::optional<StaticFiles> static_files_;
-  Connection* connections_ = nullptr;  // every live connection (intrusive list)
+  Connection* connections_ = nullptr;  // live connections not open in an endpoint
+  void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;
   io::OutputPool output_pool_;
 };

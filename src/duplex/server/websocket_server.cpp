@@ -30,10 +30,7 @@ ServerCore::ServerCore(ServerOptions options) : options_(std::move(options)) {
 }
 
 ServerCore::~ServerCore() {
-  while (connections_) {
-    Connection* c = connections_;
-    c->abort("server destroyed");  // unlinks c through retire()
-  }
+  for_each_connection([](Connection* c) { c->abort("server destroyed"); });
   end_iteration();
   stop_listening();
 }
@@ -100,18 +97,32 @@ void ServerCore::on_io(uint32_t) {
       return;  // EAGAIN, ECONNABORTED...: retried on the next readiness
     }
     auto* conn = new Connection(*this, fd, peer);
-    conn->next_in_server = connections_;
-    if (connections_) connections_->prev_in_server = conn;
-    connections_ = conn;
+    Connection::link(connections_, conn);
     ++live_connections_;
   }
 }
 
+void ServerCore::adopt(Connection* conn) { Connection::link(connections_, conn); }
+
+void ServerCore::release(Connection* conn) { Connection::unlink(connections_, conn); }
+
+void ServerCore::for_each_connection(const std::function<void(Connection*)>& fn) {
+  // `fn` may close a connection, which moves it from its endpoint's list to ours or retires it:
+  // walk a snapshot.
+  std::vector<Connection*> all;
+  all.reserve(live_connections_);
+  for (auto& [path, endpoint] : endpoints_) {
+    for (Connection* c = endpoint->head_; c; c = c->next) all.push_back(c);
+  }
+  for (Connection* c = connections_; c; c = c->next) all.push_back(c);
+  for (Connection* c : all) {
+    if (!c->retired()) fn(c);
+  }
+}
+
 void ServerCore::retire(Connection* conn) {
-  if (conn->prev_in_server) conn->prev_in_server->next_in_server = conn->next_in_server;
-  if (conn->next_in_server) conn->next_in_server->prev_in_server = conn->prev_in_server;
-  if (connections_ == conn) connections_ = conn->next_in_server;
-  conn->prev_in_server = conn->next_in_server = nullptr;
+  // Closing took it out of its endpoint's list first (report_close), so it is in ours.
+  Connection::unlink(connections_, conn);
   --live_connections_;
   retired_.push_back(conn);
 }
@@ -128,18 +139,14 @@ void ServerCore::shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
     stop_listening();
-    for (Connection* c = connections_; c;) {
-      Connection* next = c->next_in_server;  // shut_down may retire c
-      c->shut_down();
-      c = next;
-    }
+    for_each_connection([](Connection* c) { c->shut_down(); });
     loop_.schedule(*this, static_cast<uint64_t>(options_.close_timeout.count()) + kShutdownGraceMs);
   });
 }
 
 void ServerCore::on_timer() {
   // Shutdown deadline: drop whoever has not finished closing.
-  while (connections_) connections_->abort("server shut down");
+  for_each_connection([](Connection* c) { c->abort("server shut down"); });
 }
 
 AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpRequest& request,
