@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev)
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev clang libclang-rt-14-dev python3 python3-websockets chromium)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
