@@ -13,6 +13,7 @@
 #include "duplex/core/http1_parser.hpp"
 #include "duplex/core/sender.hpp"
 #include "duplex/core/utf8.hpp"
+#include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/server_core.hpp"
 
@@ -156,6 +157,7 @@ bool Connection::admit(size_t frame_bytes) {
 }
 
 bool Connection::send_message(std::string_view message, MessageType type) {
+  if (deflate_ && deflate_->wants(message.size())) return send_compressed(message, type);
   if (!admit(message.size() + core::frame_header_size(message.size(), false))) return false;
   core::append_frame(output(), static_cast<core::Opcode>(type), message);
   return true;
@@ -165,6 +167,29 @@ bool Connection::send_frame(std::string_view frame) {
   if (!admit(frame.size())) return false;
   output().append(frame);
   return true;
+}
+
+// --- permessage-deflate -------------------------------------------------------------------
+
+bool Connection::send_compressed(std::string_view message, MessageType type) {
+  if (dead_ || close_.state() != ReadyState::open) return false;
+  const std::string* payload = deflate_->compress(message);
+  if (!payload) {
+    if (!admit(message.size() + core::frame_header_size(message.size(), false))) return false;
+    core::append_frame(output(), static_cast<core::Opcode>(type), message);
+    return true;
+  }
+  if (!admit(payload->size() + core::frame_header_size(payload->size(), false))) return false;
+  core::append_frame(output(), static_cast<core::Opcode>(type), *payload, true, true);
+  return true;
+}
+
+bool Connection::send_broadcast(BroadcastFrames& frames) {
+  if (deflate_ && deflate_->wants(frames.message().size())) {
+    if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
+    return send_frame(frames.compressed(deflate_->params().server_max_window_bits));
+  }
+  return send_frame(frames.plain());
 }
 
 bool Connection::send_ping(std::string_view payload) {
@@ -305,11 +330,16 @@ void Connection::close_transport() {
 
 // --- upgrade and timers -------------------------------------------------------------------
 
-void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data) {
+void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                                  const std::optional<core::DeflateParams>& deflate) {
   endpoint_ = &endpoint;
   protocol_ = std::move(protocol);
   user_data_ = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
+  if (deflate && endpoint.deflate_) {
+    deflate_ = std::make_unique<DeflateSession>(*deflate, *endpoint.deflate_);
+    receiver_.set_inflater(deflate_->inflater(), deflate_->inflater_shared());
+  }
   close_.open();
   listed_ = true;
   next_in_endpoint = endpoint.head_;

@@ -226,10 +226,12 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
                                upgrade_request.reject_reason());
     return AfterRequest::close;
   }
+  const auto deflate = core::accept_deflate(upgrade.extensions, config.per_message_deflate);
   core::write_upgrade_response(out, core::websocket_accept_key(upgrade.key),
-                               upgrade_request.protocol(), {});
-  conn.become_websocket(endpoint, std::string(upgrade_request.protocol()),
-                        std::move(upgrade_request.user_data()));
+                               upgrade_request.protocol(), deflate ? deflate->response : "");
+  conn.become_websocket(
+      endpoint, std::string(upgrade_request.protocol()), std::move(upgrade_request.user_data()),
+      deflate ? std::optional<core::DeflateParams>(deflate->params) : std::nullopt);
   return AfterRequest::upgraded;
 }
 
