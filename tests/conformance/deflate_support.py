@@ -143,16 +143,18 @@ def _german(rng):
              "Bemühn.", "Da", "steh", "ich", "nun,", "ich", "armer", "Tor!", "Und", "bin", "so",
              "klug", "als", "wie", "zuvor;", "Faust:", "Mephistopheles:", "Gretchen."]
     out = []
-    while sum(len(w) + 1 for w in out) < 230000:
-        out.append(rng.choice(words))
-        if rng.random() < 0.1:
-            out.append("\n")
+    size = 0
+    while size < 230000:
+        out.append(rng.choice(words) if rng.random() >= 0.1 else "\n")
+        size += len(out[-1]) + 1
     return " ".join(out).encode("utf-8")
 
 
 def _html(rng):
     parts = ["<!DOCTYPE html><html><head><title>Autobahn report</title></head><body>"]
-    while sum(len(p) for p in parts) < 260000:
+    size = 0
+    while size < 260000:
+        size += len(parts[-1])
         parts.append('<tr><td class="case">%d.%d</td><td class="%s">%s</td><td>%d ms</td>'
                      '<td>Ünïcödé ✓ €</td></tr>\n'
                      % (rng.randint(1, 13), rng.randint(1, 18), rng.choice(["ok", "fail"]),
@@ -165,7 +167,7 @@ def _pdf(rng):
     # Mostly compressed streams (incompressible) between small text objects.
     out = [b"%PDF-1.4\n"]
     n = 0
-    while sum(len(p) for p in out) < 1042328:
+    while n * 4130 < 1042328:
         n += 1
         out.append(b"%d 0 obj << /Length 4096 /Filter /FlateDecode >> stream\n" % n)
         out.append(rng.randbytes(4096))
