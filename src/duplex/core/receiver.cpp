@@ -235,6 +235,14 @@ void Receiver::on_compressed(const char* data, size_t take, bool message_done,
   Result r = inflater_->feed(input, out, max_payload_);
   if (r == Result::ok && message_done) r = inflater_->finish(out, max_payload_);
   if (inflater_shared_ && message_done) s.compressed.clear();
+  // Text is checked first, also when inflating failed: what came out before the failure is
+  // judged the same whether the message arrived whole or in pieces.
+  if (message_type_ == MessageType::text) {
+    if (!utf8_.feed(std::string_view(out).substr(before)) ||
+        (r == Result::ok && message_done && !utf8_.at_boundary())) {
+      return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
+    }
+  }
   switch (r) {
     case Result::ok:
       break;
@@ -244,12 +252,6 @@ void Receiver::on_compressed(const char* data, size_t take, bool message_done,
       return fail(events, close_code::kInvalidPayload, "invalid compressed data");
     case Result::no_memory:
       return fail(events, close_code::kInternalError, "out of memory decompressing a message");
-  }
-  if (message_type_ == MessageType::text) {
-    if (!utf8_.feed(std::string_view(out).substr(before)) ||
-        (message_done && !utf8_.at_boundary())) {
-      return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
-    }
   }
   if (!message_done) return;
   events.on_message(message_type_, out);
