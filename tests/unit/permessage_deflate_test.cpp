@@ -30,6 +30,7 @@ thread_local bool g_counting = false;
 thread_local size_t g_largest = 0;
 thread_local size_t g_total = 0;
 
+#if DUPLEX_COUNT_ALLOCATIONS
 void* counted_new(size_t size) {
   if (g_counting) {
     g_largest = std::max(g_largest, size);
@@ -38,6 +39,7 @@ void* counted_new(size_t size) {
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
+#endif
 }  // namespace
 
 #if DUPLEX_COUNT_ALLOCATIONS
