@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev)
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev)
 mode="${1:-}"
 if [[ "$mode" == "--test" ]]; then
   packages+=(googletest libgtest-dev libbenchmark-dev clang libclang-rt-14-dev python3

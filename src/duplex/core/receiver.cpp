@@ -8,8 +8,9 @@
 namespace duplex::core {
 
 struct Receiver::Spill {
-  std::string message;  // a message that arrived in pieces (fragments or several reads)
-  std::string control;  // a control frame split across reads
+  std::string message;     // a message that arrived in pieces, or an inflated one
+  std::string control;     // a control frame split across reads
+  std::string compressed;  // a compressed message gathered for a shared inflater
 };
 
 namespace {
@@ -160,7 +161,14 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
     at = 10;
   }
 
-  if (rsv != 0) return fail(events, close_code::kProtocolError, "reserved bits set"), false;
+  // RSV1 is permessage-deflate's bit, and only on the first frame of a data message.
+  const bool deflate_bit = rsv == 4 && inflater_ && (op == 0x1 || op == 0x2);
+  if (rsv != 0 && !deflate_bit) {
+    return fail(events, close_code::kProtocolError,
+                rsv == 4 && inflater_ ? "RSV1 on a control or continuation frame"
+                                      : "reserved bits set"),
+           false;
+  }
   if (!is_known_opcode(op))
     return fail(events, close_code::kProtocolError, "reserved opcode"), false;
   if (masked != (role_ == Role::server)) {
@@ -188,6 +196,7 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
     if (opcode != Opcode::continuation) {
       message_type_ = opcode == Opcode::text ? MessageType::text : MessageType::binary;
       message_size_ = 0;
+      compressed_ = deflate_bit;
       utf8_.reset();
     }
     // The first test keeps the subtraction from wrapping when the limit was lowered mid-message.
@@ -244,6 +253,7 @@ size_t Receiver::read_payload(char* data, size_t len, ReceiverEvents& events) {
 
 void Receiver::on_data(char* data, size_t take, bool frame_done, bool ascii,
                        ReceiverEvents& events) {
+  if (compressed_) return on_compressed(data, take, frame_done && frame_fin_, events);
   const bool validated = ascii && utf8_.at_boundary();
   if (message_type_ == MessageType::text && !validated && !utf8_.feed({data, take})) {
     return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
@@ -271,14 +281,58 @@ void Receiver::on_data(char* data, size_t take, bool frame_done, bool ascii,
   }
 }
 
+void Receiver::on_compressed(const char* data, size_t take, bool message_done,
+                             ReceiverEvents& events) {
+  Spill& s = spill();
+  std::string_view input(data, take);
+  if (inflater_shared_) {
+    // A shared inflater is used for whole messages only, so gather the ones that span reads.
+    if (!message_done || !s.compressed.empty()) {
+      s.compressed.append(data, take);
+      if (!message_done) return;
+      input = s.compressed;
+    }
+  }
+  std::string& out = s.message;
+  spilled_ = true;
+  const size_t before = out.size();
+  using Result = Inflater::Result;
+  Result r = inflater_->feed(input, out, max_payload_);
+  if (r == Result::ok && message_done) r = inflater_->finish(out, max_payload_);
+  if (inflater_shared_ && message_done) s.compressed.clear();
+  // Text is checked first, also when inflating failed: what came out before the failure is
+  // judged the same whether the message arrived whole or in pieces.
+  if (message_type_ == MessageType::text) {
+    if (!utf8_.feed(std::string_view(out).substr(before)) ||
+        (r == Result::ok && message_done && !utf8_.at_boundary())) {
+      return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
+    }
+  }
+  switch (r) {
+    case Result::ok:
+      break;
+    case Result::too_big:
+      return fail(events, close_code::kMessageTooBig, "message too big once decompressed");
+    case Result::corrupt:
+      return fail(events, close_code::kInvalidPayload, "invalid compressed data");
+    case Result::no_memory:
+      return fail(events, close_code::kInternalError, "out of memory decompressing a message");
+  }
+  if (!message_done) return;
+  events.on_message(message_type_, out);
+  release_message_buffer();
+}
+
 void Receiver::release_message_buffer() {
   spilled_ = false;
   message_size_ = 0;
   if (!spill_) return;
-  if (spill_->message.capacity() > kKeepBufferBytes) {
-    std::string().swap(spill_->message);
-  } else {
-    spill_->message.clear();
+  for (std::string* buffer : {&spill_->message, &spill_->compressed}) {
+    if (buffer->capacity() > kKeepBufferBytes) {
+      std::string().swap(*buffer);
+    } else {
+      buffer->clear();
+    }
   }
 }
 

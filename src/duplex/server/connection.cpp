@@ -14,6 +14,7 @@
 #include "duplex/core/http1_parser.hpp"
 #include "duplex/core/sender.hpp"
 #include "duplex/core/utf8.hpp"
+#include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/server_core.hpp"
 
@@ -176,10 +177,16 @@ bool Connection::admit(size_t frame_bytes) {
 }
 
 bool Connection::send_message(std::string_view message, MessageType type) {
-  const size_t frame_size = message.size() + core::frame_header_size(message.size(), false);
+  if (deflate_ && deflate_->wants(message.size())) return send_compressed(message, type);
+  return queue_message(message, type, false);
+}
+
+bool Connection::queue_message(std::string_view payload, MessageType type, bool compressed) {
+  const size_t frame_size = payload.size() + core::frame_header_size(payload.size(), false);
   if (!admit(frame_size)) return false;
   io::OutputBuffer& out = output();
-  out.commit(core::write_frame(out.prepare(frame_size), static_cast<core::Opcode>(type), message));
+  out.commit(core::write_frame(out.prepare(frame_size), static_cast<core::Opcode>(type), payload,
+                               true, compressed));
   return true;
 }
 
@@ -187,6 +194,22 @@ bool Connection::send_frame(std::string_view frame) {
   if (!admit(frame.size())) return false;
   output().append(frame);
   return true;
+}
+
+// --- permessage-deflate -------------------------------------------------------------------
+
+bool Connection::send_compressed(std::string_view message, MessageType type) {
+  if (dead_ || close_.state() != ReadyState::open) return false;
+  const std::string* payload = deflate_->compress(message);
+  return payload ? queue_message(*payload, type, true) : queue_message(message, type, false);
+}
+
+bool Connection::send_broadcast(BroadcastFrames& frames) {
+  if (deflate_ && deflate_->wants(frames.message().size())) {
+    if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
+    return send_frame(frames.compressed(deflate_->params().server_max_window_bits));
+  }
+  return send_frame(frames.plain());
 }
 
 bool Connection::send_ping(std::string_view payload) {
@@ -320,11 +343,16 @@ void Connection::close_transport() {
 
 // --- upgrade and timers -------------------------------------------------------------------
 
-void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data) {
+void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                                  const std::optional<core::DeflateParams>& deflate) {
   endpoint_ = &endpoint;
   if (!protocol.empty()) protocol_ = std::make_unique<std::string>(std::move(protocol));
   user_data_ = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
+  if (deflate && endpoint.deflate_) {
+    deflate_ = std::make_unique<DeflateSession>(*deflate, *endpoint.deflate_);
+    receiver_.set_inflater(deflate_->inflater(), deflate_->inflater_shared());
+  }
   close_.open();
   listed_ = true;
   server_.release(this);

@@ -6,9 +6,11 @@
 #include <any>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "duplex/core/close_handshake.hpp"
+#include "duplex/core/permessage_deflate.hpp"
 #include "duplex/core/receiver.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/output_buffer.hpp"
@@ -17,6 +19,8 @@
 
 namespace duplex::detail {
 
+class BroadcastFrames;
+class DeflateSession;
 class ServerCore;
 
 class Connection final : public WebSocket,
@@ -28,14 +32,19 @@ class Connection final : public WebSocket,
   Connection(ServerCore& server, int fd, const io::PeerAddress& peer);
   ~Connection();
 
-  /// Called by the server once the 101 response is queued.
-  void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data);
+  /// Called by the server once the 101 response is queued; `deflate` when permessage-deflate
+  /// was agreed.
+  void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                        const std::optional<core::DeflateParams>& deflate = std::nullopt);
   /// Writes queued output; the loop calls it once at the end of an iteration.
   void flush() override;
   /// Queues bytes as they are (an HTTP response).
   void queue_bytes(std::string_view bytes) { output().append(bytes); }
   /// Queues an already framed message (broadcast frames once and shares the bytes).
   bool send_frame(std::string_view frame);
+  /// Queues a broadcast message in the form this connection needs (plain, shared compressed
+  /// frame, or compressed with its own context).
+  bool send_broadcast(BroadcastFrames& frames);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
   void shut_down();
 
@@ -87,6 +96,9 @@ class Connection final : public WebSocket,
   void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
   bool admit(size_t frame_bytes);
+  bool send_compressed(std::string_view message, MessageType type);
+  // Frames `payload` into the send queue (RSV1 set when `compressed`), within max_backpressure.
+  bool queue_message(std::string_view payload, MessageType type, bool compressed);
   void schedule_flush();
   void queue_control(core::Opcode op, std::string_view payload);
   io::OutputBuffer& output();
@@ -97,7 +109,8 @@ class Connection final : public WebSocket,
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
-  std::unique_ptr<HttpState> http_;  // a request head split across reads
+  std::unique_ptr<HttpState> http_;          // a request head split across reads
+  std::unique_ptr<DeflateSession> deflate_;  // when permessage-deflate was agreed
   core::Receiver receiver_;
   io::OutputBuffer* out_ = nullptr;        // lent by the server while there is output
   std::unique_ptr<std::string> protocol_;  // the chosen subprotocol; most connections have none

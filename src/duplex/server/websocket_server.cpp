@@ -231,13 +231,15 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
                                upgrade_request.reject_reason());
     return AfterRequest::close;
   }
+  const auto deflate = core::accept_deflate(upgrade.extensions, config.per_message_deflate);
   core::write_upgrade_response(out, core::websocket_accept_key(upgrade.key),
-                               upgrade_request.protocol(), {});
+                               upgrade_request.protocol(), deflate ? deflate->response : "");
   // The 101 is queued now, ahead of anything the open handler sends.
   conn.queue_bytes(out);
   out.clear();
-  conn.become_websocket(endpoint, std::string(upgrade_request.protocol()),
-                        std::move(upgrade_request.user_data()));
+  conn.become_websocket(
+      endpoint, std::string(upgrade_request.protocol()), std::move(upgrade_request.user_data()),
+      deflate ? std::optional<core::DeflateParams>(deflate->params) : std::nullopt);
   return AfterRequest::upgraded;
 }
 
