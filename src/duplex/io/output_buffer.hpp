@@ -79,7 +79,7 @@ class OutputPool {
   }
 
   static constexpr size_t kKeepCapacity = 256 * 1024;
-  static constexpr size_t kMaxFree = 64;
+  static constexpr size_t kMaxFree = 1024;
 
  private:
   OutputBuffer* free_ = nullptr;
