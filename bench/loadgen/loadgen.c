@@ -41,13 +41,13 @@ enum state { CONNECTING, HANDSHAKING, OPEN, DEAD };
 struct conn {
   int fd;
   enum state state;
-  uint32_t events;     /* what epoll watches now */
-  char* head;          /* the 101 response head while the handshake is under way */
-  size_t head_len;     /* its bytes so far, or the handshake request's bytes sent */
-  uint32_t to_send;    /* messages queued and not yet written whole */
-  uint32_t inflight;   /* messages queued or written, echo not yet seen: K once started */
-  uint64_t send_off;   /* bytes of the first queued message already written */
-  uint64_t rx_pos;     /* position inside the echo frame being read */
+  uint32_t events;   /* what epoll watches now */
+  char* head;        /* the 101 response head while the handshake is under way */
+  size_t head_len;   /* its bytes so far, or the handshake request's bytes sent */
+  uint32_t to_send;  /* messages queued and not yet written whole */
+  uint32_t inflight; /* messages queued or written, echo not yet seen: K once started */
+  uint64_t send_off; /* bytes of the first queued message already written */
+  uint64_t rx_pos;   /* position inside the echo frame being read */
 };
 
 struct options {
@@ -164,8 +164,7 @@ static void build_frames(void) {
     exit(1);
   }
   memcpy(burst, hdr, hdr_len);
-  for (uint64_t i = 0; i < opt.size; ++i)
-    burst[hdr_len + i] = (char)(('a' + i % 26) ^ key[i % 4]);
+  for (uint64_t i = 0; i < opt.size; ++i) burst[hdr_len + i] = (char)(('a' + i % 26) ^ key[i % 4]);
   for (long k = 1; k < opt.inflight; ++k) memcpy(burst + k * frame_len, burst, frame_len);
   reply_hdr_len = write_header(reply_hdr, first, opt.size, 0);
   reply_len = reply_hdr_len + opt.size;

@@ -37,12 +37,11 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return;  // closed by the peer, or failed: the session ends
       self->ws_.text(self->ws_.got_text());
-      self->ws_.async_write(self->buffer_.data(),
-                            [self](beast::error_code ec, std::size_t) {
-                              if (ec) return;
-                              self->buffer_.consume(self->buffer_.size());
-                              self->read();
-                            });
+      self->ws_.async_write(self->buffer_.data(), [self](beast::error_code ec, std::size_t) {
+        if (ec) return;
+        self->buffer_.consume(self->buffer_.size());
+        self->read();
+      });
     });
   }
 

@@ -55,7 +55,9 @@ async function freePort() {
 }
 
 async function startPeer(port) {
-  child = spawn(args[0], [...args.slice(1), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child = spawn(args[0], [...args.slice(1), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   await withTimeout(
     new Promise((resolve, reject) => {
@@ -123,14 +125,19 @@ function payload(size, binary, tag) {
     buf = Buffer.alloc(size, 'a');
     for (let i = 0; i + 3 <= size; i += 3) buf.write('aé', i);
   }
-  if (size >= 9) buf.write(String(tag % 1e9).padStart(9, '0'), 0, 'latin1');  // ends on a character boundary
+  // Nine digits end where a character of the text pattern ends.
+  if (size >= 9) buf.write(String(tag % 1e9).padStart(9, '0'), 0, 'latin1');
   return buf;
 }
 
 function checkEcho(sent, binary, got, what) {
-  if (got.isBinary !== binary) fail(`${what}: echo came back as ${got.isBinary ? 'binary' : 'text'}`);
+  if (got.isBinary !== binary) {
+    fail(`${what}: echo came back as ${got.isBinary ? 'binary' : 'text'}`);
+  }
   const data = Buffer.isBuffer(got.data) ? got.data : Buffer.concat(got.data);
-  if (data.length !== sent.length) fail(`${what}: echo of ${data.length} bytes, sent ${sent.length}`);
+  if (data.length !== sent.length) {
+    fail(`${what}: echo of ${data.length} bytes, sent ${sent.length}`);
+  }
   if (!data.equals(zeros ? Buffer.alloc(sent.length) : sent)) fail(`${what}: echo differs`);
 }
 
@@ -164,7 +171,8 @@ async function pipelined(port) {
     client.ws.send(sent[i].data, { binary });
   }
   for (let i = 0; i < 200; ++i) {
-    checkEcho(sent[i].data, sent[i].binary, await client.next(`pipelined #${i}`), `pipelined #${i}`);
+    const what = `pipelined #${i}`;
+    checkEcho(sent[i].data, sent[i].binary, await client.next(what), what);
   }
   client.ws.terminate();
 }
@@ -222,7 +230,9 @@ async function manyConnections(port, n) {
 }
 
 async function stop() {
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
   child.kill('SIGTERM');
   const { code, signal } = await withTimeout(exited, 'the exit after SIGTERM', 10000);
   if (code !== 0) fail(`SIGTERM: exit status ${code}${signal ? ` (signal ${signal})` : ''}`);
@@ -239,9 +249,10 @@ try {
   if (many > 0) await manyConnections(port, many);
   await stop();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const held = many ? `, ${many} connections at once` : '';
   console.log(
     `check ${name}: ok (${echoes} sequential echoes, pipelined, fragmented, ping, close, ` +
-      `100 parallel connections${many ? `, ${many} connections at once` : ''}, SIGTERM exit 0; ${seconds} s)`,
+      `100 parallel connections${held}, SIGTERM exit 0; ${seconds} s)`,
   );
 } catch (err) {
   fail(err.message);

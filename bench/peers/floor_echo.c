@@ -113,7 +113,7 @@ static int frame_done(struct conn* c) {
     c->phase = CLOSING;
     return owe(c, 0x88, 0);
   }
-  if (opcode == 0xA) return 0;                           /* pong: nothing */
+  if (opcode == 0xA) return 0;                          /* pong: nothing */
   if (opcode == 0x9) return owe(c, 0x8A, c->frame_len); /* ping: a pong of its size */
   return owe(c, c->op & 0x8F, c->frame_len);            /* data: FIN and opcode kept */
 }

@@ -59,7 +59,8 @@ static int callback_echo(struct lws* wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_SERVER_WRITEABLE: {
       if (!s->complete) return 0;
       /* The buffer always exists here: append() allocates even for an empty message. */
-      int n = lws_write(wsi, s->buf + LWS_PRE, s->len, s->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      int n =
+          lws_write(wsi, s->buf + LWS_PRE, s->len, s->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
       if (n < (int)s->len) return -1;
       s->complete = 0;
       s->len = 0;

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     server.set_tcp_post_init_handler([&server](websocketpp::connection_hdl hdl) {
       boost::system::error_code ec;  // the socket is accepted by now
       server.get_con_from_hdl(hdl)->get_socket().set_option(boost::asio::ip::tcp::no_delay(true),
-                                                             ec);
+                                                            ec);
     });
     server.set_message_handler([&server](websocketpp::connection_hdl hdl, Server::message_ptr msg) {
       websocketpp::lib::error_code ec;
