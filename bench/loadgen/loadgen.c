@@ -36,6 +36,8 @@
 #define CONNECT_TIMEOUT_S 30.0
 #define MAX_RESPONSE_HEAD 4096
 
+static const uint64_t kMaxBurst = 64u << 20; /* bytes of message copies to send from */
+
 enum state { CONNECTING, HANDSHAKING, OPEN, DEAD };
 
 struct conn {
@@ -66,7 +68,8 @@ static struct conn* conns;
 static int epfd;
 static char read_buffer[READ_BUFFER];
 
-static char* burst; /* `inflight` copies of the masked message frame */
+static char* burst; /* copies of the masked message frame, written from in one send */
+static uint64_t burst_frames;
 static uint64_t frame_len;
 static uint8_t reply_hdr[10];
 static uint64_t reply_hdr_len, reply_len;
@@ -158,14 +161,17 @@ static void build_frames(void) {
   const uint8_t* key = hdr + hdr_len;
   hdr_len += 4;
   frame_len = hdr_len + opt.size;
-  burst = malloc(frame_len * (size_t)opt.inflight);
+  burst_frames = (uint64_t)opt.inflight;
+  if (burst_frames * frame_len > kMaxBurst)
+    burst_frames = frame_len >= kMaxBurst ? 1 : kMaxBurst / frame_len;
+  burst = malloc(frame_len * burst_frames);
   if (!burst) {
     perror("loadgen: malloc");
     exit(1);
   }
   memcpy(burst, hdr, hdr_len);
   for (uint64_t i = 0; i < opt.size; ++i) burst[hdr_len + i] = (char)(('a' + i % 26) ^ key[i % 4]);
-  for (long k = 1; k < opt.inflight; ++k) memcpy(burst + k * frame_len, burst, frame_len);
+  for (uint64_t k = 1; k < burst_frames; ++k) memcpy(burst + k * frame_len, burst, frame_len);
   reply_hdr_len = write_header(reply_hdr, first, opt.size, 0);
   reply_len = reply_hdr_len + opt.size;
 }
@@ -248,7 +254,8 @@ static void send_handshake(struct conn* c) {
 /* Writes the queued messages once; watches EPOLLOUT while some are left. */
 static void flush(struct conn* c) {
   if (c->to_send > 0) {
-    uint64_t len = c->to_send * frame_len - c->send_off;
+    uint64_t frames = c->to_send < burst_frames ? c->to_send : burst_frames;
+    uint64_t len = frames * frame_len - c->send_off;
     ssize_t n = send(c->fd, burst + c->send_off, len, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) fail(c);
