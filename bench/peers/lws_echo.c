@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   memset(&info, 0, sizeof info);
   info.port = port;
   info.iface = "127.0.0.1";
+  info.options = LWS_SERVER_OPTION_DISABLE_IPV6; /* else it binds an IPv6 wildcard instead */
   info.protocols = protocols;
   info.count_threads = 1;
   info.fd_limit_per_thread = (unsigned int)fd_limit;
