@@ -1,7 +1,7 @@
-// UTF-8 validation of whole texts, next to memcpy of the same size as the floor to compare with.
+// UTF-8 validation of whole texts; BM_Memcpy (memcpy_bench.cpp) of the same sizes is the ceiling
+// to read them against.
 #include <benchmark/benchmark.h>
 
-#include <cstring>
 #include <string>
 
 #include "duplex/core/utf8.hpp"
@@ -43,19 +43,7 @@ void BM_Utf8Mixed(benchmark::State& state) {
   run_validation(state, mixed_text(static_cast<size_t>(state.range(0))));
 }
 
-void BM_Memcpy(benchmark::State& state) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  const std::string from = ascii_text(size);
-  std::string to(size, '\0');
-  for (auto _ : state) {
-    std::memcpy(to.data(), from.data(), size);
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
-}
-
 BENCHMARK(BM_Utf8Ascii)->Arg(512)->Arg(16 << 10)->Arg(1 << 20);
 BENCHMARK(BM_Utf8Mixed)->Arg(512)->Arg(16 << 10)->Arg(1 << 20);
-BENCHMARK(BM_Memcpy)->Arg(512)->Arg(16 << 10)->Arg(1 << 20);
 
 }  // namespace
