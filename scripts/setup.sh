@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Duplex needs on Debian 12, only what is missing: `setup.sh` for building and
 # serving, `setup.sh --test` also for the test suites (clang for fuzzing, Python websockets,
-# Node and the npm packages from package-lock.json), `setup.sh --bench` for bench/run's peers
-# that come from npm and Debian's Python (the C++ peers install theirs in bench/peers/build.sh).
+# Node and the npm packages from package-lock.json), `setup.sh --bench` for bench/run and its
+# reference servers (Boost.Beast, websocketpp, libwebsockets, Node ws, Python websockets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,8 @@ if [[ "$mode" == "--test" ]]; then
              python3-websockets chromium)
 fi
 if [[ "$mode" == "--bench" ]]; then
-  packages+=(python3 python3-websockets util-linux)
+  packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev
+             libwebsockets-dev)
 fi
 if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
