@@ -26,6 +26,7 @@ struct BenchFlags {
   int connections = 100;
   size_t size = 512;
   bool binary = false;
+  bool deflate = false;
   std::string payload_file;
   int inflight = 1;
   double duration = 10;
@@ -129,8 +130,9 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
     out << ", idle for " << fixed(flags.duration, 0) << " s";
   } else {
     out << " x " << with_commas(static_cast<double>(options.message_size)) << " B "
-        << (options.binary ? "binary" : "text") << ", " << options.inflight << " in flight, "
-        << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up";
+        << (options.binary ? "binary" : "text") << (options.deflate ? " compressed" : "") << ", "
+        << options.inflight << " in flight, " << fixed(flags.duration, 0) << " s after "
+        << fixed(flags.warmup, 0) << " s warm-up";
   }
   return out.str();
 }
@@ -167,6 +169,7 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
     } else {
       out << ",\"size\":" << options.message_size
           << ",\"binary\":" << (options.binary ? "true" : "false")
+          << ",\"deflate\":" << (options.deflate ? "true" : "false")
           << ",\"inflight\":" << options.inflight << ",\"seconds\":" << fixed(seconds, 3)
           << ",\"messages\":" << w.messages << ",\"msg_per_s\":" << fixed(rate, 1)
           << ",\"mb_per_s\":" << fixed(mb_per_s, 2);
@@ -290,6 +293,7 @@ int run_bench(const BenchFlags& flags) {
   options.connections = flags.connections;
   options.message_size = options.payload.empty() ? flags.size : options.payload.size();
   options.binary = flags.binary;
+  options.deflate = flags.deflate;
   options.inflight = flags.inflight;
   options.warmup_seconds = flags.warmup;
   options.duration_seconds = flags.duration;
@@ -387,6 +391,9 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   cmd->add_flag("--binary", flags->binary, "Send binary messages (default: text)");
+  cmd->add_flag("--deflate", flags->deflate,
+                "Offer permessage-deflate (client_no_context_takeover) and send every message "
+                "compressed; the server's compressed echoes are counted, not inflated");
   cmd->add_option("--payload-file", flags->payload_file,
                   "Send this file's bytes as every message instead of generated ones (e.g. JSON, "
                   "for compression); --size is then the file's size");

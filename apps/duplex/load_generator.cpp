@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "duplex/core/client_handshake.hpp"
+#include "duplex/core/deflate_codec.hpp"
 #include "duplex/core/frame.hpp"
 #include "duplex/core/mask.hpp"
 #include "duplex/core/sender.hpp"
@@ -58,6 +59,7 @@ struct Connection {
   uint8_t header[core::kMaxFrameHeader];
   uint8_t opcode = 0;  // of the frame being read
   bool fin = false;
+  bool compressed = false;     // the message being read has RSV1 (its size is not checked)
   uint64_t payload_left = 0;   // of the frame being read
   uint64_t message_bytes = 0;  // of the message being read, all fragments
   uint32_t outstanding = 0;    // messages sent and not yet echoed
@@ -79,7 +81,15 @@ class Engine {
     const std::string payload = make_payload(options_);
     const core::Opcode opcode = options_.binary ? core::Opcode::binary : core::Opcode::text;
     // One masked frame, sent again and again (servers unmask it; the key is random per run).
-    core::append_masked_frame(frame_, opcode, payload, core::random_mask_key());
+    // Compressed without context takeover, every message compresses to the same bytes.
+    if (options_.deflate) {
+      core::Deflater deflater(15, true);
+      std::string compressed;
+      if (!deflater.compress(payload, compressed)) throw std::runtime_error("zlib failed");
+      core::append_masked_frame(frame_, opcode, compressed, core::random_mask_key(), true, true);
+    } else {
+      core::append_masked_frame(frame_, opcode, payload, core::random_mask_key());
+    }
     for (int i = 0; i < options_.inflight; ++i) batch_ += frame_;
   }
 
@@ -156,8 +166,11 @@ class Engine {
     if (c.fd < 0) return error(c, std::string("connect: ") + std::strerror(errno));
     std::array<uint8_t, 16> key{};
     if (RAND_bytes(key.data(), key.size()) != 1) throw std::runtime_error("RAND_bytes failed");
-    c.handshake =
-        std::make_unique<core::ClientHandshake>(options_.url, core::ClientHandshakeOptions{}, key);
+    core::ClientHandshakeOptions offer;
+    if (options_.deflate) {
+      offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+    }
+    c.handshake = std::make_unique<core::ClientHandshake>(options_.url, offer, key);
     c.state = Connection::State::connecting;
     c.opened_at = now_ns();
     c.sent_at = std::make_unique<uint64_t[]>(options_.inflight);
@@ -185,6 +198,9 @@ class Engine {
       return error(c, result.status == core::ClientHandshake::Status::redirect
                           ? "handshake: redirected to " + result.location
                           : "handshake: " + result.error);
+    }
+    if (options_.deflate && result.extensions.find("permessage-deflate") == std::string::npos) {
+      return error(c, "handshake: the server declined permessage-deflate");
     }
     if (result.consumed != c.response.size()) {
       return error(c, "handshake: server sent data before any message");
@@ -309,6 +325,7 @@ class Engine {
   bool start_frame(Connection& c, const uint8_t* h) {
     c.fin = (h[0] & 0x80) != 0;
     c.opcode = h[0] & 0x0f;
+    if (c.opcode != 0 && c.opcode < 8) c.compressed = (h[0] & 0x40) != 0;
     uint64_t len = h[1] & 0x7f;
     if (len == 126) {
       len = (uint64_t{h[2]} << 8) | h[3];
@@ -329,7 +346,7 @@ class Engine {
     if (c.opcode >= 8 || !c.fin) return true;  // ping/pong, or a fragment of a longer message
     const uint64_t size = c.message_bytes;
     c.message_bytes = 0;
-    if (size != frame_payload_size()) {
+    if (!c.compressed && size != frame_payload_size()) {
       error(c, "echo of " + std::to_string(size) + " bytes, sent " +
                    std::to_string(frame_payload_size()));
       return false;

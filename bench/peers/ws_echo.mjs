@@ -1,10 +1,13 @@
-// Reference peer: a minimal Node `ws` echo server, no compression, text/binary kept.
-//   node bench/peers/ws_echo.mjs PORT
+// Reference peer: a minimal Node `ws` echo server, text/binary kept; compression only with
+// --deflate (permessage-deflate with ws's defaults, for the compressed echo scenario).
+//   node bench/peers/ws_echo.mjs PORT [--deflate]
 import { WebSocketServer } from 'ws';
 
 const port = Number(process.argv[2]);
-if (process.argv.length !== 3 || !Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error('usage: node ws_echo.mjs PORT');
+const deflate = process.argv[3] === '--deflate';
+if (process.argv.length > 4 || (process.argv.length === 4 && !deflate) ||
+    !Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error('usage: node ws_echo.mjs PORT [--deflate]');
   process.exit(2);
 }
 
@@ -12,7 +15,7 @@ const server = new WebSocketServer({
   host: '127.0.0.1',
   port,
   backlog: 4096,
-  perMessageDeflate: false,
+  perMessageDeflate: deflate ? { threshold: 128 } : false,
   maxPayload: 64 * 1024 * 1024,
   clientTracking: false,
 });
