@@ -33,6 +33,8 @@ struct ConnectFlags {
   int max_redirects = 0;
   std::string proxy;
   bool no_proxy = false;
+  std::string ca_file;
+  bool insecure = false;
 };
 
 std::chrono::milliseconds to_ms(double seconds) {
@@ -124,6 +126,8 @@ int run_connect(const ConnectFlags& flags) {
   options.close_timeout = to_ms(flags.close_timeout);
   options.handshake_timeout = to_ms(flags.handshake_timeout);
   options.max_redirects = flags.max_redirects;
+  options.ca_file = flags.ca_file;
+  options.insecure = flags.insecure;
   if (flags.no_proxy) {
     options.proxy = "";
   } else if (!flags.proxy.empty()) {
@@ -223,7 +227,7 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
       "received are printed as '< text' or '< [binary N bytes] hex'. End of input closes with "
       "1000. Exit status 0 after a clean close (1000, 1001 or none), 1 otherwise with a "
       "one-line reason on stderr, 2 for a bad argument.");
-  cmd->add_option("url", flags->url, "ws://host[:port]/path?query")->required();
+  cmd->add_option("url", flags->url, "ws://host[:port]/path?query or wss://...")->required();
   cmd->add_option("-p,--protocol", flags->protocols, "Offer this subprotocol (repeatable)");
   cmd->add_option("-H,--header", flags->headers,
                   "Extra request header 'Name: value' (repeatable), e.g. Origin or Cookie");
@@ -256,6 +260,13 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
                   "HTTP proxy 'http://[user:pass@]host:port' to tunnel through with CONNECT "
                   "(default: http_proxy/https_proxy/all_proxy with no_proxy)");
   cmd->add_flag("--no-proxy", flags->no_proxy, "Ignore proxy settings from the environment");
+  cmd->add_option("--ca-file", flags->ca_file,
+                  "For wss://: trust only the CA certificates in this PEM file (default: the "
+                  "system's CA store)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", flags->insecure,
+                "For wss://: do not verify the server's certificate or name (tests only; "
+                "prints a warning)");
   cmd->callback([flags, &exit_status] { exit_status = run_connect(*flags); });
 }
 

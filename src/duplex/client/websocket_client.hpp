@@ -74,6 +74,11 @@ struct ClientOptions {
   /// (http_proxy / https_proxy / all_proxy, with no_proxy), as curl does. Empty: none.
   std::optional<std::string> proxy;
   ReconnectPolicy reconnect;
+  /// wss:// trusts the system's CA store, or only the CAs in this PEM file when set.
+  std::string ca_file;
+  /// wss:// without certificate or host name checks, for tests against self-signed servers;
+  /// prints a warning to stderr once per process.
+  bool insecure = false;
 };
 
 /// Use a client on its loop's thread. Handlers may call send() and close(); to destroy the

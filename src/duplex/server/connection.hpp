@@ -12,6 +12,7 @@
 #include "duplex/core/receiver.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/socket.hpp"
+#include "duplex/io/tls.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex::detail {
@@ -68,6 +69,7 @@ class Connection final : public WebSocket,
   void on_protocol_error(uint16_t code, std::string_view reason) override;
 
   void on_readable();
+  bool continue_tls_handshake();
   void on_http_bytes(const char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
   bool admit(size_t frame_bytes);
@@ -81,7 +83,8 @@ class Connection final : public WebSocket,
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
-  std::unique_ptr<HttpState> http_;  // only until the upgrade
+  std::unique_ptr<HttpState> http_;      // only until the upgrade
+  std::unique_ptr<io::TlsSession> tls_;  // null for plain TCP
   core::Receiver receiver_;
   std::string* out_ = nullptr;  // lent by the server while there is output
   size_t out_offset_ = 0;       // bytes of *out_ already written
