@@ -34,6 +34,8 @@ struct ConnectFlags {
   std::string proxy;
   bool no_proxy = false;
   std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   bool insecure = false;
 };
 
@@ -127,6 +129,8 @@ int run_connect(const ConnectFlags& flags) {
   options.handshake_timeout = to_ms(flags.handshake_timeout);
   options.max_redirects = flags.max_redirects;
   options.ca_file = flags.ca_file;
+  options.cert_file = flags.cert_file;
+  options.key_file = flags.key_file;
   options.insecure = flags.insecure;
   if (flags.no_proxy) {
     options.proxy = "";
@@ -264,6 +268,14 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
                   "For wss://: trust only the CA certificates in this PEM file (default: the "
                   "system's CA store)")
       ->check(CLI::ExistingFile);
+  CLI::Option* cert = cmd->add_option("--cert", flags->cert_file,
+                                      "For wss://: client certificate chain (PEM) for servers "
+                                      "that require one")
+                          ->check(CLI::ExistingFile);
+  CLI::Option* key = cmd->add_option("--key", flags->key_file, "Private key (PEM) for --cert")
+                         ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   cmd->add_flag("--insecure", flags->insecure,
                 "For wss://: do not verify the server's certificate or name (tests only; "
                 "prints a warning)");

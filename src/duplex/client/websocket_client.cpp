@@ -53,6 +53,10 @@ core::ClientHandshakeOptions handshake_options(const ClientOptions& options) {
   return h;
 }
 
+io::TlsClientSettings tls_settings(const ClientOptions& options) {
+  return {options.ca_file, options.cert_file, options.key_file, options.insecure};
+}
+
 }  // namespace
 
 class WebSocketClient::Impl final : public io::IoHandler,
@@ -300,8 +304,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
   void start_tls_or_upgrade() {
     if (!url_.secure) return send_upgrade();
     try {
-      if (!tls_context_)
-        tls_context_ = io::TlsClientContext::get(options_.ca_file, options_.insecure);
+      if (!tls_context_) tls_context_ = io::TlsClientContext::get(tls_settings(options_));
       tls_ = io::TlsSession::connect(tls_context_, fd_, url_.host);
     } catch (const std::exception& e) {
       return fail(e.what());
@@ -667,7 +670,7 @@ WebSocketClient::WebSocketClient(io::EventLoop& loop, std::string url, ClientOpt
   std::shared_ptr<const io::TlsClientContext> tls;
   if (target.secure) {
     try {
-      tls = io::TlsClientContext::get(options.ca_file, options.insecure);
+      tls = io::TlsClientContext::get(tls_settings(options));
     } catch (const std::runtime_error& e) {
       throw std::invalid_argument(e.what());
     }

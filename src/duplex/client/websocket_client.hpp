@@ -76,6 +76,9 @@ struct ClientOptions {
   ReconnectPolicy reconnect;
   /// wss:// trusts the system's CA store, or only the CAs in this PEM file when set.
   std::string ca_file;
+  /// A client certificate chain and key (PEM) for servers that require one (mutual TLS).
+  std::string cert_file;
+  std::string key_file;
   /// wss:// without certificate or host name checks, for tests against self-signed servers;
   /// prints a warning to stderr once per process.
   bool insecure = false;

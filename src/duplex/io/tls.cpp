@@ -36,11 +36,19 @@ std::string reason(unsigned long code) {
   return text;
 }
 
-// OpenSSL's reason for the last failure on this thread (and clears the queue).
+// OpenSSL's reason for the last failure on this thread (and clears the queue). A system
+// error (a missing file) says more than the "system lib" wrapped around it.
 std::string last_reason(const char* fallback) {
-  const unsigned long code = ERR_peek_last_error();
-  ERR_clear_error();
-  return code ? reason(code) : fallback;
+  std::string text = fallback;
+  while (const unsigned long code = ERR_get_error()) {
+    if (ERR_SYSTEM_ERROR(code)) {
+      text = std::strerror(ERR_GET_REASON(code));
+      ERR_clear_error();
+      break;
+    }
+    text = reason(code);
+  }
+  return text;
 }
 
 // --- a BIO on the socket: recv() and send() with MSG_NOSIGNAL --------------------------------
@@ -123,13 +131,10 @@ int select_host(SSL* ssl, int*, void* arg) {
   return SSL_TLSEXT_ERR_OK;
 }
 
-SSL_CTX* server_context(const std::string& cert_file, const std::string& key_file,
-                        const std::string& client_ca_file, const TlsServerContext* owner) {
-  SSL_CTX* ctx = new_context(TLS_server_method());
-  auto fail = [&](const std::string& what) {
-    const std::string why = last_reason("unknown error");
-    SSL_CTX_free(ctx);
-    throw std::runtime_error("TLS: " + what + ": " + why);
+// Throws (the caller frees `ctx`) naming the file and OpenSSL's reason.
+void use_certificate(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
+  auto fail = [](const std::string& what) {
+    throw std::runtime_error("TLS: " + what + ": " + last_reason("unknown error"));
   };
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     fail("cannot load the certificate chain '" + cert_file + "'");
@@ -139,6 +144,22 @@ SSL_CTX* server_context(const std::string& cert_file, const std::string& key_fil
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     fail("the key '" + key_file + "' does not match the certificate '" + cert_file + "'");
+  }
+}
+
+SSL_CTX* server_context(const std::string& cert_file, const std::string& key_file,
+                        const std::string& client_ca_file, const TlsServerContext* owner) {
+  SSL_CTX* ctx = new_context(TLS_server_method());
+  auto fail = [&](const std::string& what) {
+    const std::string why = last_reason("unknown error");
+    SSL_CTX_free(ctx);
+    throw std::runtime_error("TLS: " + what + ": " + why);
+  };
+  try {
+    use_certificate(ctx, cert_file, key_file);
+  } catch (...) {
+    SSL_CTX_free(ctx);
+    throw;
   }
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
   SSL_CTX_set_tlsext_servername_callback(ctx, select_host);
@@ -203,19 +224,21 @@ ssl_ctx_st* TlsServerContext::for_host(std::string_view name) const {
 
 // --- TlsClientContext -------------------------------------------------------------------------
 
-std::shared_ptr<const TlsClientContext> TlsClientContext::get(const std::string& ca_file,
-                                                              bool insecure) {
+std::shared_ptr<const TlsClientContext> TlsClientContext::get(const TlsClientSettings& settings) {
   static std::mutex mutex;
-  static std::map<std::pair<std::string, bool>, std::weak_ptr<const TlsClientContext>> cache;
+  static std::map<TlsClientSettings, std::weak_ptr<const TlsClientContext>> cache;
   std::lock_guard lock(mutex);
-  auto& slot = cache[{ca_file, insecure}];
+  auto& slot = cache[settings];
   if (auto existing = slot.lock()) return existing;
 
+  const std::string& ca_file = settings.ca_file;
   std::shared_ptr<TlsClientContext> self(new TlsClientContext());
   self->ctx_ = new_context(TLS_client_method());
-  self->insecure_ = insecure;
+  self->insecure_ = settings.insecure;
   SSL_CTX_set_alpn_protos(self->ctx_, kAlpnHttp11, sizeof kAlpnHttp11);
-  if (insecure) {
+  if (!settings.cert_file.empty())
+    use_certificate(self->ctx_, settings.cert_file, settings.key_file);
+  if (settings.insecure) {
     SSL_CTX_set_verify(self->ctx_, SSL_VERIFY_NONE, nullptr);
     static std::once_flag warned;
     std::call_once(warned, [] {

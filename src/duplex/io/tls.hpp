@@ -59,13 +59,21 @@ class TlsServerContext {
   std::vector<Host> hosts_;
 };
 
+struct TlsClientSettings {
+  std::string ca_file;    // PEM CAs trusted instead of the system's store (empty: the system's)
+  std::string cert_file;  // a client certificate chain for servers that ask for one (mTLS)
+  std::string key_file;
+  bool insecure = false;  // no certificate or host name checks (tests only)
+  auto operator<=>(const TlsClientSettings&) const = default;
+};
+
 /// Client side: the system's CA store (or only `ca_file`), TLS 1.2+, ALPN http/1.1. Contexts
 /// are shared between clients with the same settings.
 class TlsClientContext {
  public:
-  /// Throws std::runtime_error if `ca_file` cannot be loaded. `insecure` turns certificate and
-  /// host name checks off (for tests); a warning goes to stderr the first time.
-  static std::shared_ptr<const TlsClientContext> get(const std::string& ca_file, bool insecure);
+  /// Throws std::runtime_error if a file cannot be loaded. `insecure` prints a warning to
+  /// stderr the first time.
+  static std::shared_ptr<const TlsClientContext> get(const TlsClientSettings& settings);
   ~TlsClientContext();
   TlsClientContext(const TlsClientContext&) = delete;
   TlsClientContext& operator=(const TlsClientContext&) = delete;
