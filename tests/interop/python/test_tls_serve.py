@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 import tempfile
 import time
 import unittest
@@ -128,6 +129,129 @@ class VersionsAndPages(TlsTestCase):
         async with websockets.connect(f"wss://localhost:{self.server.port}/echo",
                                       ssl=client_context()) as ws:
             await self.assert_echoes(ws, "by name ✓")
+
+
+def upgrade_request(port, path="/"):
+    return (f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+
+
+def masked_frame(opcode, payload):
+    """A short (< 126 bytes) client frame with a zero mask key."""
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+class RecordLayer(TlsTestCase):
+    """What goes on the wire below the WebSocket frames."""
+
+    def open_raw(self):
+        """TLS over memory buffers on a plain socket, upgraded to WebSocket; returns a helper
+        that reads raw TLS records and the bytes they decrypt to."""
+        sock = socket.create_connection((HOST, self.server.port), timeout=5)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+
+        class Raw:
+            records = []     # content types of the records received
+            pending = b""    # raw bytes not yet split into records
+
+            def pump(self, timeout=2.0):
+                """Reads what arrives within `timeout` (at least one chunk)."""
+                sock.settimeout(timeout)
+                try:
+                    data = sock.recv(65536)
+                except socket.timeout:
+                    return b""
+                if not data:
+                    incoming.write_eof()
+                incoming.write(data)
+                self.pending += data
+                while len(self.pending) >= 5:
+                    size = int.from_bytes(self.pending[3:5], "big")
+                    if len(self.pending) < 5 + size:
+                        break
+                    self.records.append(self.pending[0])
+                    self.pending = self.pending[5 + size:]
+                return data
+
+            def write(self, data):
+                tls.write(data)
+                sock.sendall(outgoing.read())
+
+            def read(self):
+                try:
+                    return tls.read(65536)
+                except ssl.SSLWantReadError:
+                    return None
+
+        raw = Raw()
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(outgoing.read())
+                raw.pump()
+        sock.sendall(outgoing.read())
+        raw.sock, raw.tls = sock, tls
+        raw.write(upgrade_request(self.server.port))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            raw.pump()
+            while (chunk := raw.read()):
+                head += chunk
+        self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+        return raw
+
+    async def test_a_burst_echoed_in_one_iteration_is_one_record(self):
+        raw = self.open_raw()
+        while raw.pump(0.3):  # the session tickets TLS 1.3 sends after the handshake
+            raw.read()
+        before = len(raw.records)
+        # Ten frames in one record: the server reads them at once, and its ten echoes are
+        # corked into one write, so one record.
+        raw.write(b"".join(masked_frame(1, b"message %d" % i) for i in range(10)))
+        expected = b"".join(bytes([0x81, len(b"message %d" % i)]) + b"message %d" % i
+                            for i in range(10))
+        got = b""
+        while len(got) < len(expected):
+            self.assertTrue(raw.pump(), "the echoes did not come")
+            while (chunk := raw.read()):
+                got += chunk
+        self.assertEqual(got, expected)
+        self.assertEqual(raw.records[before:], [23])
+        raw.sock.close()
+
+    async def test_the_server_sends_close_notify_after_its_close_frame(self):
+        raw = self.open_raw()
+        raw.write(masked_frame(8, b"\x03\xe8"))
+        got = b""
+        ended = None
+        while ended is None:
+            self.assertTrue(raw.pump(), "the server did not finish")
+            try:
+                while (chunk := raw.tls.read(65536)):
+                    got += chunk
+                ended = "close_notify"  # read() returns b"" at close_notify
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLEOFError:
+                ended = "EOF without close_notify"
+        self.assertEqual(got, b"\x88\x02\x03\xe8")
+        self.assertEqual(ended, "close_notify")
+        raw.sock.close()
+
+    async def test_renegotiation_is_refused(self):
+        def renegotiate():
+            return subprocess.run(
+                ["openssl", "s_client", "-connect", f"{HOST}:{self.server.port}", "-tls1_2",
+                 "-CAfile", str(certs() / "ca.pem"), "-servername", "localhost"],
+                input=b"R\n", capture_output=True, timeout=10)
+        result = await asyncio.to_thread(renegotiate)
+        output = (result.stdout + result.stderr).decode("utf-8", "replace")
+        self.assertIn("RENEGOTIATING", output)
+        self.assertIn(":no renegotiation:", output)
 
 
 class BadHandshakes(TlsTestCase):
