@@ -48,10 +48,19 @@ EndpointConfig echo() {
   return {.on_message = [](WebSocket& ws, std::string_view m, MessageType t) { ws.send(m, t); }};
 }
 
-ServerOptions tls_server(const std::string& cert, const std::string& key) {
+/// Options for a TLS server on 127.0.0.1; the last failed handshake's reason goes to
+/// `handshake_error` when given.
+ServerOptions tls_server(const std::string& cert, const std::string& key,
+                         std::string* handshake_error = nullptr) {
   ServerOptions options{.host = "127.0.0.1", .port = 0, .handle_signals = false};
   options.tls.cert_file = cert;
   options.tls.key_file = key;
+  if (handshake_error) {
+    options.tls.on_handshake_error = [handshake_error](const io::PeerAddress&,
+                                                       std::string_view reason) {
+      *handshake_error = reason;
+    };
+  }
   return options;
 }
 
@@ -262,12 +271,8 @@ void watch(WebSocketClient& ws, Outcome& outcome) {
 }
 
 TEST(Wss, AnUnknownCaFailsTheHandshakeOnBothSidesWithTheReason) {
-  ServerOptions options = tls_server(test_cert("rogue.pem"), test_cert("rogue.key"));
   std::string server_side;
-  options.tls.on_handshake_error = [&](const io::PeerAddress&, std::string_view reason) {
-    server_side = reason;
-  };
-  Server server(options);
+  Server server(tls_server(test_cert("rogue.pem"), test_cert("rogue.key"), &server_side));
   server.endpoint("/", echo());
   const uint16_t port = server.listen();
   WebSocketClient ws(server.loop(), "wss://localhost:" + std::to_string(port) + "/",
@@ -359,12 +364,8 @@ TEST(Wss, ReloadedCertificatesServeNewConnectionsWhileOldOnesStayUp) {
 }
 
 TEST(Wss, PlainHttpToTheTlsPortIsAnswered400) {
-  ServerOptions options = tls_server(test_cert("server.pem"), test_cert("server.key"));
   std::string server_side;
-  options.tls.on_handshake_error = [&](const io::PeerAddress&, std::string_view reason) {
-    server_side = reason;
-  };
-  Server server(options);
+  Server server(tls_server(test_cert("server.pem"), test_cert("server.key"), &server_side));
   const uint16_t port = server.listen();
   std::thread loop([&] { server.run(); });
   std::string response;
