@@ -112,8 +112,9 @@ class TlsSession {
   ssize_t read(char* buffer, size_t size);
   /// Bytes decrypted or an ending seen but not yet returned: call read() again before waiting.
   bool pending() const;
-  /// Like send(): bytes taken (> 0), or -1 with errno (EAGAIN: wait for writability; a retry
-  /// must pass the same bytes again, possibly followed by more).
+  /// Like send(): bytes taken (> 0), or -1 with errno (EAGAIN: wait for writability). The
+  /// records of one call leave with one send(); a retry must pass the bytes not yet taken
+  /// again, possibly followed by more.
   ssize_t write(const char* data, size_t size);
   /// Sends close_notify (best effort), then the TCP FIN. Reading may go on.
   void shutdown_write();
@@ -127,12 +128,29 @@ class TlsSession {
   std::string peer_subject() const;
 
  private:
+  struct Bio;
   TlsSession(ssl_st* ssl, int fd);
   void set_error(int ssl_error, int saved_errno);
   void answer_plain_http();
+  /// OpenSSL's output: queued while batching or behind queued bytes, else sent at once.
+  int take_output(const char* data, size_t size);
+  bool queued() const { return sent_ < out_.size(); }
+  /// One send() of the queued ciphertext; false on a socket error (errno set).
+  bool send_queued();
+  /// Plaintext bytes of the records now fully sent; resets the buffer once it is drained.
+  size_t take_sent_records();
+
+  struct Record {
+    size_t end;    // where its ciphertext ends in out_
+    size_t plain;  // the plaintext bytes it carries
+  };
 
   ssl_st* ssl_;
   int fd_;
+  std::string out_;  // ciphertext not yet sent, from sent_ on
+  size_t sent_ = 0;
+  std::vector<Record> records_;  // data records in out_, in order
+  bool batching_ = false;
   std::shared_ptr<const TlsServerContext> server_context_;  // SNI looks hosts up in it
   std::shared_ptr<const TlsClientContext> client_context_;
   std::string error_;
