@@ -5,9 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev)
+# ca-certificates: the system CA store that wss:// clients trust by default.
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev clang libclang-rt-14-dev python3 python3-websockets chromium)
+  # openssl: the command that makes the TLS tests' certificates.
+  packages+=(googletest libgtest-dev clang libclang-rt-14-dev python3 python3-websockets chromium
+             openssl)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
