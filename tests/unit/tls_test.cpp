@@ -310,6 +310,36 @@ TEST(Wss, TheCertificateMustNameTheAddressAndInsecureSkipsChecks) {
   EXPECT_EQ(echoed, "unchecked");
 }
 
+TEST(Wss, ClientsTrustTheSystemStoreByDefault) {
+  Server server(tls_server(test_cert("server.pem"), test_cert("server.key")));
+  server.endpoint("/", echo());
+  const uint16_t port = server.listen();
+  const std::string url = "wss://localhost:" + std::to_string(port) + "/";
+  ClientOptions defaults;
+  defaults.proxy = "";
+  {  // The system store does not hold the test CA.
+    WebSocketClient ws(server.loop(), url, defaults);
+    Outcome outcome;
+    watch(ws, outcome);
+    ASSERT_TRUE(pump(server.loop(), [&] { return outcome.closed; }));
+    EXPECT_EQ(outcome.error,
+              "TLS handshake failed: certificate verify failed (unable to get local issuer "
+              "certificate)");
+  }
+  server.loop().run_once(0);  // the closed client is released, and its context with it
+  // OpenSSL's default paths honour SSL_CERT_FILE: pointing it at the test CA shows that the
+  // default paths are what is trusted (a fresh context reads them).
+  setenv("SSL_CERT_FILE", test_cert("ca.pem").c_str(), 1);
+  WebSocketClient ws(server.loop(), url, defaults);
+  unsetenv("SSL_CERT_FILE");
+  bool open = false;
+  ws.onopen = [&] { open = true; };
+  Outcome outcome;
+  ws.onerror = [&](std::string_view m) { outcome.error = m; };
+  ASSERT_TRUE(pump(server.loop(), [&] { return open || !outcome.error.empty(); }));
+  EXPECT_TRUE(open) << outcome.error;
+}
+
 TEST(Wss, ABadCaFileThrowsAtConstruction) {
   io::EventLoop loop;
   ClientOptions options;

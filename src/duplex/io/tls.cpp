@@ -542,9 +542,4 @@ std::string TlsSession::peer_subject() const {
   return subject;
 }
 
-std::string transport_error(const TlsSession* tls, int error) {
-  if (tls && !tls->error().empty()) return tls->error();
-  return std::strerror(error);
-}
-
 }  // namespace duplex::io

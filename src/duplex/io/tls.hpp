@@ -161,7 +161,4 @@ class TlsSession {
   bool waiting_writable_ = false;
 };
 
-/// The errno a read/write error left, as text: OpenSSL's reason on a TLS connection.
-std::string transport_error(const TlsSession* tls, int error);
-
 }  // namespace duplex::io

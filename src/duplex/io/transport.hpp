@@ -33,4 +33,10 @@ inline void transport_shutdown_write(int fd, TlsSession* tls) {
 /// More input is decoded and waiting inside the transport (TLS records read ahead).
 inline bool transport_pending(const TlsSession* tls) { return tls && tls->pending(); }
 
+/// What a failed read or write left in `error` (errno), as text: OpenSSL's reason on TLS.
+inline std::string transport_error(const TlsSession* tls, int error) {
+  if (tls && !tls->error().empty()) return tls->error();
+  return std::strerror(error);
+}
+
 }  // namespace duplex::io
