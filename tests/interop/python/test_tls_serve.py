@@ -21,7 +21,7 @@ from pathlib import Path
 
 import websockets
 
-from duplex_server import DuplexServer, certs, client_context, step
+from duplex_server import DuplexServer, certs, client_context, duplex_bin, step
 
 HOST = "127.0.0.1"
 # How a client whose certificate the server refuses sees it: in TLS 1.3 its handshake has
@@ -140,6 +140,32 @@ def upgrade_request(port, path="/"):
 def masked_frame(opcode, payload):
     """A short (< 126 bytes) client frame with a zero mask key."""
     return bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+class ConnectCommand(TlsTestCase):
+    """`duplex connect wss://...`: refuses an unknown CA with one line unless told otherwise."""
+
+    def connect_command(self, *flags):
+        result = subprocess.run(
+            [duplex_bin(), "connect", f"wss://localhost:{self.server.port}/echo", "-x", "hi ✓",
+             "-w", "0.2", "--no-proxy", *flags],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+    async def test_an_unknown_ca_is_refused_with_one_line(self):
+        self.assertEqual(await asyncio.to_thread(self.connect_command),
+                         (1, "", "duplex connect: TLS handshake failed: certificate verify failed "
+                                 "(unable to get local issuer certificate)\n"))
+
+    async def test_the_test_ca_is_trusted_when_given(self):
+        self.assertEqual(
+            await asyncio.to_thread(self.connect_command, "--ca-file", str(certs() / "ca.pem")),
+            (0, "< hi ✓\n", ""))
+
+    async def test_insecure_connects_and_warns(self):
+        self.assertEqual(await asyncio.to_thread(self.connect_command, "--insecure"),
+                         (0, "< hi ✓\n", "duplex: warning: TLS certificates are not verified "
+                                          "(insecure mode, for tests only)\n"))
 
 
 class RecordLayer(TlsTestCase):
@@ -357,6 +383,22 @@ class ClientCertificates(TlsTestCase):
     async def test_a_client_with_a_certificate_from_the_ca_is_served(self):
         async with self.connect(ssl=client_context(cert="client")) as ws:
             await self.assert_echoes(ws, "mutual ✓")
+
+    def connect_command(self, *flags):
+        result = subprocess.run(
+            [duplex_bin(), "connect", f"wss://localhost:{self.server.port}/echo", "-x", "hi",
+             "-w", "0.2", "--no-proxy", "--ca-file", str(certs() / "ca.pem"), *flags],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+    async def test_duplex_connect_with_and_without_a_client_certificate(self):
+        self.assertEqual(
+            await asyncio.to_thread(self.connect_command, "--cert", str(certs() / "client.pem"),
+                                    "--key", str(certs() / "client.key")),
+            (0, "< hi\n", ""))
+        self.assertEqual(await asyncio.to_thread(self.connect_command),
+                         (1, "", "duplex connect: connection lost: tlsv13 alert certificate "
+                                 "required\n"))
 
     async def test_a_client_without_a_certificate_is_refused(self):
         with self.assertRaises(REFUSED):
