@@ -220,6 +220,27 @@ def tls_client_context():
     return ctx
 
 
+def tls_server_context():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(test_certs_dir(), "server.pem"),
+                        os.path.join(test_certs_dir(), "server.key"))
+    return ctx
+
+
+def tcp_pair():
+    """Two ends of a loopback TCP connection (resets and TCP_NODELAY work as on any other)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((HOST, 0))
+    listener.listen(1)
+    a = socket.create_connection((HOST, listener.getsockname()[1]), timeout=5.0)
+    listener.settimeout(5.0)
+    b, _ = listener.accept()
+    listener.close()
+    for sock in (a, b):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return a, b
+
+
 def _abort(sock):
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -229,25 +250,24 @@ def _abort(sock):
 
 
 class TlsRelay:
-    """Plain TCP on 127.0.0.1 in front of a TLS connection to the server, on a thread.
+    """Joins a plain TCP socket (the test's side, "front") and a TLS connection (the
+    system under test's side) on a thread: the test reads and writes raw bytes while
+    the peer speaks TLS.  It works in either role: as the TLS client of a server under
+    test, or as the TLS server for a client under test.
 
     Bytes are forwarded both ways with bounded buffers (so a test that stops reading
-    pushes back on the server as it would without the relay); EOF from either side is
-    passed on (close_notify and FIN towards the server), and so is a reset."""
+    pushes back on the peer as it would without the relay); EOF from either side is
+    passed on (close_notify and FIN on the TLS side), and so is a reset."""
 
     LIMIT = 1 << 20
 
-    def __init__(self, port):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((HOST, 0))
-        listener.listen(1)
-        self.front_port = listener.getsockname()[1]
-        self._listener = listener
-        self._server = socket.create_connection((HOST, port), timeout=5.0)
+    def __init__(self, tls_sock, context, server_side=False):
+        """Completes the TLS handshake on `tls_sock` (raises if it fails)."""
+        self._server = tls_sock
         self._server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-        self._tls = tls_client_context().wrap_bio(self._incoming, self._outgoing,
-                                                  server_hostname="localhost")
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=server_side,
+                                     server_hostname=None if server_side else "localhost")
         self._handshake()
 
     def _handshake(self):
@@ -264,17 +284,14 @@ class TlsRelay:
             sock.settimeout(max(0.01, deadline - time.monotonic()))
             data = sock.recv(65536)
             if not data:
-                raise AssertionError("the server closed the connection during the TLS handshake")
+                raise AssertionError("the peer closed the connection during the TLS handshake")
             self._incoming.write(data)
         if self._outgoing.pending:
             sock.sendall(self._outgoing.read())
 
-    def accept_front(self):
-        """After the test's socket has connected to front_port: start relaying."""
-        self._listener.settimeout(5.0)
-        self._front, _ = self._listener.accept()
-        self._listener.close()
-        self._front.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def start(self, front):
+        """Relays between `front` (plain TCP) and the TLS connection until both end."""
+        self._front = front
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self):
@@ -285,7 +302,28 @@ class TlsRelay:
         to_front = bytearray()    # decrypted bytes for the test
         front_open = server_open = True   # still reading from that side
         sent_eof_to_server = sent_eof_to_front = False
+
+        def drain_tls():
+            """Decrypts what has arrived; False once the TLS side has ended."""
+            nonlocal to_front, to_server
+            open_ = True
+            while True:
+                try:
+                    chunk = self._tls.read(65536)
+                except ssl.SSLWantReadError:
+                    break
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    chunk = b""
+                if not chunk:  # close_notify or EOF
+                    open_ = False
+                    break
+                to_front += chunk
+            to_server += self._outgoing.read()
+            return open_
+
         try:
+            # Bytes that came with the handshake's last flight are already buffered.
+            server_open = drain_tls()
             while True:
                 if not front_open and not sent_eof_to_server and not to_server:
                     try:
@@ -323,18 +361,7 @@ class TlsRelay:
                         self._incoming.write(data)
                     else:
                         self._incoming.write_eof()
-                    while True:
-                        try:
-                            chunk = self._tls.read(65536)
-                        except ssl.SSLWantReadError:
-                            break
-                        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                            chunk = b""
-                        if not chunk:  # close_notify or EOF
-                            server_open = False
-                            break
-                        to_front += chunk
-                    to_server += self._outgoing.read()
+                    server_open = drain_tls()
                 if server in w and to_server:
                     del to_server[:server.send(to_server)]
                 if front in w and to_front:
@@ -355,9 +382,10 @@ def open_connection(port, timeout):
     """A TCP connection to the server, or to a TLS relay in front of it."""
     if not TLS:
         return socket.create_connection((HOST, port), timeout=timeout)
-    relay = TlsRelay(port)
-    sock = socket.create_connection((HOST, relay.front_port), timeout=timeout)
-    relay.accept_front()
+    relay = TlsRelay(socket.create_connection((HOST, port), timeout=5.0), tls_client_context())
+    sock, front = tcp_pair()
+    sock.settimeout(timeout)
+    relay.start(front)
     return sock
 
 
