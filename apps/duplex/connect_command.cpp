@@ -36,6 +36,7 @@ struct ConnectFlags {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  std::string server_name;
   bool insecure = false;
 };
 
@@ -131,6 +132,7 @@ int run_connect(const ConnectFlags& flags) {
   options.ca_file = flags.ca_file;
   options.cert_file = flags.cert_file;
   options.key_file = flags.key_file;
+  options.server_name = flags.server_name;
   options.insecure = flags.insecure;
   if (flags.no_proxy) {
     options.proxy = "";
@@ -276,6 +278,9 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
                          ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  cmd->add_option("--server-name", flags->server_name,
+                  "For wss://: the name to ask for (SNI) and check in the certificate, instead "
+                  "of the URL's host");
   cmd->add_flag("--insecure", flags->insecure,
                 "For wss://: do not verify the server's certificate or name (tests only; "
                 "prints a warning)");

@@ -310,6 +310,31 @@ TEST(Wss, TheCertificateMustNameTheAddressAndInsecureSkipsChecks) {
   EXPECT_EQ(echoed, "unchecked");
 }
 
+TEST(Wss, AServerNameOverridesTheUrlsHostForSniAndTheCheck) {
+  ServerOptions options = tls_server(test_cert("server.pem"), test_cert("server.key"));
+  options.tls.sni = {{"other.test", test_cert("other.pem"), test_cert("other.key")}};
+  Server server(options);
+  server.endpoint("/", echo());
+  const uint16_t port = server.listen();
+  ClientOptions named = trusting_test_ca();
+  named.server_name = "other.test";
+  WebSocketClient ws(server.loop(), "wss://127.0.0.1:" + std::to_string(port) + "/", named);
+  std::string echoed;
+  ws.onopen = [&] { ws.send("by name"); };
+  ws.onmessage = [&](const MessageEvent& e) { echoed = e.data; };
+  Outcome outcome;
+  ws.onerror = [&](std::string_view m) { outcome.error = m; };
+  ASSERT_TRUE(pump(server.loop(), [&] { return !echoed.empty() || !outcome.error.empty(); }));
+  EXPECT_EQ(echoed, "by name") << outcome.error;
+  // A name neither certificate carries: the default one comes and fails the check.
+  named.server_name = "nobody.test";
+  WebSocketClient refused(server.loop(), "wss://127.0.0.1:" + std::to_string(port) + "/", named);
+  Outcome failed;
+  watch(refused, failed);
+  ASSERT_TRUE(pump(server.loop(), [&] { return failed.closed; }));
+  EXPECT_EQ(failed.error, "TLS handshake failed: certificate verify failed (hostname mismatch)");
+}
+
 TEST(Wss, ClientsTrustTheSystemStoreByDefault) {
   Server server(tls_server(test_cert("server.pem"), test_cert("server.key")));
   server.endpoint("/", echo());

@@ -305,7 +305,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
     if (!url_.secure) return send_upgrade();
     try {
       if (!tls_context_) tls_context_ = io::TlsClientContext::get(tls_settings(options_));
-      tls_ = io::TlsSession::connect(tls_context_, fd_, url_.host);
+      tls_ = io::TlsSession::connect(
+          tls_context_, fd_, options_.server_name.empty() ? url_.host : options_.server_name);
     } catch (const std::exception& e) {
       return fail(e.what());
     }

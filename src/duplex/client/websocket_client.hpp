@@ -79,6 +79,9 @@ struct ClientOptions {
   /// A client certificate chain and key (PEM) for servers that require one (mutual TLS).
   std::string cert_file;
   std::string key_file;
+  /// The name sent through SNI and checked against the certificate; empty: the URL's host.
+  /// For reaching a server by address while checking its name.
+  std::string server_name;
   /// wss:// without certificate or host name checks, for tests against self-signed servers;
   /// prints a warning to stderr once per process.
   bool insecure = false;
