@@ -6,15 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev)
+# ca-certificates: the system CA store that wss:// clients trust by default.
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev ca-certificates)
 mode="${1:-}"
 if [[ "$mode" == "--test" ]]; then
+  # openssl: the command that makes the TLS tests' certificates.
   packages+=(googletest libgtest-dev libbenchmark-dev clang libclang-rt-14-dev python3
-             python3-websockets chromium)
+             python3-websockets chromium openssl)
 fi
 if [[ "$mode" == "--bench" ]]; then
   packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev
-             libwebsockets-dev)
+             libwebsockets-dev openssl)
 fi
 if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

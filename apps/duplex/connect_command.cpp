@@ -35,6 +35,11 @@ struct ConnectFlags {
   bool no_proxy = false;
   bool deflate = false;
   size_t deflate_threshold = 128;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+  bool insecure = false;
 };
 
 std::chrono::milliseconds to_ms(double seconds) {
@@ -128,6 +133,11 @@ int run_connect(const ConnectFlags& flags) {
   options.max_redirects = flags.max_redirects;
   options.per_message_deflate.enabled = flags.deflate;
   options.per_message_deflate.threshold = flags.deflate_threshold;
+  options.ca_file = flags.ca_file;
+  options.cert_file = flags.cert_file;
+  options.key_file = flags.key_file;
+  options.server_name = flags.server_name;
+  options.insecure = flags.insecure;
   if (flags.no_proxy) {
     options.proxy = "";
   } else if (!flags.proxy.empty()) {
@@ -228,7 +238,7 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
       "received are printed as '< text' or '< [binary N bytes] hex'. End of input closes with "
       "1000. Exit status 0 after a clean close (1000, 1001 or none), 1 otherwise with a "
       "one-line reason on stderr, 2 for a bad argument.");
-  cmd->add_option("url", flags->url, "ws://host[:port]/path?query")->required();
+  cmd->add_option("url", flags->url, "ws://host[:port]/path?query or wss://...")->required();
   cmd->add_option("-p,--protocol", flags->protocols, "Offer this subprotocol (repeatable)");
   cmd->add_option("-H,--header", flags->headers,
                   "Extra request header 'Name: value' (repeatable), e.g. Origin or Cookie");
@@ -267,6 +277,24 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--deflate-threshold", flags->deflate_threshold,
                   "With --deflate, messages smaller than this many bytes are sent uncompressed")
       ->capture_default_str();
+  cmd->add_option("--ca-file", flags->ca_file,
+                  "For wss://: trust only the CA certificates in this PEM file (default: the "
+                  "system's CA store)")
+      ->check(CLI::ExistingFile);
+  CLI::Option* cert = cmd->add_option("--cert", flags->cert_file,
+                                      "For wss://: client certificate chain (PEM) for servers "
+                                      "that require one")
+                          ->check(CLI::ExistingFile);
+  CLI::Option* key = cmd->add_option("--key", flags->key_file, "Private key (PEM) for --cert")
+                         ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  cmd->add_option("--server-name", flags->server_name,
+                  "For wss://: the name to ask for (SNI) and check in the certificate, instead "
+                  "of the URL's host");
+  cmd->add_flag("--insecure", flags->insecure,
+                "For wss://: do not verify the server's certificate or name (tests only; "
+                "prints a warning)");
   cmd->callback([flags, &exit_status] { exit_status = run_connect(*flags); });
 }
 

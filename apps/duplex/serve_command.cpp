@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "duplex/server/websocket_server.hpp"
@@ -33,7 +34,24 @@ struct ServeFlags {
   int deflate_window_bits = 15;
   int deflate_client_window_bits = 15;
   bool verbose = false;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::vector<std::string> tls_sni;
 };
+
+// HOST:CERT:KEY for --tls-sni.
+bool parse_sni(const std::string& spec, io::TlsCertificate& out) {
+  const size_t first = spec.find(':');
+  const size_t second = first == std::string::npos ? first : spec.find(':', first + 1);
+  if (second == std::string::npos || first == 0 || second == first + 1 ||
+      second + 1 == spec.size()) {
+    return false;
+  }
+  out = {spec.substr(0, first), spec.substr(first + 1, second - first - 1),
+         spec.substr(second + 1)};
+  return true;
+}
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
@@ -55,6 +73,29 @@ int serve(const ServeFlags& flags) {
   options.max_header_bytes = flags.max_header_bytes;
   options.close_timeout = to_ms(flags.close_timeout);
   options.handshake_timeout = to_ms(flags.handshake_timeout);
+  options.tls.cert_file = flags.tls_cert;
+  options.tls.key_file = flags.tls_key;
+  options.tls.client_ca_file = flags.tls_ca;
+  for (const std::string& spec : flags.tls_sni) {
+    io::TlsCertificate& host = options.tls.sni.emplace_back();
+    if (!parse_sni(spec, host)) {
+      std::cerr << "duplex serve: --tls-sni needs HOST:CERT:KEY, got '" << spec << "'\n";
+      return 2;
+    }
+  }
+  if (flags.verbose) {
+    options.tls.on_handshake_error = [](const io::PeerAddress& peer, std::string_view reason) {
+      std::cerr << "tls handshake failed " << peer.to_string() << ": " << reason << "\n";
+    };
+  }
+  options.tls.on_reload = [](std::string_view error) {
+    if (error.empty()) {
+      std::cerr << "duplex serve: certificates reloaded\n";
+    } else {
+      std::cerr << "duplex serve: certificate reload failed, keeping the old ones: " << error
+                << "\n";
+    }
+  };
 
   EndpointConfig echo;
   echo.max_payload = flags.max_payload;
@@ -87,10 +128,18 @@ int serve(const ServeFlags& flags) {
   server.endpoint("/", echo);
   server.endpoint("/echo", echo);
   server.page("/", std::string(kBuiltinPage));
-  const uint16_t port = server.listen();
+  uint16_t port = 0;
+  try {
+    port = server.listen();
+  } catch (const std::runtime_error& e) {  // a certificate file (a failed bind is thrown on)
+    if (dynamic_cast<const std::system_error*>(&e)) throw;
+    std::cerr << "duplex serve: " << e.what() << "\n";
+    return 1;
+  }
   const std::string where = display_host(flags.host) + ":" + std::to_string(port);
-  std::printf("duplex serving http://%s/ (WebSocket echo at ws://%s/ and ws://%s/echo)\n",
-              where.c_str(), where.c_str(), where.c_str());
+  const char* s = options.tls.enabled() ? "s" : "";
+  std::printf("duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo)\n", s,
+              where.c_str(), s, where.c_str(), s, where.c_str());
   std::fflush(stdout);
   server.run();
   if (flags.verbose) std::cerr << "shut down\n";
@@ -159,7 +208,24 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "be bounded are declined")
       ->capture_default_str()
       ->check(CLI::Range(8, 15));
-  cmd->add_flag("-v,--verbose", flags->verbose, "Log connections and closes to stderr");
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "Serve https:// and wss:// with this PEM certificate chain (needs --tls-key); "
+                  "SIGHUP reloads the certificate files")
+      ->check(CLI::ExistingFile);
+  CLI::Option* key = cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert")
+                         ->check(CLI::ExistingFile);
+  cmd->get_option("--tls-cert")->needs(key);
+  key->needs(cmd->get_option("--tls-cert"));
+  cmd->add_option("--tls-ca", flags->tls_ca,
+                  "Require client certificates signed by a CA in this PEM file (mutual TLS)")
+      ->check(CLI::ExistingFile)
+      ->needs(key);
+  cmd->add_option("--tls-sni", flags->tls_sni,
+                  "HOST:CERT:KEY: another certificate, for clients asking for HOST (repeatable; "
+                  "HOST may be *.domain)")
+      ->needs(key);
+  cmd->add_flag("-v,--verbose", flags->verbose,
+                "Log connections, closes and failed TLS handshakes to stderr");
   cmd->callback([flags, &exit_status] { exit_status = serve(*flags); });
 }
 

@@ -17,15 +17,21 @@ exact, and the client's exit status and one-line stderr are checked at the end.
 Frame building and parsing, timing helpers and the HTTP header helpers come from
 the server suite's wsharness.py (imported, not copied).  Every socket operation
 has a deadline; every client process is killed in the test's cleanup.
+
+With DUPLEX_CONFORMANCE_TLS=1 the client connects with wss:// (trusting the test
+CA, --ca-file) to a TLS front that relays to the test's plain listener (the server
+suite's TlsRelay in the server role), so the same cases run over TLS.
 """
 
 import importlib.util
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -178,6 +184,38 @@ class Client:
 # Listening socket and the server side of one connection
 # --------------------------------------------------------------------------------------
 
+class TlsFront:
+    """A TLS listener whose connections are relayed, decrypted, to a plain port."""
+
+    def __init__(self, backend_port):
+        self._backend_port = backend_port
+        self._context = wsharness.tls_server_context()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((HOST, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return   # closed
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn):
+        try:
+            conn.settimeout(ACCEPT_TIMEOUT)
+            relay = wsharness.TlsRelay(conn, self._context, server_side=True)
+            relay.start(socket.create_connection((HOST, self._backend_port), timeout=5.0))
+        except (OSError, ssl.SSLError, AssertionError):
+            conn.close()   # the client gave up or failed the handshake; its test says so
+
+    def close(self):
+        self.sock.close()
+
+
 class Listener:
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -185,9 +223,16 @@ class Listener:
         self.sock.bind((HOST, 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
+        self._front = TlsFront(self.port) if wsharness.TLS else None
+
+    def authority(self):
+        """host:port of url(), as the client's Host header must carry it."""
+        if self._front is not None:
+            return "localhost:%d" % self._front.port
+        return "%s:%d" % (HOST, self.port)
 
     def url(self, path="/"):
-        return "ws://%s:%d%s" % (HOST, self.port, path)
+        return "%s://%s%s" % ("ws" if self._front is None else "wss", self.authority(), path)
 
     def accept(self, timeout=ACCEPT_TIMEOUT, client=None):
         """The next connection as a Peer; fails (with the client's output) on timeout."""
@@ -211,6 +256,8 @@ class Listener:
             self.sock.close()
         except OSError:
             pass
+        if getattr(self, "_front", None) is not None:
+            self._front.close()
 
 
 class HttpRequest(wsharness.HttpResponse):
@@ -541,6 +588,8 @@ class ClientTestCase(unittest.TestCase):
             args.append("--echo")
         if close_timeout is not None:
             args += ["--close-timeout", close_timeout]
+        if wsharness.TLS:
+            args += ["--ca-file", os.path.join(wsharness.test_certs_dir(), "ca.pem")]
         return args + list(self.client_flags) + list(flags)
 
     def session(self, *flags, path="/", protocol=None, echo=None, close_timeout=CLOSE_TIMEOUT,

@@ -22,6 +22,7 @@ class Request(ClientTestCase):
         lst = self.listen()
         client = self.start_client(lst.url(path), *self.client_args(flags))
         peer = self.accept(lst, client)
+        peer.authority = lst.authority()
         return peer, peer.read_http_request()
 
     def _finish(self, peer, protocol=None):
@@ -35,7 +36,7 @@ class Request(ClientTestCase):
         peer, req = self._request()
         self.assertEqual((req.method, req.target, req.version), ("GET", "/", "HTTP/1.1"),
                          req.raw_head)
-        self.assertEqual(req.header_all("Host"), ["%s:%d" % (HOST, peer.port)])
+        self.assertEqual(req.header_all("Host"), [peer.authority])
         self.assertEqual(req.tokens("Upgrade"), ["websocket"])
         self.assertIn("upgrade", req.tokens("Connection"))
         self.assertEqual(req.header_all("Sec-WebSocket-Version"), ["13"])

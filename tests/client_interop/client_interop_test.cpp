@@ -3,6 +3,9 @@
 // under /usr/bin/python3) and `duplex serve` ($DUPLEX_BIN). Every test starts its own server on
 // 127.0.0.1 with port 0 and stops it (SIGTERM, SIGKILL after 3 s) when it ends. Loopback only.
 //
+// Every case runs over ws:// and over wss:// (each server with a test certificate made at test
+// time; the client trusts the test CA).
+//
 // Environment: DUPLEX_BIN (the `duplex` binary), DUPLEX_REPO (the source tree, for the servers).
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -33,6 +36,7 @@
 #include "duplex/client/blocking_websocket.hpp"
 #include "duplex/client/websocket_client.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "test_certs.hpp"
 
 namespace duplex {
 namespace {
@@ -81,6 +85,7 @@ ClientOptions options(std::vector<std::string> protocols = {}) {
   o.proxy = "";
   o.handshake_timeout = milliseconds(5'000);
   o.close_timeout = milliseconds(1'000);
+  o.ca_file = test::test_cert("ca.pem");  // for wss://
   return o;
 }
 
@@ -288,7 +293,14 @@ std::string server_name(Server s) {
   return "Unknown";
 }
 
-void PrintTo(Server s, std::ostream* os) { *os << server_name(s); }
+struct Target {
+  Server server;
+  bool tls;
+};
+
+std::string target_name(const Target& t) { return server_name(t.server) + (t.tls ? "Tls" : ""); }
+
+void PrintTo(const Target& t, std::ostream* os) { *os << target_name(t); }
 
 }  // namespace
 
@@ -303,12 +315,12 @@ void PrintTo(ReadyState s, std::ostream* os) {
 
 namespace {
 
-class ClientInterop : public ::testing::TestWithParam<Server> {
+class ClientInterop : public ::testing::TestWithParam<Target> {
  protected:
   void SetUp() override {
     std::vector<std::string> argv;
     std::regex port_re("PORT (\\d+)\\n");
-    switch (GetParam()) {
+    switch (GetParam().server) {
       case Server::node_ws: {
         const auto node = find_in_path("node");
         if (!node) GTEST_SKIP() << "node is not on PATH";
@@ -329,8 +341,16 @@ class ClientInterop : public ::testing::TestWithParam<Server> {
         argv = {bin, "serve",      "--host", "127.0.0.1",  "--port",
                 "0", "--protocol", "chat",   "--protocol", "superchat"};
         if (!deflate_) argv.insert(argv.end(), {"--deflate", "off"});
-        port_re = std::regex("ws://127\\.0\\.0\\.1:(\\d+)/");
+        port_re = std::regex("wss?://127\\.0\\.0\\.1:(\\d+)/");
         break;
+      }
+    }
+    if (GetParam().tls) {
+      const std::string cert = test::test_cert("server.pem"), key = test::test_cert("server.key");
+      if (is_duplex()) {
+        argv.insert(argv.end(), {"--tls-cert", cert, "--tls-key", key});
+      } else {
+        argv.insert(argv.end(), {"--tls", cert, key});
       }
     }
     const std::string error = server_.start(argv, port_re);
@@ -347,13 +367,14 @@ class ClientInterop : public ::testing::TestWithParam<Server> {
     server_.release_files();
   }
 
-  bool is_duplex() const { return GetParam() == Server::duplex_serve; }
+  bool is_duplex() const { return GetParam().server == Server::duplex_serve; }
 
   /// ws://127.0.0.1:PORT + path. `duplex serve` has only / and /echo, both echoing.
   std::string url(const std::string& path) const {
     std::string p = path;
     if (is_duplex() && p == "/protocols") p = "/echo";
-    return "ws://127.0.0.1:" + std::to_string(server_.port()) + p;
+    return (GetParam().tls ? "wss://127.0.0.1:" : "ws://127.0.0.1:") +
+           std::to_string(server_.port()) + p;
   }
 
   ServerProcess server_;
@@ -611,7 +632,7 @@ class ClientInteropDeflate : public ClientInterop {
 
   /// What each server answers to "permessage-deflate; client_max_window_bits".
   std::string expected_answer() const {
-    switch (GetParam()) {
+    switch (GetParam().server) {
       case Server::node_ws:
         return "permessage-deflate";
       case Server::python_websockets:
@@ -671,18 +692,43 @@ TEST_P(ClientInteropDeflate, ManyMessagesKeepTheContextsInStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ClientInteropDeflate,
-                         ::testing::Values(Server::node_ws, Server::python_websockets,
-                                           Server::duplex_serve),
-                         [](const ::testing::TestParamInfo<Server>& info) {
-                           return server_name(info.param);
+                         ::testing::Values(Target{Server::node_ws, false},
+                                           Target{Server::python_websockets, false},
+                                           Target{Server::duplex_serve, false}),
+                         [](const ::testing::TestParamInfo<Target>& info) {
+                           return target_name(info.param);
                          });
 
-INSTANTIATE_TEST_SUITE_P(Servers, ClientInterop,
-                         ::testing::Values(Server::node_ws, Server::python_websockets,
-                                           Server::duplex_serve),
-                         [](const ::testing::TestParamInfo<Server>& info) {
-                           return server_name(info.param);
-                         });
+// --- TLS
+// ---------------------------------------------------------------------------------------------
+
+TEST_P(ClientInterop, ACertificateFromAnUnknownCaIsRefusedWithTheReason) {
+  if (!GetParam().tls) GTEST_SKIP() << "wss:// only";
+  ClientOptions o = options();
+  o.ca_file = test::test_cert("rogue-ca.pem");
+  try {
+    BlockingWebSocket ws(url("/echo"), o);
+    ADD_FAILURE() << "connected to a server whose CA is not trusted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "TLS handshake failed: certificate verify failed (unable to get local issuer "
+                 "certificate)");
+  }
+  // The server goes on serving clients that trust it.
+  BlockingWebSocket ws(url("/echo"), options());
+  ws.send("after a refused handshake");
+  const auto got = ws.receive(kStepTimeout);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->data, "after a refused handshake");
+  EXPECT_EQ(ws.close(1000).code, 1000);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Servers, ClientInterop,
+    ::testing::Values(Target{Server::node_ws, false}, Target{Server::python_websockets, false},
+                      Target{Server::duplex_serve, false}, Target{Server::node_ws, true},
+                      Target{Server::python_websockets, true}, Target{Server::duplex_serve, true}),
+    [](const ::testing::TestParamInfo<Target>& info) { return target_name(info.param); });
 
 }  // namespace
 }  // namespace duplex

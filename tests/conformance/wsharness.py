@@ -12,6 +12,14 @@ Duplex adds on top of Autobahn carry an ``x`` in their number (``test_1_x3_...``
 The server under test is ``$DUPLEX_BIN serve --host 127.0.0.1 --port 0 [flags]``;
 it announces ``ws://127.0.0.1:PORT/`` on stdout.  Without DUPLEX_BIN the
 developer build (build/dev/duplex) is used.  Only the standard library is used.
+
+With DUPLEX_CONFORMANCE_TLS=1 the same cases run over TLS: the server gets test
+certificates made with the openssl command (tests/support/make_test_certs.sh) and
+announces ``wss://``, and every connection goes through a local relay that speaks
+TLS to the server (Python's ssl module, verifying against the test CA) while the
+test still writes and reads raw bytes on a plain TCP socket.  The relay forwards
+EOF as close_notify plus FIN and a reset as a reset, so the cases see the same
+transport behaviour as over cleartext.
 """
 
 import atexit
@@ -19,7 +27,10 @@ import base64
 import hashlib
 import os
 import re
+import select
+import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -42,7 +53,8 @@ EOF_TIMEOUT = 1.0     # after a close handshake the server closes TCP within thi
 SEND_TIMEOUT = 60.0   # a single sendall must not block longer than this
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-PORT_RE = re.compile(r"ws://127\.0\.0\.1:(\d+)/")
+TLS = os.environ.get("DUPLEX_CONFORMANCE_TLS") == "1"
+PORT_RE = re.compile(r"wss://127\.0\.0\.1:(\d+)/" if TLS else r"ws://127\.0\.0\.1:(\d+)/")
 
 VALID_CLOSE_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
                      1012, 1013, 1014, 3000, 3999, 4000, 4999]
@@ -105,6 +117,10 @@ class Server:
     def start(self):
         self._stderr = tempfile.TemporaryFile()
         cmd = [server_binary(), "serve", "--host", HOST, "--port", "0"] + self.flags
+        if TLS:
+            certs = test_certs_dir()
+            cmd += ["--tls-cert", os.path.join(certs, "server.pem"),
+                    "--tls-key", os.path.join(certs, "server.key")]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self._stderr)
         _live_servers.add(self)
@@ -177,6 +193,200 @@ class Server:
 def _stop_all_servers():
     for srv in list(_live_servers):
         srv.stop(timeout=2.0)
+
+
+# --------------------------------------------------------------------------------------
+# TLS: test certificates and the relay
+# --------------------------------------------------------------------------------------
+
+_certs_dir = None
+
+
+def test_certs_dir():
+    """Certificates made once per process (removed at exit); see make_test_certs.sh."""
+    global _certs_dir
+    if _certs_dir is None:
+        path = tempfile.mkdtemp(prefix="duplex_certs_")
+        atexit.register(shutil.rmtree, path, True)
+        subprocess.run(["bash", os.path.join(_REPO, "tests", "support", "make_test_certs.sh"),
+                        path], check=True, stdout=subprocess.DEVNULL)
+        _certs_dir = path
+    return _certs_dir
+
+
+def tls_client_context():
+    ctx = ssl.create_default_context(cafile=os.path.join(test_certs_dir(), "ca.pem"))
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def tls_server_context():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(test_certs_dir(), "server.pem"),
+                        os.path.join(test_certs_dir(), "server.key"))
+    return ctx
+
+
+def tcp_pair():
+    """Two ends of a loopback TCP connection (resets and TCP_NODELAY work as on any other)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((HOST, 0))
+    listener.listen(1)
+    a = socket.create_connection((HOST, listener.getsockname()[1]), timeout=5.0)
+    listener.settimeout(5.0)
+    b, _ = listener.accept()
+    listener.close()
+    for sock in (a, b):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return a, b
+
+
+def _abort(sock):
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+class TlsRelay:
+    """Joins a plain TCP socket (the test's side, "front") and a TLS connection (the
+    system under test's side) on a thread: the test reads and writes raw bytes while
+    the peer speaks TLS.  It works in either role: as the TLS client of a server under
+    test, or as the TLS server for a client under test.
+
+    Bytes are forwarded both ways with bounded buffers (so a test that stops reading
+    pushes back on the peer as it would without the relay); EOF from either side is
+    passed on (close_notify and FIN on the TLS side), and so is a reset."""
+
+    LIMIT = 1 << 20
+
+    def __init__(self, tls_sock, context, server_side=False):
+        """Completes the TLS handshake on `tls_sock` (raises if it fails)."""
+        self._server = tls_sock
+        self._server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=server_side,
+                                     server_hostname=None if server_side else "localhost")
+        self._handshake()
+
+    def _handshake(self):
+        sock = self._server
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                self._tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            if self._outgoing.pending:
+                sock.sendall(self._outgoing.read())
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            data = sock.recv(65536)
+            if not data:
+                raise AssertionError("the peer closed the connection during the TLS handshake")
+            self._incoming.write(data)
+        if self._outgoing.pending:
+            sock.sendall(self._outgoing.read())
+
+    def start(self, front):
+        """Relays between `front` (plain TCP) and the TLS connection until both end."""
+        self._front = front
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        front, server = self._front, self._server
+        front.setblocking(False)
+        server.setblocking(False)
+        to_server = bytearray()   # TLS records for the server
+        to_front = bytearray()    # decrypted bytes for the test
+        front_open = server_open = True   # still reading from that side
+        sent_eof_to_server = sent_eof_to_front = False
+
+        def drain_tls():
+            """Decrypts what has arrived; False once the TLS side has ended."""
+            nonlocal to_front, to_server
+            open_ = True
+            while True:
+                try:
+                    chunk = self._tls.read(65536)
+                except ssl.SSLWantReadError:
+                    break
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    chunk = b""
+                if not chunk:  # close_notify or EOF
+                    open_ = False
+                    break
+                to_front += chunk
+            to_server += self._outgoing.read()
+            return open_
+
+        try:
+            # Bytes that came with the handshake's last flight are already buffered.
+            server_open = drain_tls()
+            while True:
+                if not front_open and not sent_eof_to_server and not to_server:
+                    try:
+                        self._tls.unwrap()
+                    except (ssl.SSLWantReadError, ssl.SSLError):
+                        pass
+                    to_server += self._outgoing.read()
+                    if not to_server:
+                        server.shutdown(socket.SHUT_WR)
+                        sent_eof_to_server = True
+                if not server_open and not to_front and not sent_eof_to_front:
+                    front.shutdown(socket.SHUT_WR)
+                    sent_eof_to_front = True
+                if sent_eof_to_server and sent_eof_to_front:
+                    return
+                readers = []
+                if front_open and len(to_server) < self.LIMIT:
+                    readers.append(front)
+                if server_open and len(to_front) < self.LIMIT:
+                    readers.append(server)
+                writers = ([server] if to_server else []) + ([front] if to_front else [])
+                if not readers and not writers:
+                    return
+                r, w, _ = select.select(readers, writers, [], 1.0)
+                if front in r:
+                    data = front.recv(65536)
+                    if data:
+                        self._tls.write(data)
+                        to_server += self._outgoing.read()
+                    else:
+                        front_open = False
+                if server in r:
+                    data = server.recv(65536)
+                    if data:
+                        self._incoming.write(data)
+                    else:
+                        self._incoming.write_eof()
+                    server_open = drain_tls()
+                if server in w and to_server:
+                    del to_server[:server.send(to_server)]
+                if front in w and to_front:
+                    del to_front[:front.send(to_front)]
+        except (OSError, ssl.SSLError):
+            # A reset (or a TLS error) on one side becomes a reset on the other.
+            _abort(front)
+            _abort(server)
+        finally:
+            for sock in (front, server):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+
+def open_connection(port, timeout):
+    """A TCP connection to the server, or to a TLS relay in front of it."""
+    if not TLS:
+        return socket.create_connection((HOST, port), timeout=timeout)
+    relay = TlsRelay(socket.create_connection((HOST, port), timeout=5.0), tls_client_context())
+    sock, front = tcp_pair()
+    sock.settimeout(timeout)
+    relay.start(front)
+    return sock
 
 
 # --------------------------------------------------------------------------------------
@@ -332,7 +542,7 @@ class Conn:
 
     def __init__(self, port, timeout=5.0):
         self.port = port
-        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.sock = open_connection(port, timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.eof = False

@@ -24,6 +24,7 @@
 #include "duplex/core/utf8.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/socket.hpp"
+#include "duplex/io/transport.hpp"
 
 namespace duplex {
 
@@ -55,6 +56,10 @@ core::ClientHandshakeOptions handshake_options(const ClientOptions& options) {
   return h;
 }
 
+io::TlsClientSettings tls_settings(const ClientOptions& options) {
+  return {options.ca_file, options.cert_file, options.key_file, options.insecure};
+}
+
 }  // namespace
 
 class WebSocketClient::Impl final : public io::IoHandler,
@@ -70,6 +75,10 @@ class WebSocketClient::Impl final : public io::IoHandler,
         url_text_(url_.to_string()),
         options_(std::move(options)),
         receiver_(core::Role::client, options_.max_payload) {}
+
+  void use_tls(std::shared_ptr<const io::TlsClientContext> context) {
+    tls_context_ = std::move(context);
+  }
 
   /// The first attempt, posted by the constructor: skipped if close() came first.
   void init() { choose_proxy(); }
@@ -208,7 +217,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
   // connecting: DNS, TCP, proxy CONNECT and the HTTP upgrade; open: WebSocket traffic
   // (close_ tells open or closing); waiting_reconnect: between attempts.
   enum class Phase { connecting, open, waiting_reconnect, closed };
-  enum class Step { tcp, proxy, http };
+  enum class Step { tcp, proxy, tls, http };
 
   // --- connection attempt -------------------------------------------------------------------
 
@@ -271,7 +280,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
       loop_.queue_flush(*this);
       return;
     }
-    send_upgrade();
+    start_tls_or_upgrade();
   }
 
   std::string authority() const {
@@ -300,7 +309,31 @@ class WebSocketClient::Impl final : public io::IoHandler,
                   std::string(head.reason));
     }
     in_.erase(0, r.consumed);
-    send_upgrade();
+    start_tls_or_upgrade();
+  }
+
+  void start_tls_or_upgrade() {
+    if (!url_.secure) return send_upgrade();
+    try {
+      if (!tls_context_) tls_context_ = io::TlsClientContext::get(tls_settings(options_));
+      tls_ = io::TlsSession::connect(
+          tls_context_, fd_, options_.server_name.empty() ? url_.host : options_.server_name);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+    step_ = Step::tls;
+    on_tls_handshake();
+  }
+
+  void on_tls_handshake() {
+    switch (tls_->handshake(loop_, this, kReadEvents)) {
+      case io::TlsSession::Progress::pending:
+        return;
+      case io::TlsSession::Progress::failed:
+        return fail("TLS handshake failed: " + tls_->error());
+      case io::TlsSession::Progress::done:
+        return send_upgrade();
+    }
   }
 
   void on_handshake_bytes() {
@@ -376,8 +409,6 @@ class WebSocketClient::Impl final : public io::IoHandler,
     ++redirects_;
     url_ = std::get<core::WebSocketUrl>(next);
     url_text_ = url_.to_string();
-    if (url_.secure)
-      return fail("handshake failed: redirect to wss:// needs TLS, not available yet");
     drop_socket();
     start();
   }
@@ -395,16 +426,26 @@ class WebSocketClient::Impl final : public io::IoHandler,
       }
       return on_connected();
     }
+    if (step_ == Step::tls && !tls_->established()) {
+      on_tls_handshake();
+      if (fd_ < 0 || !tls_->established()) return;
+      events |= EPOLLIN;  // records that came with the handshake's last flight
+    }
     if (events & EPOLLOUT) {
       flush();
       if (fd_ < 0) return;
     }
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable();
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      do {
+        on_readable();
+      } while (fd_ >= 0 && io::transport_pending(tls_.get()));
+    }
   }
 
   void on_readable() {
     char* buffer = loop_.receive_buffer();
-    const ssize_t n = ::recv(fd_, buffer, io::EventLoop::kReceiveBufferSize, 0);
+    const ssize_t n =
+        io::transport_read(fd_, tls_.get(), buffer, io::EventLoop::kReceiveBufferSize);
     if (n > 0) {
       last_activity_ms_ = loop_.now_ms();
       if (phase_ == Phase::connecting) {
@@ -415,7 +456,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
       return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    const std::string why = n == 0 ? "" : std::strerror(errno);
+    const std::string why = n == 0 ? "" : io::transport_error(tls_.get(), errno);
     if (phase_ == Phase::connecting) {
       return fail(n == 0 ? "connection closed during the handshake" : "connection lost: " + why);
     }
@@ -425,10 +466,10 @@ class WebSocketClient::Impl final : public io::IoHandler,
   void flush() override {
     if (fd_ < 0) return;
     if (out_offset_ < out_.size()) {
-      const ssize_t n =
-          ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
+      const ssize_t n = io::transport_write(fd_, tls_.get(), out_.data() + out_offset_,
+                                            out_.size() - out_offset_);
       if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        const std::string why = std::strerror(errno);
+        const std::string why = io::transport_error(tls_.get(), errno);
         return phase_ == Phase::connecting ? fail("connection lost: " + why)
                                            : transport_closed(why);
       }
@@ -449,8 +490,9 @@ class WebSocketClient::Impl final : public io::IoHandler,
       }
     }
     if (close_after_flush_ && !write_shut_) {
-      // Our close frame is out: send FIN and read until the server's EOF (or the close timer).
-      ::shutdown(fd_, SHUT_WR);
+      // Our close frame is out: send close_notify and FIN, then read until the server's EOF (or
+      // the close timer).
+      io::transport_shutdown_write(fd_, tls_.get());
       write_shut_ = true;
     }
   }
@@ -553,6 +595,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
     if (fd_ < 0) return;
     loop_.remove(fd_);
     loop_.cancel_flush(*this);
+    tls_.reset();
     ::close(fd_);
     fd_ = -1;
     waiting_writable_ = false;
@@ -638,6 +681,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
   std::unique_ptr<core::Deflater> deflater_;  // permessage-deflate agreed (and usable)
   std::unique_ptr<core::Inflater> inflater_;
   std::string scratch_;  // a compressed message before it is framed
+  std::shared_ptr<const io::TlsClientContext> tls_context_;
+  std::unique_ptr<io::TlsSession> tls_;  // null for ws://
   std::optional<core::ProxyConfig> proxy_;
   std::string proxy_error_;  // an unusable proxy setting fails every attempt
   std::vector<io::SocketAddress> addresses_;
@@ -674,14 +719,20 @@ WebSocketClient::WebSocketClient(io::EventLoop& loop, std::string url, ClientOpt
     throw std::invalid_argument("invalid WebSocket URL '" + url + "': " + *message);
   }
   auto& target = std::get<core::WebSocketUrl>(parsed);
-  if (target.secure) {
-    throw std::invalid_argument("wss:// needs TLS, which this build does not support yet");
-  }
   // Validates protocols, headers and deflate options now, so mistakes surface as exceptions, not
   // later events.
   core::validate_deflate_options(options.per_message_deflate);
   core::ClientHandshake check(target, handshake_options(options), {});
+  std::shared_ptr<const io::TlsClientContext> tls;
+  if (target.secure) {
+    try {
+      tls = io::TlsClientContext::get(tls_settings(options));
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(e.what());
+    }
+  }
   impl_ = std::make_shared<Impl>(loop, this, std::move(target), std::move(options));
+  impl_->use_tls(std::move(tls));
   impl_->init();
   // Connecting starts on the loop, after the caller has attached its handlers.
   loop.post([weak = std::weak_ptr<Impl>(impl_)] {

@@ -81,6 +81,17 @@ struct ClientOptions {
   /// An answer that breaks the offer fails the handshake; once agreed, messages of at least
   /// `threshold` bytes are sent compressed and received ones inflated up to max_payload.
   DeflateOptions per_message_deflate;
+  /// wss:// trusts the system's CA store, or only the CAs in this PEM file when set.
+  std::string ca_file;
+  /// A client certificate chain and key (PEM) for servers that require one (mutual TLS).
+  std::string cert_file;
+  std::string key_file;
+  /// The name sent through SNI and checked against the certificate; empty: the URL's host.
+  /// For reaching a server by address while checking its name.
+  std::string server_name;
+  /// wss:// without certificate or host name checks, for tests against self-signed servers;
+  /// prints a warning to stderr once per process.
+  bool insecure = false;
 };
 
 /// Use a client on its loop's thread. Handlers may call send() and close(); to destroy the

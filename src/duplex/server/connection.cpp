@@ -14,6 +14,7 @@
 #include "duplex/core/http1_parser.hpp"
 #include "duplex/core/sender.hpp"
 #include "duplex/core/utf8.hpp"
+#include "duplex/io/transport.hpp"
 #include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/server_core.hpp"
@@ -35,6 +36,7 @@ struct Connection::HttpState {
 
 Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
     : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
+  if (server_.tls()) tls_ = io::TlsSession::accept(server_.tls(), fd_);
   last_activity_ms_ = server_.loop().now_ms();
   server_.loop().add(fd_, this, kReadEvents);
   arm_timer();
@@ -48,16 +50,38 @@ Connection::~Connection() {
 
 void Connection::on_io(uint32_t events) {
   if (dead_) return;  // closed earlier in this iteration; freed at its end
+  if (tls_ && !tls_->established()) {
+    if (!continue_tls_handshake()) return;
+    events |= EPOLLIN;  // records that came with the handshake's last flight
+  }
   if (events & EPOLLOUT) {
     flush();
     if (dead_) return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable();
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    do {
+      on_readable();
+    } while (io::transport_pending(tls_.get()) && !dead_);
+  }
+}
+
+bool Connection::continue_tls_handshake() {
+  switch (tls_->handshake(server_.loop(), this, kReadEvents)) {
+    case io::TlsSession::Progress::done:
+      return true;
+    case io::TlsSession::Progress::pending:
+      return false;
+    case io::TlsSession::Progress::failed:
+      break;
+  }
+  server_.tls_handshake_failed(peer_, tls_->error());
+  close_transport();
+  return false;
 }
 
 void Connection::on_readable() {
   char* buffer = server_.loop().receive_buffer();
-  const ssize_t n = ::recv(fd_, buffer, io::EventLoop::kReceiveBufferSize, 0);
+  const ssize_t n = io::transport_read(fd_, tls_.get(), buffer, io::EventLoop::kReceiveBufferSize);
   if (n > 0) {
     last_activity_ms_ = server_.loop().now_ms();
     if (write_shut_) return;  // closing: only waiting for the peer's EOF
@@ -70,7 +94,7 @@ void Connection::on_readable() {
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   // EOF or a reset: without a close frame this is an abnormal closure (1006).
-  report_close(core::close_code::kAbnormal, n == 0 ? "" : std::strerror(errno));
+  report_close(core::close_code::kAbnormal, n == 0 ? "" : io::transport_error(tls_.get(), errno));
   close_transport();
 }
 
@@ -229,9 +253,9 @@ void Connection::queue_control(core::Opcode op, std::string_view payload) {
 void Connection::flush() {
   if (dead_) return;
   if (out_ && !out_->empty()) {
-    const ssize_t n = ::send(fd_, out_->data(), out_->size(), MSG_NOSIGNAL);
+    const ssize_t n = io::transport_write(fd_, tls_.get(), out_->data(), out_->size());
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      report_close(core::close_code::kAbnormal, std::strerror(errno));
+      report_close(core::close_code::kAbnormal, io::transport_error(tls_.get(), errno));
       close_transport();
       return;
     }
@@ -257,7 +281,7 @@ void Connection::flush() {
   if (close_after_flush_ && !write_shut_ && !out_) {
     // Everything is out: send our FIN, then read until the peer's EOF (bounded by the close
     // timer) so that unread data never turns the close into a reset that loses our last frame.
-    ::shutdown(fd_, SHUT_WR);
+    io::transport_shutdown_write(fd_, tls_.get());
     write_shut_ = true;
     timer_mark_ms_ = server_.loop().now_ms();
     arm_timer();

@@ -15,6 +15,7 @@
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
+#include "duplex/io/tls.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex::detail {
@@ -93,6 +94,7 @@ class Connection final : public WebSocket,
   void on_protocol_error(uint16_t code, std::string_view reason) override;
 
   void on_readable();
+  bool continue_tls_handshake();
   void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
   bool admit(size_t frame_bytes);
@@ -111,6 +113,7 @@ class Connection final : public WebSocket,
   Endpoint* endpoint_ = nullptr;
   std::unique_ptr<HttpState> http_;          // a request head split across reads
   std::unique_ptr<DeflateSession> deflate_;  // when permessage-deflate was agreed
+  std::unique_ptr<io::TlsSession> tls_;      // null for plain TCP
   core::Receiver receiver_;
   io::OutputBuffer* out_ = nullptr;        // lent by the server while there is output
   std::unique_ptr<std::string> protocol_;  // the chosen subprotocol; most connections have none

@@ -11,6 +11,7 @@
 
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/output_buffer.hpp"
+#include "duplex/io/tls.hpp"
 #include "duplex/server/static_files.hpp"
 #include "duplex/server/websocket_server.hpp"
 
@@ -41,6 +42,11 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   void shutdown();
   size_t connection_count() const { return live_connections_; }
   bool shutting_down() const { return shutting_down_; }
+
+  /// Null without TLS. Connections keep the context they started with across reloads.
+  const std::shared_ptr<const io::TlsServerContext>& tls() const { return tls_; }
+  void reload_certificates();
+  void tls_handshake_failed(const io::PeerAddress& peer, std::string_view reason);
 
   /// Answers one complete request head; writes the response into `out`. On an upgrade the
   /// connection has become a WebSocket when this returns.
@@ -93,6 +99,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
   std::map<std::string, Page, std::less<>> pages_;
   std::optional<StaticFiles> static_files_;
+  std::shared_ptr<const io::TlsServerContext> tls_;
   Connection* connections_ = nullptr;  // live connections not open in an endpoint
   void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;

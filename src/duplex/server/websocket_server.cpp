@@ -52,6 +52,7 @@ void ServerCore::add_page(std::string path, std::string content, std::string con
 }
 
 uint16_t ServerCore::listen() {
+  if (options_.tls.enabled() && !tls_) reload_certificates();
   listen_fd_ = io::listen_tcp(options_.host, options_.port);
   port_ = io::local_port(listen_fd_);
   loop_.add(listen_fd_, this, EPOLLIN);
@@ -64,12 +65,33 @@ void ServerCore::run() {
   if (options_.handle_signals) {
     loop_.on_signal(SIGINT, [this] { shutdown(); });
     loop_.on_signal(SIGTERM, [this] { shutdown(); });
+    if (tls_) {
+      loop_.on_signal(SIGHUP, [this] {
+        std::string error;
+        try {
+          reload_certificates();
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        if (options_.tls.on_reload) options_.tls.on_reload(error);
+      });
+    }
   }
   loop_.run();
 }
 
 void ServerCore::AcceptPause::on_timer() {
   if (server_.listen_fd_ >= 0) server_.loop_.add(server_.listen_fd_, &server_, EPOLLIN);
+}
+
+void ServerCore::reload_certificates() {
+  const TlsOptions& tls = options_.tls;
+  if (!tls.enabled()) throw std::logic_error("TLS is not configured (no certificate file)");
+  tls_ = io::TlsServerContext::load(tls.cert_file, tls.key_file, tls.sni, tls.client_ca_file);
+}
+
+void ServerCore::tls_handshake_failed(const io::PeerAddress& peer, std::string_view reason) {
+  if (options_.tls.on_handshake_error) options_.tls.on_handshake_error(peer, reason);
 }
 
 void ServerCore::stop_listening() {
@@ -259,6 +281,7 @@ void Server::page(std::string path, std::string content, std::string content_typ
 }
 uint16_t Server::listen() { return core_->listen(); }
 uint16_t Server::port() const { return core_->port(); }
+void Server::reload_certificates() { core_->reload_certificates(); }
 void Server::run() { core_->run(); }
 void Server::shutdown() { core_->shutdown(); }
 size_t Server::connection_count() const { return core_->connection_count(); }

@@ -11,9 +11,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "duplex/io/tls.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/websocket.hpp"
 
@@ -22,6 +26,23 @@ namespace duplex {
 namespace io {
 class EventLoop;
 }
+
+/// HTTPS and wss:// on the server's port: set cert_file and key_file. TLS 1.2 and 1.3 only,
+/// ALPN http/1.1; plain HTTP sent to the port is answered 400 and closed.
+struct TlsOptions {
+  std::string cert_file;  // PEM certificate chain, leaf first
+  std::string key_file;   // PEM private key
+  /// Further certificates, chosen by the host name the client asks for (SNI).
+  std::vector<io::TlsCertificate> sni;
+  /// When set, clients must present a certificate signed by a CA in this PEM file (mutual TLS).
+  std::string client_ca_file;
+  /// A failed handshake: the peer and OpenSSL's reason. Unset: not reported.
+  std::function<void(const io::PeerAddress& peer, std::string_view reason)> on_handshake_error;
+  /// After a reload triggered by SIGHUP: empty on success, else why the old certificates stay.
+  std::function<void(std::string_view error)> on_reload;
+
+  bool enabled() const { return !cert_file.empty(); }
+};
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -36,8 +57,10 @@ struct ServerOptions {
   /// Time the peer gets to answer our close frame (or to close TCP after it) before the
   /// connection is dropped.
   std::chrono::milliseconds close_timeout{5'000};
-  /// run() turns SIGINT and SIGTERM into a graceful shutdown().
+  /// run() turns SIGINT and SIGTERM into a graceful shutdown(), and SIGHUP into
+  /// reload_certificates() when TLS is on.
   bool handle_signals = true;
+  TlsOptions tls;
 };
 
 class Server {
@@ -56,6 +79,10 @@ class Server {
   /// Binds and listens; throws std::system_error naming the address. Returns the bound port.
   uint16_t listen();
   uint16_t port() const;
+  /// Re-reads the TLS certificate and key files: new connections get the new ones, existing
+  /// connections go on with theirs. Throws std::runtime_error (keeping the old ones) if a file
+  /// cannot be loaded. Call it on the loop's thread, or before run().
+  void reload_certificates();
   /// Runs the event loop until shutdown completes.
   void run();
   /// Stops accepting, closes every WebSocket with 1001, waits for them (at most the close

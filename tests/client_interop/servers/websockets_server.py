@@ -8,12 +8,14 @@ and serves, by request path:
 On every path the subprotocol is the client's first offer found in ["chat", "superchat"]; with
 no match the response has no Sec-WebSocket-Protocol header.
 With the argument `--deflate`, permessage-deflate is accepted (websockets' defaults).
+With `--tls CERT KEY` it serves wss:// with that PEM certificate and key.
 Exits on SIGTERM or when stdin closes. Loopback only.
 """
 
 import asyncio
 import os
 import signal
+import ssl
 import sys
 from urllib.parse import parse_qs, urlsplit
 
@@ -72,6 +74,11 @@ async def main():
 
     loop.add_signal_handler(signal.SIGTERM, finish)
     loop.add_reader(sys.stdin.fileno(), on_stdin)
+    tls = None
+    if "--tls" in sys.argv:
+        at = sys.argv.index("--tls")
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(sys.argv[at + 1], sys.argv[at + 2])
     async with websockets.serve(
         handler,
         "127.0.0.1",
@@ -82,6 +89,7 @@ async def main():
         max_size=None,
         ping_interval=None,
         close_timeout=1,
+        ssl=tls,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)

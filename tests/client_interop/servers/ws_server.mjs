@@ -6,7 +6,10 @@
 // On every path the subprotocol is the client's first offer found in ["chat", "superchat"];
 // with no match the response has no Sec-WebSocket-Protocol header.
 // With the argument `--deflate`, permessage-deflate is accepted (ws's defaults, threshold 0).
+// With `--tls CERT KEY` it serves wss:// (HTTPS) with that PEM certificate and key.
 // Exits on SIGTERM or when stdin closes. Loopback only.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 
 const SUPPORTED = ['chat', 'superchat'];
@@ -18,9 +21,13 @@ function pushed(k, size) {
   return buf;
 }
 
+const tlsAt = process.argv.indexOf('--tls');
+const https = tlsAt > 0
+  ? createServer({ cert: readFileSync(process.argv[tlsAt + 1]), key: readFileSync(process.argv[tlsAt + 2]) })
+  : null;
+
 const wss = new WebSocketServer({
-  host: '127.0.0.1',
-  port: 0,
+  ...(https ? { server: https } : { host: '127.0.0.1', port: 0 }),
   perMessageDeflate: process.argv.includes('--deflate') ? { threshold: 0 } : false,
   maxPayload: 64 * 1024 * 1024,
   handleProtocols: (offered) => {
@@ -47,9 +54,13 @@ wss.on('connection', (ws, req) => {
   }
 });
 
-wss.on('listening', () => {
-  process.stdout.write(`PORT ${wss.address().port}\n`);
-});
+if (https) {
+  https.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${https.address().port}\n`));
+} else {
+  wss.on('listening', () => {
+    process.stdout.write(`PORT ${wss.address().port}\n`);
+  });
+}
 
 const exit = () => process.exit(0);
 process.on('SIGTERM', exit);

@@ -1,7 +1,8 @@
 // Shared helpers for the Node `ws` interop suite: start/stop `duplex serve`, bounded waits,
 // a message inbox, and payload builders. Loopback only.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -15,7 +16,26 @@ const REPO = path.resolve(HERE, '..', '..', '..');
 export const STEP_TIMEOUT_MS = 10_000;
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5_000;
-const URL_RE = /ws:\/\/127\.0\.0\.1:(\d+)\//;
+const URL_RE = /wss?:\/\/127\.0\.0\.1:(\d+)\//;
+
+let certsDir;
+/**
+ * Test certificates made once per process with the openssl command and removed at exit
+ * (tests/support/make_test_certs.sh: ca, server, server2, other, client, rogue).
+ */
+export function certs() {
+  if (!certsDir) {
+    certsDir = mkdtempSync(path.join(os.tmpdir(), 'duplex_certs_'));
+    process.on('exit', () => rmSync(certsDir, { recursive: true, force: true }));
+    execFileSync('bash', [path.join(REPO, 'tests/support/make_test_certs.sh'), certsDir]);
+  }
+  return certsDir;
+}
+
+/** The test CA as `ws` and `tls` take it. */
+export function testCa(name = 'ca.pem') {
+  return readFileSync(path.join(certs(), name));
+}
 
 /** The server binary: $DUPLEX_BIN, else the dev build in the repo. */
 export function duplexBin() {
@@ -39,8 +59,12 @@ export function withTimeout(promise, ms = STEP_TIMEOUT_MS, label = 'operation') 
  * its ws:// URL. The returned object has port, url, proc, output(), exited (a promise of
  * {code, signal}) and stop() (SIGTERM, then SIGKILL after 5 s; idempotent).
  */
-export async function startServer(flags = []) {
+export async function startServer(flags = [], { tls = false } = {}) {
   const bin = duplexBin();
+  if (tls) {
+    flags = [...flags, '--tls-cert', path.join(certs(), 'server.pem'),
+      '--tls-key', path.join(certs(), 'server.key')];
+  }
   const proc = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', '0', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,7 +108,7 @@ export async function startServer(flags = []) {
     return exited;
   };
 
-  return { port, url: `ws://127.0.0.1:${port}/`, proc, exited, output, stop };
+  return { port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/`, proc, exited, output, stop };
 }
 
 /** Buffers incoming messages so tests can `await inbox.next()` in order. */

@@ -4,15 +4,19 @@ Run with Debian's /usr/bin/python3 (python3-websockets 10.4). Loopback only.
 """
 
 import asyncio
+import atexit
 import os
 import re
+import shutil
 import signal
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-URL_RE = re.compile(r"ws://127\.0\.0\.1:(\d+)/")
+URL_RE = re.compile(r"wss?://127\.0\.0\.1:(\d+)/")
 START_TIMEOUT = 10.0
 STOP_GRACE = 5.0
 STEP_TIMEOUT = 10.0
@@ -30,11 +34,40 @@ def duplex_bin() -> str:
     raise RuntimeError("DUPLEX_BIN is not set and build/dev/duplex does not exist")
 
 
-class DuplexServer:
-    """A running `duplex serve --host 127.0.0.1 --port 0 [flags]` process."""
+_certs = None
 
-    def __init__(self, *flags: str):
+
+def certs() -> Path:
+    """Test certificates, made once per process with the openssl command and removed at exit
+    (tests/support/make_test_certs.sh: ca, server, server2, other, client, rogue)."""
+    global _certs
+    if _certs is None:
+        path = tempfile.mkdtemp(prefix="duplex_certs_")
+        atexit.register(shutil.rmtree, path, True)
+        subprocess.run(["bash", str(REPO / "tests" / "support" / "make_test_certs.sh"), path],
+                       check=True, stdout=subprocess.DEVNULL)
+        _certs = Path(path)
+    return _certs
+
+
+def client_context(ca: str = "ca.pem", cert: str = None) -> ssl.SSLContext:
+    """A client context trusting one of the test CAs, optionally with a client certificate."""
+    ctx = ssl.create_default_context(cafile=str(certs() / ca))
+    if cert:
+        ctx.load_cert_chain(str(certs() / f"{cert}.pem"), str(certs() / f"{cert}.key"))
+    return ctx
+
+
+class DuplexServer:
+    """A running `duplex serve --host 127.0.0.1 --port 0 [flags]` process; with tls=True it
+    serves the test certificate for localhost and 127.0.0.1 (https://, wss://)."""
+
+    def __init__(self, *flags: str, tls: bool = False):
+        self.tls = tls
         self.flags = list(flags)
+        if tls:
+            self.flags += ["--tls-cert", str(certs() / "server.pem"),
+                           "--tls-key", str(certs() / "server.key")]
         self.proc = None
         self.port = None
         self._stdout = []
@@ -108,10 +141,13 @@ class DuplexServer:
     # -- addresses ---------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
+        return self.path("/")
 
     def path(self, p: str) -> str:
-        return f"ws://127.0.0.1:{self.port}{p}"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}{p}"
+
+    def stderr_text(self) -> str:
+        return "".join(self._stderr)
 
 
 SAMPLE = "héllo wörld ✓ 😀 "

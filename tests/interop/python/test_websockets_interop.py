@@ -12,7 +12,7 @@ import websockets
 from websockets.exceptions import ConnectionClosedError
 from websockets.frames import Close
 
-from duplex_server import DuplexServer, step, text_of_bytes
+from duplex_server import DuplexServer, client_context, step, text_of_bytes
 
 SIZES = [0, 125, 126, 64 * 1024, 1024 * 1024]
 
@@ -24,6 +24,8 @@ def connect(url, **kwargs):
     kwargs.setdefault("max_size", 64 * 1024 * 1024)
     kwargs.setdefault("open_timeout", 10)
     kwargs.setdefault("close_timeout", 10)
+    if url.startswith("wss:"):
+        kwargs.setdefault("ssl", client_context())
     return websockets.connect(url, **kwargs)
 
 
@@ -37,10 +39,11 @@ class ServerTestCase(AsyncTestCase):
     """One server per test class, started with FLAGS."""
 
     FLAGS: tuple = ()
+    TLS = False
 
     @classmethod
     def setUpClass(cls):
-        cls.server = DuplexServer(*cls.FLAGS).start()
+        cls.server = DuplexServer(*cls.FLAGS, tls=cls.TLS).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -323,3 +326,16 @@ class DeflateTest(AsyncTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# The same cases over wss://, the client trusting the test CA.
+class EchoOverTlsTest(EchoTest):
+    TLS = True
+
+
+class CloseOverTlsTest(CloseTest):
+    TLS = True
+
+
+class MaxPayloadOverTlsTest(MaxPayloadTest):
+    TLS = True
