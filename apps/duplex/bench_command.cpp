@@ -28,6 +28,8 @@ struct BenchFlags {
   bool binary = false;
   bool deflate = false;
   std::string payload_file;
+  std::string ca_file;
+  bool insecure = false;
   int inflight = 1;
   double duration = 10;
   double warmup = 2;
@@ -262,8 +264,13 @@ int run_bench(const BenchFlags& flags) {
   }
   options.url = std::get<core::WebSocketUrl>(parsed);
   if (options.url.secure) {
-    std::cerr << "duplex bench: wss:// is not supported by the load generator yet\n";
-    return 2;
+    try {
+      options.tls =
+          io::TlsClientContext::get({.ca_file = flags.ca_file, .insecure = flags.insecure});
+    } catch (const std::runtime_error& e) {
+      std::cerr << "duplex bench: " << e.what() << "\n";
+      return 1;
+    }
   }
   std::string resolve_error;
   const auto addresses = io::resolve_tcp(options.url.host, options.url.port, resolve_error);
@@ -383,7 +390,8 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "traffic and reports the server's RSS growth per connection. Exit status 0 when every "
       "connection and echo went right, 1 when any failed (the report still prints), 2 for a "
       "bad argument.");
-  cmd->add_option("url", flags->url, "Echo server ws://host:port/path")->capture_default_str();
+  cmd->add_option("url", flags->url, "Echo server ws://host:port/path or wss://...")
+      ->capture_default_str();
   cmd->add_option("-c,--connections", flags->connections, "Connections to open")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
@@ -421,6 +429,13 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                   "Spread connections over 127.0.0.1..127.0.0.N (default: enough of them for "
                   "the connection count, 20,000 each)")
       ->check(CLI::Range(1, 250));
+  cmd->add_option("--ca-file", flags->ca_file,
+                  "For wss://: trust only the CA certificates in this PEM file (default: the "
+                  "system's CA store)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", flags->insecure,
+                "For wss://: do not verify the server's certificate (tests only; prints a "
+                "warning)");
   cmd->add_option("--label", flags->label, "A name copied into the --json output");
   cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");

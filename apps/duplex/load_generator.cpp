@@ -1,6 +1,8 @@
 #include "load_generator.hpp"
 
+#include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -18,6 +20,7 @@
 #include "duplex/core/frame.hpp"
 #include "duplex/core/mask.hpp"
 #include "duplex/core/sender.hpp"
+#include "duplex/io/tls.hpp"
 
 namespace duplex::app {
 
@@ -50,9 +53,10 @@ std::string make_payload(const LoadOptions& options) {
 }
 
 struct Connection {
-  enum class State : uint8_t { idle, connecting, handshaking, open, closed };
+  enum class State : uint8_t { idle, connecting, tls_handshaking, handshaking, open, closed };
 
   int fd = -1;
+  SSL* ssl = nullptr;  // wss:// only
   State state = State::idle;
   bool want_write = false;  // EPOLLOUT armed
   uint8_t header_len = 0;   // bytes of a frame header split across reads
@@ -185,9 +189,69 @@ class Engine {
   void on_connected(Connection& c) {
     const int err = io::connect_error(c.fd);
     if (err != 0) return error(c, std::string("connect: ") + std::strerror(err));
+    if (options_.tls) {
+      c.ssl = SSL_new(options_.tls->context());
+      if (!c.ssl) return error(c, "TLS: " + openssl_reason());
+      SSL_set_fd(c.ssl, c.fd);
+      // Partial writes behave like send(); a retry may come from another buffer (pending).
+      SSL_set_mode(c.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+      const std::string& host = options_.url.host;
+      if (!io::is_numeric_host(host)) SSL_set_tlsext_host_name(c.ssl, host.c_str());
+      if (!options_.tls->insecure() && SSL_set1_host(c.ssl, host.c_str()) != 1) {
+        return error(c, "TLS: cannot check the certificate against " + host);
+      }
+      c.state = Connection::State::tls_handshaking;
+      return continue_tls_handshake(c);
+    }
+    start_upgrade(c);
+  }
+
+  void continue_tls_handshake(Connection& c) {
+    const int result = SSL_connect(c.ssl);
+    if (result == 1) return start_upgrade(c);
+    const int reason = SSL_get_error(c.ssl, result);
+    if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) {
+      set_write_interest(c, reason == SSL_ERROR_WANT_WRITE);
+      return;
+    }
+    error(c, "TLS handshake failed: " + openssl_reason());
+  }
+
+  static std::string openssl_reason() {
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    if (code == 0) return "connection closed";
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    const char* reason = ERR_reason_error_string(code);
+    return reason ? reason : text;
+  }
+
+  void start_upgrade(Connection& c) {
     c.state = Connection::State::handshaking;
     set_write_interest(c, false);
     write(c, c.handshake->request().data(), c.handshake->request().size());
+  }
+
+  // recv() or SSL_read(): bytes, 0 at the end, or -1 with errno (EAGAIN: nothing yet).
+  ssize_t receive(Connection& c, char* buffer, size_t size) {
+    if (!c.ssl) return ::recv(c.fd, buffer, size, 0);
+    const int n = SSL_read(c.ssl, buffer, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
+    if (n > 0) return n;
+    const int reason = SSL_get_error(c.ssl, n);
+    if (reason == SSL_ERROR_ZERO_RETURN) return 0;
+    errno = reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+    return -1;
+  }
+
+  // send() or SSL_write(), with the same conventions.
+  ssize_t transmit(Connection& c, const char* data, size_t len) {
+    if (!c.ssl) return ::send(c.fd, data, len, MSG_NOSIGNAL);
+    const int n = SSL_write(c.ssl, data, static_cast<int>(std::min<size_t>(len, INT32_MAX)));
+    if (n > 0) return n;
+    const int reason = SSL_get_error(c.ssl, n);
+    errno = reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+    return -1;
   }
 
   void on_handshake_bytes(Connection& c, const char* data, size_t len) {
@@ -215,8 +279,7 @@ class Engine {
   void expire_handshakes(uint64_t now) {
     const auto limit = static_cast<uint64_t>(kHandshakeTimeout * 1e9);
     for (Connection& c : connections_) {
-      if ((c.state == Connection::State::connecting || c.state == Connection::State::handshaking) &&
-          now - c.opened_at > limit) {
+      if (opening(c) && now - c.opened_at > limit) {
         error(c, "handshake timed out");
       }
     }
@@ -259,14 +322,26 @@ class Engine {
           on_connected(c);
           continue;
         }
+        if (c.state == Connection::State::tls_handshaking) {
+          continue_tls_handshake(c);
+          continue;
+        }
         if (c.want_write && !c.pending.empty()) flush_pending(c);
       }
-      if (c.fd >= 0 && (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) on_readable(c);
+      if (c.fd < 0 || !(events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
+      if (c.state == Connection::State::tls_handshaking) {
+        continue_tls_handshake(c);
+        continue;
+      }
+      // TLS may hold decrypted bytes the socket no longer shows: read until it has none.
+      do {
+        on_readable(c);
+      } while (c.fd >= 0 && c.ssl && SSL_pending(c.ssl) > 0);
     }
   }
 
   void on_readable(Connection& c) {
-    const ssize_t n = ::recv(c.fd, buffer_.get(), kReceiveBufferSize, 0);
+    const ssize_t n = receive(c, buffer_.get(), kReceiveBufferSize);
     if (n <= 0) {
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
       return error(c, n == 0 ? "connection closed by the server"
@@ -384,7 +459,7 @@ class Engine {
       c.pending.append(data, len);
       return;
     }
-    const ssize_t n = ::send(c.fd, data, len, MSG_NOSIGNAL);
+    const ssize_t n = transmit(c, data, len);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       return error(c, std::string("send: ") + std::strerror(errno));
     }
@@ -396,7 +471,7 @@ class Engine {
   }
 
   void flush_pending(Connection& c) {
-    const ssize_t n = ::send(c.fd, c.pending.data(), c.pending.size(), MSG_NOSIGNAL);
+    const ssize_t n = transmit(c, c.pending.data(), c.pending.size());
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       return error(c, std::string("send: ") + std::strerror(errno));
     }
@@ -421,14 +496,21 @@ class Engine {
     }
     if (c.state == Connection::State::open) {
       --result_.opened;
-    } else if (c.state == Connection::State::connecting ||
-               c.state == Connection::State::handshaking) {
+    } else if (opening(c)) {
       --pending_;
     }
     drop(c);
   }
 
+  static bool opening(const Connection& c) {
+    return c.state == Connection::State::connecting ||
+           c.state == Connection::State::tls_handshaking ||
+           c.state == Connection::State::handshaking;
+  }
+
   void drop(Connection& c) {
+    if (c.ssl) SSL_free(c.ssl);
+    c.ssl = nullptr;
     if (c.fd >= 0) ::close(c.fd);  // closing removes it from the epoll set
     c.fd = -1;
     c.state = Connection::State::closed;
@@ -444,8 +526,7 @@ class Engine {
                               core::random_mask_key());
     for (Connection& c : connections_) {
       if (c.state == Connection::State::open && c.pending.empty()) {
-        [[maybe_unused]] ssize_t n =
-            ::send(c.fd, close_frame.data(), close_frame.size(), MSG_NOSIGNAL);
+        [[maybe_unused]] ssize_t n = transmit(c, close_frame.data(), close_frame.size());
       }
       drop(c);
     }

@@ -8,19 +8,22 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "duplex/core/url.hpp"
 #include "duplex/io/socket.hpp"
+#include "duplex/io/tls.hpp"
 #include "latency_histogram.hpp"
 
 namespace duplex::app {
 
 struct LoadOptions {
   core::WebSocketUrl url;
-  io::SocketAddress address;               // resolved url host
+  io::SocketAddress address;                        // resolved url host
+  std::shared_ptr<const io::TlsClientContext> tls;  // wss:// only
   std::vector<io::SocketAddress> sources;  // local addresses to spread connections over (or none)
   int connections = 100;
   size_t message_size = 512;
