@@ -10,7 +10,7 @@ case "$flavour" in
   asan) args=(-DCMAKE_BUILD_TYPE=Debug -DDUPLEX_SANITIZE=ON) ;;
   fuzz) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDUPLEX_FUZZ=ON -DDUPLEX_TESTS=OFF
               -DCMAKE_CXX_COMPILER=clang++) ;;
-  serve) args=(-DCMAKE_BUILD_TYPE=Release -DDUPLEX_TESTS=OFF) ;;
+  serve) args=(-DCMAKE_BUILD_TYPE=Release -DDUPLEX_TESTS=OFF -DDUPLEX_BENCH=OFF) ;;
   *) echo "build.sh: unknown flavour '$flavour' (release, asan, fuzz, serve)" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: fuzz smoke runs, then the unit, conformance and interop
-# suites under ctest in the release build and again under AddressSanitizer + UBSan.
+# Sets up, builds and runs every test: a micro-benchmark smoke pass, fuzz smoke runs, then the
+# unit, conformance and interop suites under ctest in the release build and again under
+# AddressSanitizer + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -11,6 +12,13 @@ for flavour in release asan fuzz; do
   bash scripts/build.sh "$flavour" >"build/logs/$flavour.log" 2>&1 ||
     { tail -60 "build/logs/$flavour.log"; echo "build: $flavour FAILED"; exit 1; }
 done
+
+# Micro-benchmarks: a short pass proves they build and run; their figures are not checked.
+micro_log=build/logs/micro-benchmarks.log
+build/release/bench/duplex_micro --benchmark_min_time=0.01 >"$micro_log" 2>&1 &&
+  ! grep -q "ERROR OCCURRED" "$micro_log" ||
+  { tail -40 "$micro_log"; echo "micro-benchmarks FAILED"; exit 1; }
+echo "micro-benchmarks ok"
 
 echo "== fuzz smoke (${FUZZ_SECONDS:=20} s per target)"
 mkdir -p build/fuzz/corpus

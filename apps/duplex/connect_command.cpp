@@ -33,6 +33,8 @@ struct ConnectFlags {
   int max_redirects = 0;
   std::string proxy;
   bool no_proxy = false;
+  bool deflate = false;
+  size_t deflate_threshold = 128;
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
@@ -129,6 +131,8 @@ int run_connect(const ConnectFlags& flags) {
   options.close_timeout = to_ms(flags.close_timeout);
   options.handshake_timeout = to_ms(flags.handshake_timeout);
   options.max_redirects = flags.max_redirects;
+  options.per_message_deflate.enabled = flags.deflate;
+  options.per_message_deflate.threshold = flags.deflate_threshold;
   options.ca_file = flags.ca_file;
   options.cert_file = flags.cert_file;
   options.key_file = flags.key_file;
@@ -172,6 +176,7 @@ int run_connect(const ConnectFlags& flags) {
     if (interactive) {
       std::cerr << "connected to " << ws->url()
                 << (ws->protocol().empty() ? "" : " (subprotocol " + ws->protocol() + ")")
+                << (ws->extensions().empty() ? "" : " (extensions " + ws->extensions() + ")")
                 << "; type messages, Ctrl-D to close\n";
     }
     if (flags.echo) return;
@@ -266,6 +271,12 @@ void add_connect_command(CLI::App& cli, int& exit_status) {
                   "HTTP proxy 'http://[user:pass@]host:port' to tunnel through with CONNECT "
                   "(default: http_proxy/https_proxy/all_proxy with no_proxy)");
   cmd->add_flag("--no-proxy", flags->no_proxy, "Ignore proxy settings from the environment");
+  cmd->add_flag("--deflate", flags->deflate,
+                "Offer permessage-deflate (RFC 7692) as browsers do; an answer that breaks the "
+                "offer fails the handshake");
+  cmd->add_option("--deflate-threshold", flags->deflate_threshold,
+                  "With --deflate, messages smaller than this many bytes are sent uncompressed")
+      ->capture_default_str();
   cmd->add_option("--ca-file", flags->ca_file,
                   "For wss://: trust only the CA certificates in this PEM file (default: the "
                   "system's CA store)")

@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 
+#include "bench_command.hpp"
 #include "connect_command.hpp"
 #include "serve_command.hpp"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_status = 0;
   duplex::app::add_serve_command(cli, exit_status);
   duplex::app::add_connect_command(cli, exit_status);
+  duplex::app::add_bench_command(cli, exit_status);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

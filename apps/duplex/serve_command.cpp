@@ -29,6 +29,10 @@ struct ServeFlags {
   double handshake_timeout = 10;
   std::vector<std::string> origins;
   std::vector<std::string> protocols;
+  std::string deflate = "shared";
+  size_t deflate_threshold = 128;
+  int deflate_window_bits = 15;
+  int deflate_client_window_bits = 15;
   bool verbose = false;
   std::string tls_cert;
   std::string tls_key;
@@ -100,6 +104,12 @@ int serve(const ServeFlags& flags) {
   echo.ping_interval = to_ms(flags.ping_interval);
   echo.allowed_origins = flags.origins;
   echo.protocols = flags.protocols;
+  DeflateOptions& deflate = echo.per_message_deflate;
+  deflate.enabled = flags.deflate != "off";
+  deflate.mode = flags.deflate == "dedicated" ? DeflateMode::dedicated : DeflateMode::shared;
+  deflate.threshold = flags.deflate_threshold;
+  deflate.server_max_window_bits = flags.deflate_window_bits;
+  deflate.client_max_window_bits = flags.deflate_client_window_bits;
   echo.on_message = [](WebSocket& ws, std::string_view message, MessageType type) {
     ws.send(message, type);
   };
@@ -179,6 +189,25 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--protocol", flags->protocols,
                   "Subprotocol the echo endpoints accept (repeatable); the client's first "
                   "offered match is chosen");
+  cmd->add_option("--deflate", flags->deflate,
+                  "permessage-deflate (RFC 7692), which browsers offer: 'shared' (the default: "
+                  "one compressor per endpoint, no context takeover, nothing kept per "
+                  "connection), 'dedicated' (codecs per connection that keep context: better "
+                  "ratio, about 300 KiB per connection), or 'off'")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"shared", "dedicated", "off"}));
+  cmd->add_option("--deflate-threshold", flags->deflate_threshold,
+                  "Messages smaller than this many bytes are sent uncompressed")
+      ->capture_default_str();
+  cmd->add_option("--deflate-window-bits", flags->deflate_window_bits,
+                  "Largest window (8-15) the server compresses with")
+      ->capture_default_str()
+      ->check(CLI::Range(8, 15));
+  cmd->add_option("--deflate-client-window-bits", flags->deflate_client_window_bits,
+                  "Largest window (8-15) clients may compress with; below 15, offers that cannot "
+                  "be bounded are declined")
+      ->capture_default_str()
+      ->check(CLI::Range(8, 15));
   cmd->add_option("--tls-cert", flags->tls_cert,
                   "Serve https:// and wss:// with this PEM certificate chain (needs --tls-key); "
                   "SIGHUP reloads the certificate files")

@@ -274,8 +274,9 @@ class HttpRequest(wsharness.HttpResponse):
 class Message:
     """A data message from the client, reassembled from `nframes` frames."""
 
-    def __init__(self, opcode, payload, nframes):
+    def __init__(self, opcode, payload, nframes, compressed=False):
         self.opcode, self.payload, self.nframes = opcode, payload, nframes
+        self.compressed = compressed  # RSV1 on the first frame (permessage-deflate)
 
     def __repr__(self):
         p = self.payload if len(self.payload) <= 40 else (
@@ -283,11 +284,12 @@ class Message:
         return "<Message %s %r in %d frame(s)>" % (OPCODE_NAMES[self.opcode], p, self.nframes)
 
 
-def check_client_frame(f):
-    """RFC 6455 rules every client frame must obey (no extension negotiated)."""
+def check_client_frame(f, rsv1_ok=False):
+    """RFC 6455 rules every client frame must obey.  Without an extension no RSV bit may
+    be set; with permessage-deflate (rsv1_ok) RSV1 may mark a TEXT or BIN frame."""
     if not f.masked:
         raise AssertionError("client frame is not masked: %r" % f)
-    if f.rsv:
+    if f.rsv and not (rsv1_ok and f.rsv == 4 and f.opcode in (OP_TEXT, OP_BIN)):
         raise AssertionError("client frame has RSV bits set: %r" % f)
     if f.opcode not in (OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE, OP_PING, OP_PONG):
         raise AssertionError("client frame has a reserved opcode: %r" % f)
@@ -333,6 +335,7 @@ class Peer(wsharness.Conn):
         self._partial = None    # [opcode, [payloads], nframes] of an unfinished message
         self.request = None
         self.client = None
+        self.deflate = False    # permessage-deflate agreed: RSV1 allowed on data frames
 
     # ----- HTTP -------------------------------------------------------------------------
     def read_http_request(self, timeout=REPLY_TIMEOUT):
@@ -411,7 +414,7 @@ class Peer(wsharness.Conn):
                     raise AssertionError("the client closed TCP in the middle of a fragmented"
                                          " message (%d frames received)" % self._partial[2])
                 return EOF
-            check_client_frame(ev)
+            check_client_frame(ev, rsv1_ok=self.deflate)
             self.frames.append(ev)
             self.keys.append(ev.key)
             if ev.opcode >= 8:
@@ -425,11 +428,11 @@ class Peer(wsharness.Conn):
                 if self._partial is not None:
                     raise AssertionError("client started a new data frame inside an unfinished"
                                          " message: %r" % ev)
-                self._partial = [ev.opcode, [ev.payload], 1]
+                self._partial = [ev.opcode, [ev.payload], 1, ev.rsv == 4]
             if ev.fin:
-                opcode, parts, n = self._partial
+                opcode, parts, n, compressed = self._partial
                 self._partial = None
-                return Message(opcode, b"".join(parts), n)
+                return Message(opcode, b"".join(parts), n, compressed)
 
     def recv_client_event(self, timeout=REPLY_TIMEOUT, what="a frame"):
         ev = self.next_client_event(timeout)

@@ -325,11 +325,13 @@ class ClientInterop : public ::testing::TestWithParam<Target> {
         const auto node = find_in_path("node");
         if (!node) GTEST_SKIP() << "node is not on PATH";
         argv = {*node, (servers_dir() / "ws_server.mjs").string()};
+        if (deflate_) argv.push_back("--deflate");
         break;
       }
       case Server::python_websockets:
         if (::access(kSystemPython, X_OK) != 0) GTEST_SKIP() << kSystemPython << " not found";
         argv = {kSystemPython, "-B", (servers_dir() / "websockets_server.py").string()};
+        if (deflate_) argv.push_back("--deflate");
         break;
       case Server::duplex_serve: {
         const std::string bin =
@@ -338,6 +340,7 @@ class ClientInterop : public ::testing::TestWithParam<Target> {
             << "DUPLEX_BIN is not set and " << bin << " is not executable";
         argv = {bin, "serve",      "--host", "127.0.0.1",  "--port",
                 "0", "--protocol", "chat",   "--protocol", "superchat"};
+        if (!deflate_) argv.insert(argv.end(), {"--deflate", "off"});
         port_re = std::regex("wss?://127\\.0\\.0\\.1:(\\d+)/");
         break;
       }
@@ -376,6 +379,7 @@ class ClientInterop : public ::testing::TestWithParam<Target> {
 
   ServerProcess server_;
   bool started_ = false;
+  bool deflate_ = false;  // the server accepts permessage-deflate
 };
 
 const std::vector<size_t> kSizes = {0, 1, 125, 126, 64 * 1024, 1024 * 1024};
@@ -612,6 +616,88 @@ TEST_P(ClientInterop, FiftyClientsOnOneLoop) {
   }
   clients.clear();  // before the loop they run on
 }
+
+// --- permessage-deflate
+// ----------------------------------------------------------------------------------------------
+
+class ClientInteropDeflate : public ClientInterop {
+ protected:
+  ClientInteropDeflate() { deflate_ = true; }
+
+  static ClientOptions deflate_options() {
+    ClientOptions o = options();
+    o.per_message_deflate.enabled = true;
+    return o;
+  }
+
+  /// What each server answers to "permessage-deflate; client_max_window_bits".
+  std::string expected_answer() const {
+    switch (GetParam().server) {
+      case Server::node_ws:
+        return "permessage-deflate";
+      case Server::python_websockets:
+        return "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12";
+      case Server::duplex_serve:
+        return "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+    }
+    return {};
+  }
+};
+
+/// Compressible text of exactly `size` bytes (JSON-like, ASCII).
+std::string json_like(size_t size) {
+  std::string s;
+  for (size_t i = 0; s.size() < size; ++i) {
+    s += "{\"id\":" + std::to_string(i) + ",\"name\":\"user-" + std::to_string(i % 97) +
+         "\",\"ok\":" + (i % 3 ? "true" : "false") + "},";
+  }
+  s.resize(size);
+  return s;
+}
+
+TEST_P(ClientInteropDeflate, NegotiatesAndRoundTripsUpTo8MiB) {
+  BlockingWebSocket ws(url("/echo"), deflate_options());
+  EXPECT_EQ(ws.client().extensions(), expected_answer());
+  for (size_t size : {size_t{0}, size_t{1}, size_t{127}, size_t{128}, size_t{4096},
+                      size_t{64 * 1024}, size_t{1024 * 1024}, size_t{8 * 1024 * 1024}}) {
+    SCOPED_TRACE("size " + std::to_string(size));
+    const std::string text = json_like(size);
+    ws.send(text, MessageType::text);
+    auto got = ws.receive(kStepTimeout * 6);
+    ASSERT_TRUE(got.has_value()) << "no echo";
+    EXPECT_EQ(got->type, MessageType::text);
+    EXPECT_TRUE(got->data == text) << "got " << describe(got->data);
+    const std::string data = random_bytes(size, static_cast<uint32_t>(size) + 3);
+    ws.send(data, MessageType::binary);
+    got = ws.receive(kStepTimeout * 6);
+    ASSERT_TRUE(got.has_value()) << "no echo";
+    EXPECT_EQ(got->type, MessageType::binary);
+    EXPECT_TRUE(got->data == data) << "the echoed bytes differ";
+  }
+  const auto closed = ws.close(1000);
+  EXPECT_EQ(closed.code, 1000);
+  EXPECT_TRUE(closed.was_clean);
+}
+
+TEST_P(ClientInteropDeflate, ManyMessagesKeepTheContextsInStep) {
+  BlockingWebSocket ws(url("/echo"), deflate_options());
+  for (size_t i = 0; i < 300; ++i) {
+    const std::string text = json_like(100 + (i * 53) % 5000);
+    ws.send(text, MessageType::text);
+    const auto got = ws.receive(kStepTimeout);
+    ASSERT_TRUE(got.has_value()) << "no echo for message " << i;
+    ASSERT_TRUE(got->data == text) << "message " << i;
+  }
+  EXPECT_EQ(ws.close(1000).code, 1000);
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, ClientInteropDeflate,
+                         ::testing::Values(Target{Server::node_ws, false},
+                                           Target{Server::python_websockets, false},
+                                           Target{Server::duplex_serve, false}),
+                         [](const ::testing::TestParamInfo<Target>& info) {
+                           return target_name(info.param);
+                         });
 
 // --- TLS
 // ---------------------------------------------------------------------------------------------

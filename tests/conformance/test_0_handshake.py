@@ -102,7 +102,9 @@ class Handshake(HandshakeBase):
     def test_0_7_extra_headers_and_extension_offer_ignored(self):
         key = new_key()
         raw = self.upgrade(key=key, add=[("User-Agent", "conformance"),
-                                         ("Sec-WebSocket-Extensions", "permessage-deflate"),
+                                         # An extension Duplex does not implement
+                                         # (permessage-deflate: test_12_deflate.py).
+                                         ("Sec-WebSocket-Extensions", "x-webkit-deflate-frame"),
                                          ("Origin", "http://anything.example")])
         c, resp = self.assert_101(raw, key)
         self.assertIsNone(resp.header("Sec-WebSocket-Extensions"))

@@ -549,6 +549,7 @@ class Conn:
         self.reset = False          # the EOF was a connection reset
         self.send_error = None      # first error from a send (peer closed)
         self.sent_bytes = 0
+        self.deflate = False        # permessage-deflate agreed: RSV1 allowed on data frames
 
     # ----- low level --------------------------------------------------------------
     def close(self):
@@ -764,7 +765,7 @@ class Conn:
         if ev is EOF:
             raise AssertionError("expected %s, but the server closed the connection%s"
                                  % (what, " (reset)" if self.reset else ""))
-        check_server_frame(ev)
+        check_server_frame(ev, rsv1_ok=self.deflate)
         return ev
 
     def expect_frame(self, opcode, payload=None, timeout=REPLY_TIMEOUT):
@@ -870,11 +871,13 @@ class _BackgroundSend:
             raise AssertionError("background send failed: %r" % (self.error,))
 
 
-def check_server_frame(f):
-    """RFC 6455 rules every server frame must obey (no extension negotiated)."""
+def check_server_frame(f, rsv1_ok=False):
+    """RFC 6455 rules every server frame must obey.  Without an extension no RSV bit may
+    be set; with permessage-deflate (rsv1_ok) RSV1 may mark the first frame of a data
+    message (the message-level check is the caller's)."""
     if f.masked:
         raise AssertionError("server frame is masked: %r" % f)
-    if f.rsv:
+    if f.rsv and not (rsv1_ok and f.rsv == 4 and f.opcode in (OP_TEXT, OP_BIN)):
         raise AssertionError("server frame has RSV bits set: %r" % f)
     if f.opcode not in (OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE, OP_PING, OP_PONG):
         raise AssertionError("server frame has a reserved opcode: %r" % f)

@@ -45,6 +45,30 @@ TEST(MaskTest, MatchesReferenceForAllLengthsAndOffsets) {
   }
 }
 
+TEST(MaskTest, UnmaskIsAsciiSeesEveryHighByte) {
+  const MaskKey key{0x37, 0xFA, 0x21, 0x3D};
+  for (size_t len = 0; len <= 100; ++len) {
+    for (size_t offset = 0; offset < 4; ++offset) {
+      std::string plain(len, '\0');
+      for (size_t i = 0; i < len; ++i) plain[i] = static_cast<char>('!' + (i * 7) % 90);
+      std::string masked = reference_mask(plain, key, offset);
+      ASSERT_TRUE(unmask_is_ascii(masked.data(), masked.size(), key, offset)) << len;
+      ASSERT_EQ(masked, plain);
+      // One byte >= 0x80 anywhere (each SIMD lane, word and tail position) is reported.
+      for (size_t at = 0; at < len; ++at) {
+        for (uint8_t high : {uint8_t{0x80}, uint8_t{0xC3}, uint8_t{0xFF}}) {
+          std::string with_high = plain;
+          with_high[at] = static_cast<char>(high);
+          std::string data = reference_mask(with_high, key, offset);
+          ASSERT_FALSE(unmask_is_ascii(data.data(), data.size(), key, offset))
+              << "len " << len << " at " << at;
+          ASSERT_EQ(data, with_high);
+        }
+      }
+    }
+  }
+}
+
 TEST(MaskTest, OffsetsAboveThreeWrap) {
   std::mt19937 rng(99);
   const MaskKey key{0x11, 0x22, 0x33, 0x44};

@@ -16,6 +16,7 @@
 
 #include "duplex/core/client_handshake.hpp"
 #include "duplex/core/close_codes.hpp"
+#include "duplex/core/deflate_codec.hpp"
 #include "duplex/core/http1_response_parser.hpp"
 #include "duplex/core/receiver.hpp"
 #include "duplex/core/sender.hpp"
@@ -50,6 +51,8 @@ core::ClientHandshakeOptions handshake_options(const ClientOptions& options) {
   core::ClientHandshakeOptions h;
   h.protocols = options.protocols;
   h.headers = options.headers;
+  if (options.per_message_deflate.enabled)
+    h.extensions = core::deflate_offer(options.per_message_deflate);
   return h;
 }
 
@@ -98,6 +101,8 @@ class WebSocketClient::Impl final : public io::IoHandler,
     out_offset_ = 0;
     protocol_.clear();
     extensions_.clear();
+    deflater_.reset();
+    inflater_.reset();
     close_after_flush_ = write_shut_ = false;
     peer_code_ = core::close_code::kAbnormal;
     peer_reason_.clear();
@@ -141,7 +146,13 @@ class WebSocketClient::Impl final : public io::IoHandler,
   bool send(std::string_view data, MessageType type) {
     if (phase_ == Phase::connecting) throw std::logic_error("WebSocket is still connecting");
     if (phase_ != Phase::open || close_.state() != ReadyState::open) return false;
-    core::append_masked_frame(out_, static_cast<core::Opcode>(type), data, core::random_mask_key());
+    const auto op = static_cast<core::Opcode>(type);
+    if (const std::string* compressed = compress(data)) {
+      core::append_masked_frame(out_, op, *compressed, core::random_mask_key(), true, true);
+      if (scratch_.capacity() > 64 * 1024) std::string().swap(scratch_);
+    } else {
+      core::append_masked_frame(out_, op, data, core::random_mask_key());
+    }
     loop_.queue_flush(*this);
     return true;
   }
@@ -331,6 +342,9 @@ class WebSocketClient::Impl final : public io::IoHandler,
     if (r.status == Status::need_more) return;
     if (r.status == Status::failed) return fail("handshake failed: " + r.error);
     if (r.status == Status::redirect) return follow(r.location, r.http_status);
+    if (std::string error = set_up_deflate(r.extensions); !error.empty()) {
+      return fail("handshake failed: " + error);
+    }
     handshake_.reset();
     protocol_ = r.protocol;
     extensions_ = r.extensions;
@@ -346,6 +360,41 @@ class WebSocketClient::Impl final : public io::IoHandler,
     if (!rest.empty() && phase_ == Phase::open && !receiver_.halted()) {
       receiver_.feed(rest.data(), rest.size(), *this);
     }
+  }
+
+  // --- permessage-deflate ---------------------------------------------------------------------
+
+  /// Sets up the codecs if the server agreed to permessage-deflate; returns why its answer is
+  /// unacceptable, or nothing.
+  std::string set_up_deflate(const std::string& extensions) {
+    if (extensions.empty()) return {};
+    const auto answer = core::parse_extensions(extensions);  // checked by the handshake already
+    if (!answer) return "malformed Sec-WebSocket-Extensions";
+    for (const core::Extension& e : *answer) {
+      if (e.name != core::kPerMessageDeflate) continue;
+      auto checked = core::check_deflate_answer(e, options_.per_message_deflate);
+      if (auto* why = std::get_if<std::string>(&checked)) return *why;
+      deflate_params_ = std::get<core::DeflateParams>(checked);
+      const core::DeflateOptions& o = options_.per_message_deflate;
+      if (deflate_params_.client_max_window_bits > 8) {  // zlib cannot compress with 8 bits
+        deflater_ = std::make_unique<core::Deflater>(deflate_params_.client_max_window_bits,
+                                                     deflate_params_.client_no_context_takeover,
+                                                     o.level, o.mem_level);
+      }
+      inflater_ = std::make_unique<core::Inflater>(deflate_params_.server_max_window_bits,
+                                                   deflate_params_.server_no_context_takeover);
+      receiver_.set_inflater(inflater_.get());
+    }
+    return {};
+  }
+
+  /// The compressed payload of `data`, or null to send it plain.
+  const std::string* compress(std::string_view data) {
+    if (!deflater_ || data.size() < options_.per_message_deflate.threshold) return nullptr;
+    scratch_.clear();
+    if (!deflater_->compress(data, scratch_)) return nullptr;
+    if (deflater_->no_context_takeover() && scratch_.size() >= data.size()) return nullptr;
+    return &scratch_;
   }
 
   void follow(const std::string& location, int status) {
@@ -628,6 +677,10 @@ class WebSocketClient::Impl final : public io::IoHandler,
   core::Receiver receiver_;
   core::CloseHandshake close_{core::Role::client};
   std::unique_ptr<core::ClientHandshake> handshake_;
+  core::DeflateParams deflate_params_;
+  std::unique_ptr<core::Deflater> deflater_;  // permessage-deflate agreed (and usable)
+  std::unique_ptr<core::Inflater> inflater_;
+  std::string scratch_;  // a compressed message before it is framed
   std::shared_ptr<const io::TlsClientContext> tls_context_;
   std::unique_ptr<io::TlsSession> tls_;  // null for ws://
   std::optional<core::ProxyConfig> proxy_;
@@ -666,7 +719,9 @@ WebSocketClient::WebSocketClient(io::EventLoop& loop, std::string url, ClientOpt
     throw std::invalid_argument("invalid WebSocket URL '" + url + "': " + *message);
   }
   auto& target = std::get<core::WebSocketUrl>(parsed);
-  // Validates protocols and headers now, so mistakes surface as exceptions, not later events.
+  // Validates protocols, headers and deflate options now, so mistakes surface as exceptions, not
+  // later events.
+  core::validate_deflate_options(options.per_message_deflate);
   core::ClientHandshake check(target, handshake_options(options), {});
   std::shared_ptr<const io::TlsClientContext> tls;
   if (target.secure) {

@@ -23,9 +23,11 @@
 
 #include "duplex/core/close_handshake.hpp"
 #include "duplex/core/frame.hpp"
+#include "duplex/core/permessage_deflate.hpp"
 
 namespace duplex {
 
+using core::DeflateOptions;
 using core::MessageType;
 using core::ReadyState;
 
@@ -74,6 +76,11 @@ struct ClientOptions {
   /// (http_proxy / https_proxy / all_proxy, with no_proxy), as curl does. Empty: none.
   std::optional<std::string> proxy;
   ReconnectPolicy reconnect;
+  /// permessage-deflate (RFC 7692), offered when `enabled` (as browsers do) with
+  /// client_max_window_bits and the server_* / client_* parameters set here (`mode` is unused).
+  /// An answer that breaks the offer fails the handshake; once agreed, messages of at least
+  /// `threshold` bytes are sent compressed and received ones inflated up to max_payload.
+  DeflateOptions per_message_deflate;
   /// wss:// trusts the system's CA store, or only the CAs in this PEM file when set.
   std::string ca_file;
   /// A client certificate chain and key (PEM) for servers that require one (mutual TLS).

@@ -5,32 +5,65 @@
 #include <cstring>
 #include <stdexcept>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace duplex::core {
 
-void apply_mask(char* data, size_t len, MaskKey key, size_t offset) {
+namespace {
+
+// XORs in place and, when kTrackHighBits, ORs every unmasked byte together so the caller learns
+// in the same pass whether any byte is >= 0x80. Returns that OR's high bits (0 when untracked).
+template <bool kTrackHighBits>
+uint64_t unmask(char* data, size_t len, MaskKey key, size_t offset) {
   // Rotate the key so that byte i of `data` pairs with pattern[i % 8].
+  const MaskKey rotated{key[offset & 3], key[(offset + 1) & 3], key[(offset + 2) & 3],
+                        key[(offset + 3) & 3]};
   uint8_t pattern[8];
-  for (size_t i = 0; i < 8; ++i) pattern[i] = key[(offset + i) & 3];
+  std::memcpy(pattern, rotated.data(), 4);
+  std::memcpy(pattern + 4, rotated.data(), 4);
   uint64_t word_mask;
   std::memcpy(&word_mask, pattern, 8);
 
+  uint64_t seen = 0;
   size_t i = 0;
+#if defined(__SSE2__)
+  // 32 bytes per step in two 16-byte registers (SSE2 is part of every x86-64).
+  const __m128i vector_mask = _mm_set1_epi64x(static_cast<long long>(word_mask));
+  __m128i vector_seen = _mm_setzero_si128();
   for (; i + 32 <= len; i += 32) {
-    uint64_t w[4];
-    std::memcpy(w, data + i, 32);
-    w[0] ^= word_mask;
-    w[1] ^= word_mask;
-    w[2] ^= word_mask;
-    w[3] ^= word_mask;
-    std::memcpy(data + i, w, 32);
+    auto* at = reinterpret_cast<__m128i*>(data + i);
+    const __m128i a = _mm_xor_si128(_mm_loadu_si128(at), vector_mask);
+    const __m128i b = _mm_xor_si128(_mm_loadu_si128(at + 1), vector_mask);
+    _mm_storeu_si128(at, a);
+    _mm_storeu_si128(at + 1, b);
+    if constexpr (kTrackHighBits) vector_seen = _mm_or_si128(vector_seen, _mm_or_si128(a, b));
   }
+  if constexpr (kTrackHighBits) seen = _mm_movemask_epi8(vector_seen) != 0 ? 0x80 : 0;
+#endif
   for (; i + 8 <= len; i += 8) {
     uint64_t w;
     std::memcpy(&w, data + i, 8);
     w ^= word_mask;
     std::memcpy(data + i, &w, 8);
+    if constexpr (kTrackHighBits) seen |= w;
   }
-  for (; i < len; ++i) data[i] = static_cast<char>(data[i] ^ pattern[i & 7]);
+  for (; i < len; ++i) {
+    data[i] = static_cast<char>(data[i] ^ pattern[i & 7]);
+    if constexpr (kTrackHighBits) seen |= static_cast<uint8_t>(data[i]);
+  }
+  return seen & 0x8080808080808080ULL;
+}
+
+}  // namespace
+
+void apply_mask(char* data, size_t len, MaskKey key, size_t offset) {
+  unmask<false>(data, len, key, offset);
+}
+
+bool unmask_is_ascii(char* data, size_t len, MaskKey key, size_t offset) {
+  return unmask<true>(data, len, key, offset) == 0;
 }
 
 MaskKey random_mask_key() {

@@ -8,8 +8,9 @@
 namespace duplex::core {
 
 struct Receiver::Spill {
-  std::string message;  // a message that arrived in pieces (fragments or several reads)
-  std::string control;  // a control frame split across reads
+  std::string message;     // a message that arrived in pieces, or an inflated one
+  std::string control;     // a control frame split across reads
+  std::string compressed;  // a compressed message gathered for a shared inflater
 };
 
 namespace {
@@ -47,6 +48,12 @@ void Receiver::fail(ReceiverEvents& events, uint16_t code, std::string_view reas
 size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
   size_t pos = 0;
   while (!halted_ && pos < len) {
+    if (stage_ == Stage::header && header_len_ == 0 && !in_message_) {
+      if (const size_t used = read_whole_message(data + pos, len - pos, events)) {
+        pos += used;
+        continue;
+      }
+    }
     if (stage_ == Stage::header) {
       pos += read_header(data + pos, len - pos, events);
       if (stage_ == Stage::header) break;  // needs more bytes, or failed
@@ -54,6 +61,56 @@ size_t Receiver::feed(char* data, size_t len, ReceiverEvents& events) {
     pos += read_payload(data + pos, len - pos, events);
   }
   return pos;
+}
+
+size_t Receiver::read_whole_message(char* data, size_t len, ReceiverEvents& events) {
+  // The common case in one pass: an unfragmented text or binary frame, header and payload all
+  // in this read, under 64 KiB. Anything else (or anything wrong) goes the general way, which
+  // reports errors; nothing here has changed state or bytes when it returns 0.
+  if (len < 2) return 0;
+  const auto* h = reinterpret_cast<const uint8_t*>(data);
+  const uint8_t op = h[0] & 0x0F;
+  const bool masked = (h[1] & 0x80) != 0;
+  const uint8_t len7 = h[1] & 0x7F;
+  if ((h[0] & 0xF0) != 0x80 || (op != 1 && op != 2) || masked != (role_ == Role::server) ||
+      len7 == 127) {
+    return 0;
+  }
+  size_t at = 2;
+  uint64_t length = len7;
+  if (len7 == 126) {
+    if (len < 4) return 0;
+    length = (uint64_t{h[2]} << 8) | h[3];
+    at = 4;
+  }
+  const size_t header = at + (masked ? 4 : 0);
+  if (len < header || len - header < length || length > max_payload_) return 0;
+
+  char* payload = data + header;
+  const auto size = static_cast<size_t>(length);
+  bool ascii = false;
+  if (masked) {
+    MaskKey key;
+    std::memcpy(key.data(), h + at, 4);
+    if (op == 1) {
+      ascii = unmask_is_ascii(payload, size, key);
+    } else {
+      apply_mask(payload, size, key);
+    }
+  }
+  if (op == 1 && !ascii) {
+    Utf8Validator text;
+    if (!text.feed({payload, size})) {
+      fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
+      return header + size;
+    }
+    if (!text.at_boundary()) {
+      fail(events, close_code::kInvalidPayload, "text message ends mid-character");
+      return header + size;
+    }
+  }
+  events.on_message(op == 1 ? MessageType::text : MessageType::binary, {payload, size});
+  return header + size;
 }
 
 size_t Receiver::read_header(const char* data, size_t len, ReceiverEvents& events) {
@@ -104,7 +161,14 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
     at = 10;
   }
 
-  if (rsv != 0) return fail(events, close_code::kProtocolError, "reserved bits set"), false;
+  // RSV1 is permessage-deflate's bit, and only on the first frame of a data message.
+  const bool deflate_bit = rsv == 4 && inflater_ && (op == 0x1 || op == 0x2);
+  if (rsv != 0 && !deflate_bit) {
+    return fail(events, close_code::kProtocolError,
+                rsv == 4 && inflater_ ? "RSV1 on a control or continuation frame"
+                                      : "reserved bits set"),
+           false;
+  }
   if (!is_known_opcode(op))
     return fail(events, close_code::kProtocolError, "reserved opcode"), false;
   if (masked != (role_ == Role::server)) {
@@ -132,6 +196,7 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
     if (opcode != Opcode::continuation) {
       message_type_ = opcode == Opcode::text ? MessageType::text : MessageType::binary;
       message_size_ = 0;
+      compressed_ = deflate_bit;
       utf8_.reset();
     }
     // The first test keeps the subtraction from wrapping when the limit was lowered mid-message.
@@ -153,8 +218,15 @@ bool Receiver::parse_header(const uint8_t* h, ReceiverEvents& events) {
 
 size_t Receiver::read_payload(char* data, size_t len, ReceiverEvents& events) {
   const size_t take = static_cast<size_t>(std::min<uint64_t>(len, frame_remaining_));
+  // Text that unmasks to pure ASCII between character boundaries is valid UTF-8 as it stands:
+  // the unmasking pass tells, so the validator does not read it again.
+  bool ascii = false;
   if (frame_masked_ && take > 0) {
-    apply_mask(data, take, mask_, mask_offset_);
+    if (message_type_ == MessageType::text && !is_control(frame_opcode_)) {
+      ascii = unmask_is_ascii(data, take, mask_, mask_offset_);
+    } else {
+      apply_mask(data, take, mask_, mask_offset_);
+    }
     mask_offset_ = static_cast<uint8_t>((mask_offset_ + take) & 3);
   }
   const bool frame_done = take == frame_remaining_;
@@ -174,13 +246,16 @@ size_t Receiver::read_payload(char* data, size_t len, ReceiverEvents& events) {
       }
     }
   } else {
-    on_data(data, take, frame_done, events);
+    on_data(data, take, frame_done, ascii, events);
   }
   return take;
 }
 
-void Receiver::on_data(char* data, size_t take, bool frame_done, ReceiverEvents& events) {
-  if (message_type_ == MessageType::text && !utf8_.feed({data, take})) {
+void Receiver::on_data(char* data, size_t take, bool frame_done, bool ascii,
+                       ReceiverEvents& events) {
+  if (compressed_) return on_compressed(data, take, frame_done && frame_fin_, events);
+  const bool validated = ascii && utf8_.at_boundary();
+  if (message_type_ == MessageType::text && !validated && !utf8_.feed({data, take})) {
     return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
   }
   const bool message_done = frame_done && frame_fin_;
@@ -206,14 +281,58 @@ void Receiver::on_data(char* data, size_t take, bool frame_done, ReceiverEvents&
   }
 }
 
+void Receiver::on_compressed(const char* data, size_t take, bool message_done,
+                             ReceiverEvents& events) {
+  Spill& s = spill();
+  std::string_view input(data, take);
+  if (inflater_shared_) {
+    // A shared inflater is used for whole messages only, so gather the ones that span reads.
+    if (!message_done || !s.compressed.empty()) {
+      s.compressed.append(data, take);
+      if (!message_done) return;
+      input = s.compressed;
+    }
+  }
+  std::string& out = s.message;
+  spilled_ = true;
+  const size_t before = out.size();
+  using Result = Inflater::Result;
+  Result r = inflater_->feed(input, out, max_payload_);
+  if (r == Result::ok && message_done) r = inflater_->finish(out, max_payload_);
+  if (inflater_shared_ && message_done) s.compressed.clear();
+  // Text is checked first, also when inflating failed: what came out before the failure is
+  // judged the same whether the message arrived whole or in pieces.
+  if (message_type_ == MessageType::text) {
+    if (!utf8_.feed(std::string_view(out).substr(before)) ||
+        (r == Result::ok && message_done && !utf8_.at_boundary())) {
+      return fail(events, close_code::kInvalidPayload, "invalid UTF-8 in text message");
+    }
+  }
+  switch (r) {
+    case Result::ok:
+      break;
+    case Result::too_big:
+      return fail(events, close_code::kMessageTooBig, "message too big once decompressed");
+    case Result::corrupt:
+      return fail(events, close_code::kInvalidPayload, "invalid compressed data");
+    case Result::no_memory:
+      return fail(events, close_code::kInternalError, "out of memory decompressing a message");
+  }
+  if (!message_done) return;
+  events.on_message(message_type_, out);
+  release_message_buffer();
+}
+
 void Receiver::release_message_buffer() {
   spilled_ = false;
   message_size_ = 0;
   if (!spill_) return;
-  if (spill_->message.capacity() > kKeepBufferBytes) {
-    std::string().swap(spill_->message);
-  } else {
-    spill_->message.clear();
+  for (std::string* buffer : {&spill_->message, &spill_->compressed}) {
+    if (buffer->capacity() > kKeepBufferBytes) {
+      std::string().swap(*buffer);
+    } else {
+      buffer->clear();
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "duplex/core/deflate_codec.hpp"
 #include "duplex/core/frame.hpp"
 #include "duplex/core/mask.hpp"
 #include "duplex/core/utf8.hpp"
@@ -25,7 +26,8 @@ class ReceiverEvents {
   /// A valid close frame; `code` is close_code::kNoStatus (1005) when the frame had no payload.
   /// The receiver halts: nothing after a close frame is processed.
   virtual void on_close(uint16_t code, std::string_view reason) = 0;
-  /// The peer broke the protocol; the connection must be failed with `code` (1002, 1007, 1009).
+  /// The peer broke the protocol; the connection must be failed with `code` (1002, 1007, 1009;
+  /// 1011 when memory for decompression ran out).
   /// The receiver halts.
   virtual void on_protocol_error(uint16_t code, std::string_view reason) = 0;
 
@@ -53,6 +55,15 @@ class Receiver {
   bool halted() const { return halted_; }
 
   void set_max_payload(uint64_t max_payload) { max_payload_ = max_payload; }
+  /// permessage-deflate was negotiated: RSV1 on the first frame of a data message marks it
+  /// compressed, and it is inflated with `inflater` (not owned) before delivery, bounded by
+  /// max_payload. A `shared` inflater serves other connections too: it is only given whole
+  /// messages (compressed bytes that span reads are gathered first). Null turns RSV1 back into a
+  /// protocol error.
+  void set_inflater(Inflater* inflater, bool shared = false) {
+    inflater_ = inflater;
+    inflater_shared_ = shared;
+  }
   /// True while a message is partly received (bytes are held in the reassembly buffer).
   bool mid_message() const { return in_message_ || stage_ == Stage::payload; }
 
@@ -60,10 +71,13 @@ class Receiver {
   enum class Stage : uint8_t { header, payload };
   struct Spill;  // lazily allocated buffers for data that spans reads
 
+  size_t read_whole_message(char* data, size_t len, ReceiverEvents& events);
   size_t read_header(const char* data, size_t len, ReceiverEvents& events);
   bool parse_header(const uint8_t* h, ReceiverEvents& events);
   size_t read_payload(char* data, size_t len, ReceiverEvents& events);
-  void on_data(char* data, size_t take, bool frame_done, ReceiverEvents& events);
+  // `ascii`: the unmasking pass found only bytes < 0x80.
+  void on_data(char* data, size_t take, bool frame_done, bool ascii, ReceiverEvents& events);
+  void on_compressed(const char* data, size_t take, bool message_done, ReceiverEvents& events);
   void on_control(std::string_view payload, ReceiverEvents& events);
   void fail(ReceiverEvents& events, uint16_t code, std::string_view reason);
   Spill& spill();
@@ -73,6 +87,7 @@ class Receiver {
   uint64_t frame_remaining_ = 0;  // payload bytes of the current frame not yet seen
   uint64_t message_size_ = 0;     // bytes of the current message so far, all fragments
   std::unique_ptr<Spill> spill_;
+  Inflater* inflater_ = nullptr;
   MaskKey mask_{};
   Utf8Validator utf8_;
   uint8_t header_[kMaxFrameHeader];  // a header split across reads
@@ -82,11 +97,14 @@ class Receiver {
   MessageType message_type_ = MessageType::binary;
   Stage stage_ = Stage::header;
   Role role_;
-  bool frame_fin_ = false;
-  bool frame_masked_ = false;
-  bool in_message_ = false;  // a fragmented message awaits continuation frames
-  bool spilled_ = false;     // the current message has bytes in the reassembly buffer
-  bool halted_ = false;
+  // One bit each: a receiver lives in every connection, so its size counts.
+  bool frame_fin_ : 1 = false;
+  bool frame_masked_ : 1 = false;
+  bool in_message_ : 1 = false;  // a fragmented message awaits continuation frames
+  bool spilled_ : 1 = false;     // the current message has bytes in the reassembly buffer
+  bool halted_ : 1 = false;
+  bool compressed_ : 1 = false;  // the current message has RSV1 (permessage-deflate)
+  bool inflater_shared_ : 1 = false;
 };
 
 }  // namespace duplex::core

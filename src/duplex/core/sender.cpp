@@ -32,6 +32,12 @@ size_t write_frame_header(char* out, Opcode op, uint64_t payload_len, bool fin, 
   return at;
 }
 
+size_t write_frame(char* out, Opcode op, std::string_view payload, bool fin, bool rsv1) {
+  const size_t n = write_frame_header(out, op, payload.size(), fin, rsv1);
+  if (!payload.empty()) std::memcpy(out + n, payload.data(), payload.size());
+  return n + payload.size();
+}
+
 void append_frame(std::string& out, Opcode op, std::string_view payload, bool fin, bool rsv1) {
   char header[kMaxFrameHeader];
   const size_t n = write_frame_header(header, op, payload.size(), fin, rsv1);

@@ -20,6 +20,11 @@ constexpr size_t frame_header_size(uint64_t payload_len, bool masked) {
 size_t write_frame_header(char* out, Opcode op, uint64_t payload_len, bool fin = true,
                           bool rsv1 = false, const MaskKey* mask = nullptr);
 
+/// Writes an unmasked frame (header, then payload) at `out`, which has room for
+/// frame_header_size(payload.size(), false) + payload.size() bytes; returns the bytes written.
+size_t write_frame(char* out, Opcode op, std::string_view payload, bool fin = true,
+                   bool rsv1 = false);
+
 /// Appends an unmasked frame (the server side).
 void append_frame(std::string& out, Opcode op, std::string_view payload, bool fin = true,
                   bool rsv1 = false);

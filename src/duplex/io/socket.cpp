@@ -118,12 +118,17 @@ std::vector<SocketAddress> resolve_tcp(const std::string& host, uint16_t port, s
   return out;
 }
 
-int connect_tcp(const SocketAddress& address) {
+int connect_tcp(const SocketAddress& address, const SocketAddress* source) {
   const int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, address.get(), address.length) < 0 && errno != EINPROGRESS) {
+  if (source) {
+    // The port is picked at connect time, so one source address serves many destinations.
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  }
+  if ((source && bind(fd, source->get(), source->length) < 0) ||
+      (connect(fd, address.get(), address.length) < 0 && errno != EINPROGRESS)) {
     const int saved = errno;
     close(fd);
     errno = saved;

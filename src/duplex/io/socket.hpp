@@ -45,9 +45,10 @@ std::vector<SocketAddress> resolve_tcp(const std::string& host, uint16_t port, s
 /// True when `host` is an IPv4 or IPv6 literal (resolving it cannot block).
 bool is_numeric_host(const std::string& host);
 
-/// Starts a non-blocking connect with TCP_NODELAY; returns the socket, or -1 with errno set.
-/// Completion shows as writability; connect_error() then tells the outcome.
-int connect_tcp(const SocketAddress& address);
+/// Starts a non-blocking connect with TCP_NODELAY, from `source` when given (its port is
+/// ignored: the kernel picks one); returns the socket, or -1 with errno set. Completion shows as
+/// writability; connect_error() then tells the outcome.
+int connect_tcp(const SocketAddress& address, const SocketAddress* source = nullptr);
 
 /// 0 when a non-blocking connect succeeded, else its errno.
 int connect_error(int fd);

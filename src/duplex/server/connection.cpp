@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "duplex/core/close_codes.hpp"
@@ -14,6 +15,7 @@
 #include "duplex/core/sender.hpp"
 #include "duplex/core/utf8.hpp"
 #include "duplex/io/transport.hpp"
+#include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/server_core.hpp"
 
@@ -24,18 +26,16 @@ constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
 constexpr uint64_t kNever = ~uint64_t{0};
 }  // namespace
 
+// A request head split across reads, kept until it is complete. A head that arrives in one read
+// (the usual case) is parsed where it lies, in the loop's receive buffer, and needs none.
 struct Connection::HttpState {
-  explicit HttpState(size_t max_header_bytes) : parser({max_header_bytes, 100}) {}
+  explicit HttpState(core::Http1RequestParser p) : parser(std::move(p)) {}
   std::string buffer;  // the request head so far
   core::Http1RequestParser parser;
 };
 
 Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
-    : server_(server),
-      http_(std::make_unique<HttpState>(server.options().max_header_bytes)),
-      receiver_(core::Role::server, 0),
-      peer_(peer),
-      fd_(fd) {
+    : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
   if (server_.tls()) tls_ = io::TlsSession::accept(server_.tls(), fd_);
   last_activity_ms_ = server_.loop().now_ms();
   server_.loop().add(fd_, this, kReadEvents);
@@ -85,7 +85,7 @@ void Connection::on_readable() {
   if (n > 0) {
     last_activity_ms_ = server_.loop().now_ms();
     if (write_shut_) return;  // closing: only waiting for the peer's EOF
-    if (http_) {
+    if (!endpoint_) {
       on_http_bytes(buffer, static_cast<size_t>(n));
     } else if (!receiver_.halted()) {
       receiver_.feed(buffer, static_cast<size_t>(n), *this);
@@ -98,35 +98,56 @@ void Connection::on_readable() {
   close_transport();
 }
 
-void Connection::on_http_bytes(const char* data, size_t len) {
+void Connection::on_http_bytes(char* data, size_t len) {
   if (close_after_flush_) return;  // an error was answered; the rest is ignored
-  http_->buffer.append(data, len);
-  while (http_) {
+  if (http_) {
+    http_->buffer.append(data, len);
+    data = http_->buffer.data();
+    len = http_->buffer.size();
+  }
+  size_t pos = 0;  // requests before it were answered (keep-alive)
+  while (true) {
+    std::optional<core::Http1RequestParser> fresh;
+    core::Http1RequestParser& parser =
+        http_ ? http_->parser
+              : fresh.emplace(core::HttpParseLimits{server_.options().max_header_bytes, 100});
     core::HttpRequest request;
-    const core::HttpParseResult result = http_->parser.parse(http_->buffer, request);
-    if (result.status == core::HttpParseStatus::need_more) return;
+    const core::HttpParseResult result = parser.parse({data + pos, len - pos}, request);
+    if (result.status == core::HttpParseStatus::need_more) {
+      if (!http_) {
+        http_ = std::make_unique<HttpState>(std::move(*fresh));
+        http_->buffer.assign(data + pos, len - pos);
+      } else if (pos > 0) {
+        http_->buffer.erase(0, pos);
+      }
+      return;
+    }
     if (result.status == core::HttpParseStatus::error) {
-      core::write_error_response(output(), result.error_status, result.error_reason);
+      std::string response;
+      core::write_error_response(response, result.error_status, result.error_reason);
+      queue_bytes(response);
       close_after_flush_ = true;
       return;
     }
-    const AfterRequest after = server_.handle_request(*this, request, output());
+    std::string response;
+    const AfterRequest after = server_.handle_request(*this, request, response);
+    if (!response.empty()) queue_bytes(response);
+    pos += result.consumed;
     if (after == AfterRequest::upgraded) {
       // Frames may have come in the same read as the request head.
-      std::unique_ptr<HttpState> state = std::move(http_);
-      const size_t rest = state->buffer.size() - result.consumed;
-      if (rest > 0 && !receiver_.halted()) {
-        receiver_.feed(state->buffer.data() + result.consumed, rest, *this);
-      }
+      const std::unique_ptr<HttpState> state = std::move(http_);  // keeps `data` alive
+      if (pos < len && !receiver_.halted()) receiver_.feed(data + pos, len - pos, *this);
       return;
     }
     if (after == AfterRequest::close) {
       close_after_flush_ = true;
       return;
     }
-    http_->buffer.erase(0, result.consumed);
-    http_->parser.reset();
-    if (http_->buffer.empty()) return;
+    if (http_) http_->parser.reset();
+    if (pos == len) {
+      http_.reset();  // an idle keep-alive connection holds no buffer
+      return;
+    }
   }
 }
 
@@ -162,8 +183,8 @@ void Connection::on_protocol_error(uint16_t code, std::string_view reason) {
 
 void Connection::schedule_flush() { server_.loop().queue_flush(*this); }
 
-std::string& Connection::output() {
-  if (!out_) out_ = server_.acquire_buffer();
+io::OutputBuffer& Connection::output() {
+  if (!out_) out_ = server_.output_pool().acquire();
   schedule_flush();
   return *out_;
 }
@@ -180,8 +201,16 @@ bool Connection::admit(size_t frame_bytes) {
 }
 
 bool Connection::send_message(std::string_view message, MessageType type) {
-  if (!admit(message.size() + core::frame_header_size(message.size(), false))) return false;
-  core::append_frame(output(), static_cast<core::Opcode>(type), message);
+  if (deflate_ && deflate_->wants(message.size())) return send_compressed(message, type);
+  return queue_message(message, type, false);
+}
+
+bool Connection::queue_message(std::string_view payload, MessageType type, bool compressed) {
+  const size_t frame_size = payload.size() + core::frame_header_size(payload.size(), false);
+  if (!admit(frame_size)) return false;
+  io::OutputBuffer& out = output();
+  out.commit(core::write_frame(out.prepare(frame_size), static_cast<core::Opcode>(type), payload,
+                               true, compressed));
   return true;
 }
 
@@ -189,6 +218,22 @@ bool Connection::send_frame(std::string_view frame) {
   if (!admit(frame.size())) return false;
   output().append(frame);
   return true;
+}
+
+// --- permessage-deflate -------------------------------------------------------------------
+
+bool Connection::send_compressed(std::string_view message, MessageType type) {
+  if (dead_ || close_.state() != ReadyState::open) return false;
+  const std::string* payload = deflate_->compress(message);
+  return payload ? queue_message(*payload, type, true) : queue_message(message, type, false);
+}
+
+bool Connection::send_broadcast(BroadcastFrames& frames) {
+  if (deflate_ && deflate_->wants(frames.message().size())) {
+    if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
+    return send_frame(frames.compressed(deflate_->params().server_max_window_bits));
+  }
+  return send_frame(frames.plain());
 }
 
 bool Connection::send_ping(std::string_view payload) {
@@ -201,35 +246,30 @@ bool Connection::send_ping(std::string_view payload) {
 }
 
 void Connection::queue_control(core::Opcode op, std::string_view payload) {
-  core::append_frame(output(), op, payload);
+  io::OutputBuffer& out = output();
+  out.commit(core::write_frame(out.prepare(core::kMaxFrameHeader + payload.size()), op, payload));
 }
 
 void Connection::flush() {
   if (dead_) return;
-  if (out_ && out_offset_ < out_->size()) {
-    const size_t pending = out_->size() - out_offset_;
-    const ssize_t n = io::transport_write(fd_, tls_.get(), out_->data() + out_offset_, pending);
+  if (out_ && !out_->empty()) {
+    const ssize_t n = io::transport_write(fd_, tls_.get(), out_->data(), out_->size());
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       report_close(core::close_code::kAbnormal, io::transport_error(tls_.get(), errno));
       close_transport();
       return;
     }
-    out_offset_ += n > 0 ? static_cast<size_t>(n) : 0;
-    if (out_offset_ < out_->size()) {
+    out_->consume(n > 0 ? static_cast<size_t>(n) : 0);
+    if (!out_->empty()) {
       // The kernel pushed back: keep the rest and wait until the socket is writable.
-      if (out_offset_ > 64 * 1024) {
-        out_->erase(0, out_offset_);
-        out_offset_ = 0;
-      }
       if (!waiting_writable_) {
         waiting_writable_ = true;
         server_.loop().modify(fd_, this, kReadEvents | EPOLLOUT);
       }
       return;
     }
-    server_.release_buffer(out_);
+    server_.output_pool().release(out_);
     out_ = nullptr;
-    out_offset_ = 0;
     if (waiting_writable_) {
       waiting_writable_ = false;
       server_.loop().modify(fd_, this, kReadEvents);
@@ -243,7 +283,7 @@ void Connection::flush() {
     // timer) so that unread data never turns the close into a reset that loses our last frame.
     io::transport_shutdown_write(fd_, tls_.get());
     write_shut_ = true;
-    closing_since_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = server_.loop().now_ms();
     arm_timer();
   }
 }
@@ -261,7 +301,7 @@ void Connection::apply(const core::CloseStep& step, std::string_view reason) {
     schedule_flush();
   }
   if (step.await_peer) {
-    closing_since_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = server_.loop().now_ms();
     arm_timer();
   }
 }
@@ -303,11 +343,9 @@ void Connection::report_close(uint16_t code, std::string_view reason) {
 void Connection::leave_endpoint() {
   if (!listed_) return;
   listed_ = false;
-  if (prev_in_endpoint) prev_in_endpoint->next_in_endpoint = next_in_endpoint;
-  if (next_in_endpoint) next_in_endpoint->prev_in_endpoint = prev_in_endpoint;
-  if (endpoint_->head_ == this) endpoint_->head_ = next_in_endpoint;
-  prev_in_endpoint = next_in_endpoint = nullptr;
+  unlink(endpoint_->head_, this);
   --endpoint_->count_;
+  server_.adopt(this);
 }
 
 void Connection::close_transport() {
@@ -320,7 +358,7 @@ void Connection::close_transport() {
   ::close(fd_);
   server_.loop().cancel(*this);
   if (out_) {
-    server_.release_buffer(out_);
+    server_.output_pool().release(out_);
     out_ = nullptr;
   }
   close_.transport_closed();
@@ -329,16 +367,20 @@ void Connection::close_transport() {
 
 // --- upgrade and timers -------------------------------------------------------------------
 
-void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data) {
+void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                                  const std::optional<core::DeflateParams>& deflate) {
   endpoint_ = &endpoint;
-  protocol_ = std::move(protocol);
+  if (!protocol.empty()) protocol_ = std::make_unique<std::string>(std::move(protocol));
   user_data_ = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
+  if (deflate && endpoint.deflate_) {
+    deflate_ = std::make_unique<DeflateSession>(*deflate, *endpoint.deflate_);
+    receiver_.set_inflater(deflate_->inflater(), deflate_->inflater_shared());
+  }
   close_.open();
   listed_ = true;
-  next_in_endpoint = endpoint.head_;
-  if (next_in_endpoint) next_in_endpoint->prev_in_endpoint = this;
-  endpoint.head_ = this;
+  server_.release(this);
+  link(endpoint.head_, this);
   ++endpoint.count_;
   last_activity_ms_ = server_.loop().now_ms();
   arm_timer();
@@ -348,17 +390,17 @@ void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std:
 void Connection::arm_timer() {
   uint64_t deadline = kNever;
   if (write_shut_ || close_.state() == ReadyState::closing) {
-    deadline = closing_since_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
-  } else if (endpoint_) {  // before http_: the upgrade arms this while http_ is still set
+    deadline = timer_mark_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
+  } else if (endpoint_) {
     const auto& config = endpoint_->config();
     if (config.idle_timeout.count() > 0) {
       deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
     }
     if (config.ping_interval.count() > 0) {
-      deadline = std::min(deadline, std::max(last_activity_ms_, pinged_at_ms_) +
+      deadline = std::min(deadline, std::max(last_activity_ms_, timer_mark_ms_) +
                                         static_cast<uint64_t>(config.ping_interval.count()));
     }
-  } else if (http_) {
+  } else {
     deadline =
         last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
   }
@@ -375,7 +417,7 @@ void Connection::on_timer() {
   const uint64_t now = server_.loop().now_ms();
   if (write_shut_ || close_.state() == ReadyState::closing) {
     const auto timeout = static_cast<uint64_t>(server_.options().close_timeout.count());
-    if (now - closing_since_ms_ >= timeout) return abort("close handshake timed out");
+    if (now - timer_mark_ms_ >= timeout) return abort("close handshake timed out");
   } else if (endpoint_) {
     // Activity only moves last_activity_ms_; the timer catches up here, so the hot path never
     // touches the timer heap.
@@ -386,11 +428,11 @@ void Connection::on_timer() {
       return start_close(core::close_code::kGoingAway, "idle timeout");
     }
     const auto interval = static_cast<uint64_t>(config.ping_interval.count());
-    if (interval > 0 && silent >= interval && now - pinged_at_ms_ >= interval) {
-      pinged_at_ms_ = now;  // pings repeat every interval while the line stays silent
+    if (interval > 0 && silent >= interval && now - timer_mark_ms_ >= interval) {
+      timer_mark_ms_ = now;  // pings repeat every interval while the line stays silent
       queue_control(core::Opcode::ping, {});
     }
-  } else if (http_) {
+  } else {
     const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
     if (now - last_activity_ms_ >= timeout) return close_transport();
   }

@@ -6,17 +6,22 @@
 #include <any>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "duplex/core/close_handshake.hpp"
+#include "duplex/core/permessage_deflate.hpp"
 #include "duplex/core/receiver.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex::detail {
 
+class BroadcastFrames;
+class DeflateSession;
 class ServerCore;
 
 class Connection final : public WebSocket,
@@ -28,35 +33,55 @@ class Connection final : public WebSocket,
   Connection(ServerCore& server, int fd, const io::PeerAddress& peer);
   ~Connection();
 
-  /// Called by the server once the 101 response is queued.
-  void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data);
+  /// Called by the server once the 101 response is queued; `deflate` when permessage-deflate
+  /// was agreed.
+  void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                        const std::optional<core::DeflateParams>& deflate = std::nullopt);
   /// Writes queued output; the loop calls it once at the end of an iteration.
   void flush() override;
+  /// Queues bytes as they are (an HTTP response).
+  void queue_bytes(std::string_view bytes) { output().append(bytes); }
   /// Queues an already framed message (broadcast frames once and shares the bytes).
   bool send_frame(std::string_view frame);
+  /// Queues a broadcast message in the form this connection needs (plain, shared compressed
+  /// frame, or compressed with its own context).
+  bool send_broadcast(BroadcastFrames& frames);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
   void shut_down();
 
   bool is_websocket() const { return endpoint_ != nullptr; }
+  /// The transport is closed; the object is freed at the end of the iteration.
+  bool retired() const { return dead_; }
 
   // WebSocket's interface, implemented here.
   bool send_message(std::string_view message, MessageType type);
   bool send_ping(std::string_view payload);
   void start_close(uint16_t code, std::string_view reason);
   void abort(std::string_view reason);
-  size_t buffered() const { return out_ ? out_->size() - out_offset_ : 0; }
+  size_t buffered() const { return out_ ? out_->size() : 0; }
   ReadyState state() const { return close_.state(); }
-  std::string_view protocol_name() const { return protocol_; }
+  std::string_view protocol_name() const { return protocol_ ? *protocol_ : std::string_view(); }
   const io::PeerAddress& peer() const { return peer_; }
   const io::TlsSession* tls() const { return tls_.get(); }
   Endpoint& owner() const { return *endpoint_; }
   std::any& data() { return user_data_; }
 
-  // Membership in the endpoint's list of open connections, and in the server's list of all.
-  Connection* next_in_endpoint = nullptr;
-  Connection* prev_in_endpoint = nullptr;
-  Connection* next_in_server = nullptr;
-  Connection* prev_in_server = nullptr;
+  // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
+  // while open, else the server's list of the others (HTTP, closing). One pair of links each.
+  Connection* next = nullptr;
+  Connection* prev = nullptr;
+  static void link(Connection*& head, Connection* c) {
+    c->prev = nullptr;
+    c->next = head;
+    if (head) head->prev = c;
+    head = c;
+  }
+  static void unlink(Connection*& head, Connection* c) {
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (head == c) head = c->next;
+    c->prev = c->next = nullptr;
+  }
 
  private:
   struct HttpState;
@@ -71,12 +96,15 @@ class Connection final : public WebSocket,
 
   void on_readable();
   bool continue_tls_handshake();
-  void on_http_bytes(const char* data, size_t len);
+  void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
   bool admit(size_t frame_bytes);
+  bool send_compressed(std::string_view message, MessageType type);
+  // Frames `payload` into the send queue (RSV1 set when `compressed`), within max_backpressure.
+  bool queue_message(std::string_view payload, MessageType type, bool compressed);
   void schedule_flush();
   void queue_control(core::Opcode op, std::string_view payload);
-  std::string& output();
+  io::OutputBuffer& output();
   void arm_timer();
   void report_close(uint16_t code, std::string_view reason);
   void close_transport();
@@ -84,16 +112,16 @@ class Connection final : public WebSocket,
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
-  std::unique_ptr<HttpState> http_;      // only until the upgrade
-  std::unique_ptr<io::TlsSession> tls_;  // null for plain TCP
+  std::unique_ptr<HttpState> http_;          // a request head split across reads
+  std::unique_ptr<DeflateSession> deflate_;  // when permessage-deflate was agreed
+  std::unique_ptr<io::TlsSession> tls_;      // null for plain TCP
   core::Receiver receiver_;
-  std::string* out_ = nullptr;  // lent by the server while there is output
-  size_t out_offset_ = 0;       // bytes of *out_ already written
-  std::string protocol_;
+  io::OutputBuffer* out_ = nullptr;        // lent by the server while there is output
+  std::unique_ptr<std::string> protocol_;  // the chosen subprotocol; most connections have none
   std::any user_data_;
   uint64_t last_activity_ms_ = 0;
-  uint64_t pinged_at_ms_ = 0;  // when the last keep-alive ping went out
-  uint64_t closing_since_ms_ = 0;
+  // Open: when the last keep-alive ping went out. Closing: when the close began (pings stop).
+  uint64_t timer_mark_ms_ = 0;
   io::PeerAddress peer_;
   int fd_;
   core::CloseHandshake close_{core::Role::server};

@@ -6,17 +6,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "duplex/core/permessage_deflate.hpp"
 #include "duplex/server/upgrade_request.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex {
 
+using core::DeflateMode;
+using core::DeflateOptions;
+
 namespace detail {
 class Connection;
+class EndpointDeflate;
 class ServerCore;
 }  // namespace detail
 
@@ -37,6 +43,12 @@ struct EndpointConfig {
   /// Subprotocols this endpoint speaks. The first one the client offers (in the client's order)
   /// is chosen; if none matches, the upgrade proceeds without a subprotocol.
   std::vector<std::string> protocols;
+  /// permessage-deflate (RFC 7692), off unless `enabled`. Offers are accepted in the client's
+  /// order; messages of at least `threshold` bytes are sent compressed, received ones are
+  /// inflated up to max_payload (more closes with 1009, corrupt data with 1007). DeflateMode
+  /// picks memory against ratio: `dedicated` codecs per connection keep context between messages,
+  /// `shared` ones (negotiating no context takeover both ways) cost nothing per connection.
+  DeflateOptions per_message_deflate;
 
   /// Before accepting: inspect the request, reject it, pick the subprotocol, attach data.
   std::function<void(UpgradeRequest&)> on_upgrade;
@@ -67,7 +79,9 @@ class Endpoint {
   /// Calls `fn` for every open connection.
   void for_each(const std::function<void(WebSocket&)>& fn);
   /// Sends one message to every open connection, framed once; `except` (the sender, say) is
-  /// skipped. Returns how many connections it was queued to.
+  /// skipped. With permessage-deflate, connections without context takeover share one
+  /// compressed copy (one per window size); those with takeover compress it with their own
+  /// context. Returns how many connections it was queued to.
   size_t broadcast(std::string_view message, MessageType type = MessageType::text,
                    const WebSocket* except = nullptr);
 
@@ -76,7 +90,8 @@ class Endpoint {
   friend class detail::ServerCore;
   std::string path_;
   EndpointConfig config_;
-  detail::Connection* head_ = nullptr;  // intrusive list of open connections
+  std::unique_ptr<detail::EndpointDeflate> deflate_;  // when per_message_deflate is enabled
+  detail::Connection* head_ = nullptr;                // intrusive list of open connections
   size_t count_ = 0;
 };
 

@@ -2,6 +2,7 @@
 // socket, routes, the per-iteration write (cork) list and deferred frees.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "duplex/io/event_loop.hpp"
+#include "duplex/io/output_buffer.hpp"
 #include "duplex/io/tls.hpp"
 #include "duplex/server/static_files.hpp"
 #include "duplex/server/websocket_server.hpp"
@@ -50,14 +52,18 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   /// connection has become a WebSocket when this returns.
   AfterRequest handle_request(Connection& conn, const core::HttpRequest& request, std::string& out);
 
+  /// Connections not open in an endpoint are listed by the server: adopt() takes one back from
+  /// its endpoint's list (it is closing), release() hands one over to its endpoint (upgraded).
+  void adopt(Connection* conn);
+  void release(Connection* conn);
+
   /// The connection is finished; it is freed at the end of this iteration (events for it may
   /// still be queued in this iteration).
   void retire(Connection* conn);
 
   /// Output buffers are lent to connections while they have something to send, so an idle
   /// connection holds none.
-  std::string* acquire_buffer();
-  void release_buffer(std::string* buffer);
+  io::OutputPool& output_pool() { return output_pool_; }
 
  private:
   void on_io(uint32_t events) override;  // the listening socket
@@ -72,19 +78,32 @@ class ServerCore final : public io::IoHandler, public io::Timer {
     std::string content_type;
   };
 
+  // Out of descriptors: the listening socket stays readable, so accepting pauses for a moment
+  // instead of spinning, and resumes when this fires.
+  class AcceptPause final : public io::Timer {
+   public:
+    explicit AcceptPause(ServerCore& server) : server_(server) {}
+    void on_timer() override;
+
+   private:
+    ServerCore& server_;
+  };
+
   ServerOptions options_;
   io::EventLoop loop_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
+  AcceptPause accept_pause_{*this};
   bool shutting_down_ = false;
   size_t live_connections_ = 0;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
   std::map<std::string, Page, std::less<>> pages_;
   std::optional<StaticFiles> static_files_;
   std::shared_ptr<const io::TlsServerContext> tls_;
-  Connection* connections_ = nullptr;  // every live connection (intrusive list)
+  Connection* connections_ = nullptr;  // live connections not open in an endpoint
+  void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;
-  std::vector<std::unique_ptr<std::string>> spare_buffers_;
+  io::OutputPool output_pool_;
 };
 
 }  // namespace duplex::detail

@@ -18,11 +18,10 @@
 namespace duplex::detail {
 
 namespace {
-// Output buffers that grew past this are freed rather than kept for the next connection.
-constexpr size_t kKeepBufferCapacity = 256 * 1024;
-constexpr size_t kMaxSpareBuffers = 1024;
 // How long shutdown waits beyond the close timeout before dropping what is left.
 constexpr uint64_t kShutdownGraceMs = 1000;
+// How long accepting pauses when the process or system is out of descriptors or memory.
+constexpr uint64_t kAcceptPauseMs = 100;
 }  // namespace
 
 ServerCore::ServerCore(ServerOptions options) : options_(std::move(options)) {
@@ -31,10 +30,7 @@ ServerCore::ServerCore(ServerOptions options) : options_(std::move(options)) {
 }
 
 ServerCore::~ServerCore() {
-  while (connections_) {
-    Connection* c = connections_;
-    c->abort("server destroyed");  // unlinks c through retire()
-  }
+  for_each_connection([](Connection* c) { c->abort("server destroyed"); });
   end_iteration();
   stop_listening();
 }
@@ -84,6 +80,10 @@ void ServerCore::run() {
   loop_.run();
 }
 
+void ServerCore::AcceptPause::on_timer() {
+  if (server_.listen_fd_ >= 0) server_.loop_.add(server_.listen_fd_, &server_, EPOLLIN);
+}
+
 void ServerCore::reload_certificates() {
   const TlsOptions& tls = options_.tls;
   if (!tls.enabled()) throw std::logic_error("TLS is not configured (no certificate file)");
@@ -96,7 +96,11 @@ void ServerCore::tls_handshake_failed(const io::PeerAddress& peer, std::string_v
 
 void ServerCore::stop_listening() {
   if (listen_fd_ < 0) return;
-  loop_.remove(listen_fd_);
+  if (accept_pause_.armed()) {
+    loop_.cancel(accept_pause_);  // the socket is out of the epoll set already
+  } else {
+    loop_.remove(listen_fd_);
+  }
   close(listen_fd_);
   listen_fd_ = -1;
 }
@@ -106,20 +110,41 @@ void ServerCore::on_io(uint32_t) {
   for (int i = 0; i < 128 && listen_fd_ >= 0; ++i) {
     io::PeerAddress peer;
     const int fd = io::accept_tcp(listen_fd_, peer);
-    if (fd < 0) return;  // EAGAIN, or EMFILE and the like: retried on the next readiness
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Pending connections wait in the backlog until descriptors are freed.
+        loop_.remove(listen_fd_);
+        loop_.schedule(accept_pause_, kAcceptPauseMs);
+      }
+      return;  // EAGAIN, ECONNABORTED...: retried on the next readiness
+    }
     auto* conn = new Connection(*this, fd, peer);
-    conn->next_in_server = connections_;
-    if (connections_) connections_->prev_in_server = conn;
-    connections_ = conn;
+    Connection::link(connections_, conn);
     ++live_connections_;
   }
 }
 
+void ServerCore::adopt(Connection* conn) { Connection::link(connections_, conn); }
+
+void ServerCore::release(Connection* conn) { Connection::unlink(connections_, conn); }
+
+void ServerCore::for_each_connection(const std::function<void(Connection*)>& fn) {
+  // `fn` may close a connection, which moves it from its endpoint's list to ours or retires it:
+  // walk a snapshot.
+  std::vector<Connection*> all;
+  all.reserve(live_connections_);
+  for (auto& [path, endpoint] : endpoints_) {
+    for (Connection* c = endpoint->head_; c; c = c->next) all.push_back(c);
+  }
+  for (Connection* c = connections_; c; c = c->next) all.push_back(c);
+  for (Connection* c : all) {
+    if (!c->retired()) fn(c);
+  }
+}
+
 void ServerCore::retire(Connection* conn) {
-  if (conn->prev_in_server) conn->prev_in_server->next_in_server = conn->next_in_server;
-  if (conn->next_in_server) conn->next_in_server->prev_in_server = conn->prev_in_server;
-  if (connections_ == conn) connections_ = conn->next_in_server;
-  conn->prev_in_server = conn->next_in_server = nullptr;
+  // Closing took it out of its endpoint's list first (report_close), so it is in ours.
+  Connection::unlink(connections_, conn);
   --live_connections_;
   retired_.push_back(conn);
 }
@@ -131,39 +156,19 @@ void ServerCore::end_iteration() {
   if (shutting_down_ && live_connections_ == 0) loop_.stop();
 }
 
-std::string* ServerCore::acquire_buffer() {
-  if (spare_buffers_.empty()) return new std::string();
-  std::string* buffer = spare_buffers_.back().release();
-  spare_buffers_.pop_back();
-  return buffer;
-}
-
-void ServerCore::release_buffer(std::string* buffer) {
-  if (buffer->capacity() > kKeepBufferCapacity || spare_buffers_.size() >= kMaxSpareBuffers) {
-    delete buffer;
-    return;
-  }
-  buffer->clear();
-  spare_buffers_.emplace_back(buffer);
-}
-
 void ServerCore::shutdown() {
   loop_.post([this] {
     if (shutting_down_) return;
     shutting_down_ = true;
     stop_listening();
-    for (Connection* c = connections_; c;) {
-      Connection* next = c->next_in_server;  // shut_down may retire c
-      c->shut_down();
-      c = next;
-    }
+    for_each_connection([](Connection* c) { c->shut_down(); });
     loop_.schedule(*this, static_cast<uint64_t>(options_.close_timeout.count()) + kShutdownGraceMs);
   });
 }
 
 void ServerCore::on_timer() {
   // Shutdown deadline: drop whoever has not finished closing.
-  while (connections_) connections_->abort("server shut down");
+  for_each_connection([](Connection* c) { c->abort("server shut down"); });
 }
 
 AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpRequest& request,
@@ -248,10 +253,15 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
                                upgrade_request.reject_reason());
     return AfterRequest::close;
   }
+  const auto deflate = core::accept_deflate(upgrade.extensions, config.per_message_deflate);
   core::write_upgrade_response(out, core::websocket_accept_key(upgrade.key),
-                               upgrade_request.protocol(), {});
-  conn.become_websocket(endpoint, std::string(upgrade_request.protocol()),
-                        std::move(upgrade_request.user_data()));
+                               upgrade_request.protocol(), deflate ? deflate->response : "");
+  // The 101 is queued now, ahead of anything the open handler sends.
+  conn.queue_bytes(out);
+  out.clear();
+  conn.become_websocket(
+      endpoint, std::string(upgrade_request.protocol()), std::move(upgrade_request.user_data()),
+      deflate ? std::optional<core::DeflateParams>(deflate->params) : std::nullopt);
   return AfterRequest::upgraded;
 }
 

@@ -7,6 +7,7 @@ and serves, by request path:
   /send?n=N&size=S           pushes N binary messages of S bytes (pattern below), then waits
 On every path the subprotocol is the client's first offer found in ["chat", "superchat"]; with
 no match the response has no Sec-WebSocket-Protocol header.
+With the argument `--deflate`, permessage-deflate is accepted (websockets' defaults).
 With `--tls CERT KEY` it serves wss:// with that PEM certificate and key.
 Exits on SIGTERM or when stdin closes. Loopback only.
 """
@@ -84,7 +85,7 @@ async def main():
         0,
         subprotocols=SUPPORTED,
         select_subprotocol=select_subprotocol,
-        compression=None,
+        compression="deflate" if "--deflate" in sys.argv else None,
         max_size=None,
         ping_interval=None,
         close_timeout=1,

@@ -5,6 +5,7 @@
 //   /send?n=N&size=S           pushes N binary messages of S bytes (pattern below), then waits
 // On every path the subprotocol is the client's first offer found in ["chat", "superchat"];
 // with no match the response has no Sec-WebSocket-Protocol header.
+// With the argument `--deflate`, permessage-deflate is accepted (ws's defaults, threshold 0).
 // With `--tls CERT KEY` it serves wss:// (HTTPS) with that PEM certificate and key.
 // Exits on SIGTERM or when stdin closes. Loopback only.
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ const https = tlsAt > 0
 
 const wss = new WebSocketServer({
   ...(https ? { server: https } : { host: '127.0.0.1', port: 0 }),
-  perMessageDeflate: false,
+  perMessageDeflate: process.argv.includes('--deflate') ? { threshold: 0 } : false,
   maxPayload: 64 * 1024 * 1024,
   handleProtocols: (offered) => {
     for (const p of offered) if (SUPPORTED.includes(p)) return p;

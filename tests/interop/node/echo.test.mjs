@@ -1,5 +1,5 @@
-// Echo interop with the `ws` client: sizes, types, fragmentation, ping/pong, no compression,
-// and many concurrent clients.
+// Echo interop with the `ws` client (without compression; see deflate.test.mjs): sizes, types,
+// fragmentation, ping/pong and many concurrent clients.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -114,25 +114,6 @@ describe('ws client: echo', () => {
     const box = inbox(ws);
     ws.send('after ping');
     assert.equal((await box.next()).data.toString(), 'after ping');
-    ws.close(1000);
-  });
-
-  test('permessage-deflate offer is declined (no Sec-WebSocket-Extensions)', async () => {
-    const ws = new WebSocket(server.url, { perMessageDeflate: true });
-    ws.on('error', () => {});
-    const headers = withTimeout(new Promise((resolve) => ws.once('upgrade', (res) => resolve(res.headers))),
-      undefined, 'upgrade');
-    const box = inbox(ws);
-    await withTimeout(new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    }), undefined, 'open');
-    assert.equal(ws.extensions, '');
-    assert.equal((await headers)['sec-websocket-extensions'], undefined);
-    const text = textOfBytes(4096);
-    ws.send(text);
-    const msg = await box.next();
-    assert.equal(msg.data.toString('utf8'), text);
     ws.close(1000);
   });
 

@@ -126,15 +126,6 @@ class EchoTest(ServerTestCase):
             await step(ws.send("after ping"))
             self.assertEqual(await step(ws.recv()), "after ping")
 
-    async def test_deflate_offer_declined(self):
-        async with connect(self.server.url, compression="deflate") as ws:
-            self.assertIn("permessage-deflate", ws.request_headers.get("Sec-WebSocket-Extensions", ""))
-            self.assertIsNone(ws.response_headers.get("Sec-WebSocket-Extensions"))
-            self.assertEqual(ws.extensions, [])
-            text = text_of_bytes(4096)
-            await step(ws.send(text))
-            self.assertEqual(await step(ws.recv()), text)
-
     async def test_no_subprotocol_configured(self):
         async with connect(self.server.url, subprotocols=["chat"]) as ws:
             self.assertIsNone(ws.subprotocol)
@@ -259,6 +250,76 @@ class ShutdownTest(AsyncTestCase):
                 await step(ws.wait_closed(), 15)
                 self.assertEqual(ws.close_code, 1001)
             self.assertEqual(await server.wait_exit(10), 0, server.output())
+        finally:
+            server.stop()
+
+
+class DeflateTest(AsyncTestCase):
+    """permessage-deflate, which websockets offers by default, in each `--deflate` mode:
+    the agreed header, round trips of 0 B to 8 MiB text and binary, bytes on the wire."""
+
+    SIZES = [0, 1, 127, 128, 1024, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024]
+    MODES = {
+        "shared": "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+        "dedicated": "permessage-deflate",
+    }
+
+    @staticmethod
+    def json_like(size):
+        parts, length, i = [], 0, 0
+        while length < size:
+            parts.append('{"id":%d,"name":"user-%d","tags":["héllo","wörld"]},' % (i, i % 97))
+            length += len(parts[-1].encode())
+            i += 1
+        # Cut at `size` bytes without splitting a character; text_of pads the rest.
+        return "".join(parts).encode()[:size].decode("utf-8", "ignore")
+
+    def text_of(self, size):
+        text = self.json_like(size)
+        text += "x" * (size - len(text.encode()))
+        self.assertEqual(len(text.encode()), size)
+        return text
+
+    async def test_modes(self):
+        for mode, answer in self.MODES.items():
+            server = DuplexServer("--deflate", mode).start()
+            try:
+                async with connect(server.url, compression="deflate") as ws:
+                    with self.subTest(mode=mode):
+                        self.assertEqual(ws.response_headers.get("Sec-WebSocket-Extensions"),
+                                         answer)
+                        self.assertEqual([e.name for e in ws.extensions], ["permessage-deflate"])
+                        for size in self.SIZES:
+                            text = self.text_of(size)
+                            await step(ws.send(text))
+                            self.assertEqual(await step(ws.recv()), text, size)
+                            data = os.urandom(size)
+                            await step(ws.send(data))
+                            self.assertEqual(await step(ws.recv()), data, size)
+                        # Compressible data is compressed both ways: count the bytes on the wire.
+                        text = self.text_of(1 << 20)
+                        received = []
+                        original = ws.data_received
+                        ws.data_received = lambda d: (received.append(len(d)), original(d))
+                        await step(ws.send(text))
+                        self.assertEqual(await step(ws.recv()), text)
+                        ws.data_received = original
+                        self.assertGreater(sum(received), 0)
+                        self.assertLess(sum(received), len(text) // 4)
+            finally:
+                server.stop()
+
+    async def test_off_declines(self):
+        server = DuplexServer("--deflate", "off").start()
+        try:
+            async with connect(server.url, compression="deflate") as ws:
+                self.assertIn("permessage-deflate",
+                              ws.request_headers.get("Sec-WebSocket-Extensions", ""))
+                self.assertIsNone(ws.response_headers.get("Sec-WebSocket-Extensions"))
+                self.assertEqual(ws.extensions, [])
+                text = text_of_bytes(4096)
+                await step(ws.send(text))
+                self.assertEqual(await step(ws.recv()), text)
         finally:
             server.stop()
 

@@ -1,0 +1,445 @@
+#include "bench_command.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <variant>
+
+#include "load_generator.hpp"
+#include "process_stats.hpp"
+
+namespace duplex::app {
+
+namespace {
+
+struct BenchFlags {
+  std::string url = "ws://127.0.0.1:8080/echo";
+  int connections = 100;
+  size_t size = 512;
+  bool binary = false;
+  bool deflate = false;
+  std::string payload_file;
+  std::string ca_file;
+  bool insecure = false;
+  int inflight = 1;
+  double duration = 10;
+  double warmup = 2;
+  uint64_t messages = 0;
+  pid_t server_pid = 0;
+  bool idle = false;
+  int source_addresses = 0;
+  bool json = false;
+  bool quiet = false;
+  std::string label;
+};
+
+// Connections from one source address to one destination are limited by the ephemeral port
+// range (about 28,000 by default); loopback has a whole /8 of sources to spread over.
+constexpr int kConnectionsPerSource = 20000;
+
+std::string with_commas(double value) {
+  std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
+  return digits;
+}
+
+std::string fixed(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+std::string micros(uint64_t ns) { return fixed(static_cast<double>(ns) / 1000.0, 1); }
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", c);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// Server-side figures sampled around the measured window.
+struct ServerSamples {
+  std::optional<double> cpu_start, cpu_end;
+  std::optional<long long> rss_before, rss_after;
+  double own_cpu_start = 0, own_cpu_end = 0;
+};
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled), tty_(isatty(STDERR_FILENO) == 1) {}
+  ~ProgressLine() { finish(); }
+
+  void show(const std::string& text) {
+    if (!enabled_) return;
+    if (tty_) {
+      std::cerr << "\r\033[K" << text << std::flush;
+      shown_ = true;
+    } else {
+      std::cerr << text << "\n";
+    }
+  }
+  void finish() {
+    if (shown_) std::cerr << "\n";
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_, tty_, shown_ = false;
+};
+
+const char* phase_name(Progress::Phase phase) {
+  switch (phase) {
+    case Progress::Phase::connecting:
+      return "connecting";
+    case Progress::Phase::baseline:
+      return "baseline";
+    case Progress::Phase::warming_up:
+      return "warming up";
+    case Progress::Phase::measuring:
+      return "measuring";
+    case Progress::Phase::holding:
+      return "holding idle";
+    case Progress::Phase::done:
+      return "done";
+  }
+  return "";
+}
+
+std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
+  std::ostringstream out;
+  out << options.url.to_string() << ": " << with_commas(options.connections) << " connections";
+  if (flags.idle) {
+    out << ", idle for " << fixed(flags.duration, 0) << " s";
+  } else {
+    out << " x " << with_commas(static_cast<double>(options.message_size)) << " B "
+        << (options.binary ? "binary" : "text") << (options.deflate ? " compressed" : "") << ", "
+        << options.inflight << " in flight, " << fixed(flags.duration, 0) << " s after "
+        << fixed(flags.warmup, 0) << " s warm-up";
+  }
+  return out.str();
+}
+
+void print_report(const BenchFlags& flags, const LoadOptions& options, const LoadResult& result,
+                  const ServerSamples& server) {
+  const LoadWindow& w = result.window;
+  const double seconds = w.seconds > 0 ? w.seconds : 1;
+  const double rate = static_cast<double>(w.messages) / seconds;
+  const double mb_per_s = static_cast<double>(w.bytes) / seconds / 1e6;
+  const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
+  std::optional<double> server_cpu;
+  if (server.cpu_start && server.cpu_end) server_cpu = *server.cpu_end - *server.cpu_start;
+  std::optional<double> rss_per_connection;
+  const int measured_connections = result.opened - result.baseline_opened;
+  if (server.rss_before && server.rss_after && measured_connections > 0) {
+    rss_per_connection =
+        static_cast<double>(*server.rss_after - *server.rss_before) / measured_connections;
+  }
+
+  if (flags.json) {
+    std::ostringstream out;
+    out << "{\"label\":" << json_string(flags.label)
+        << ",\"url\":" << json_string(options.url.to_string())
+        << ",\"connections\":" << options.connections << ",\"opened\":" << result.opened;
+    if (flags.idle) {
+      out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
+          << ",\"baseline_connections\":" << result.baseline_opened;
+      if (server.rss_before) out << ",\"server_rss_before\":" << *server.rss_before;
+      if (server.rss_after) out << ",\"server_rss_after\":" << *server.rss_after;
+      if (rss_per_connection) {
+        out << ",\"server_rss_per_connection\":" << fixed(*rss_per_connection, 1);
+      }
+    } else {
+      out << ",\"size\":" << options.message_size
+          << ",\"binary\":" << (options.binary ? "true" : "false")
+          << ",\"deflate\":" << (options.deflate ? "true" : "false")
+          << ",\"inflight\":" << options.inflight << ",\"seconds\":" << fixed(seconds, 3)
+          << ",\"messages\":" << w.messages << ",\"msg_per_s\":" << fixed(rate, 1)
+          << ",\"mb_per_s\":" << fixed(mb_per_s, 2);
+      if (server_cpu) {
+        out << ",\"server_cpu_seconds\":" << fixed(*server_cpu, 3)
+            << ",\"server_cpu_share\":" << fixed(*server_cpu / seconds, 4)
+            << ",\"msg_per_server_cpu_s\":"
+            << fixed(*server_cpu > 0 ? static_cast<double>(w.messages) / *server_cpu : 0, 1);
+      }
+      out << ",\"generator_cpu_share\":" << fixed(own_share, 4)
+          << ",\"latency_us\":{\"p50\":" << micros(w.latency.quantile(0.5))
+          << ",\"p90\":" << micros(w.latency.quantile(0.9))
+          << ",\"p99\":" << micros(w.latency.quantile(0.99))
+          << ",\"p999\":" << micros(w.latency.quantile(0.999))
+          << ",\"max\":" << micros(w.latency.max())
+          << ",\"mean\":" << fixed(w.latency.mean() / 1000.0, 1) << "}";
+    }
+    out << ",\"errors\":" << result.errors << ",\"error_samples\":[";
+    for (size_t i = 0; i < result.first_errors.size(); ++i) {
+      out << (i ? "," : "") << json_string(result.first_errors[i]);
+    }
+    out << "]}";
+    std::cout << out.str() << std::endl;
+    return;
+  }
+
+  std::cout << "duplex bench " << describe_load(flags, options) << "\n";
+  std::cout << "  connections      " << with_commas(result.opened) << " open of "
+            << with_commas(options.connections) << "\n";
+  if (flags.idle) {
+    if (rss_per_connection) {
+      std::cout << "  server RSS       " << with_commas(*server.rss_before / 1024.0) << " KiB -> "
+                << with_commas(*server.rss_after / 1024.0)
+                << " KiB: " << with_commas(*rss_per_connection) << " B per connection\n";
+    } else {
+      std::cout << "  server RSS       unknown (pass --server-pid)\n";
+    }
+  } else {
+    std::cout << "  messages         " << with_commas(static_cast<double>(w.messages)) << " in "
+              << fixed(seconds, 2) << " s: " << with_commas(rate) << " msg/s, "
+              << fixed(mb_per_s, 1) << " MB/s\n";
+    if (server_cpu) {
+      std::cout << "  server CPU       " << fixed(*server_cpu, 2) << " s ("
+                << fixed(100 * *server_cpu / seconds, 1) << "% of a core): "
+                << with_commas(*server_cpu > 0 ? static_cast<double>(w.messages) / *server_cpu : 0)
+                << " msg per server CPU-second\n";
+    } else {
+      std::cout << "  server CPU       unknown (pass --server-pid)\n";
+    }
+    std::cout << "  generator CPU    " << fixed(100 * own_share, 1) << "% of a core"
+              << (own_share > 0.95 ? " (saturated: the generator may be the limit)" : "") << "\n";
+    std::cout << "  latency (us)     p50 " << micros(w.latency.quantile(0.5)) << "  p90 "
+              << micros(w.latency.quantile(0.9)) << "  p99 " << micros(w.latency.quantile(0.99))
+              << "  p99.9 " << micros(w.latency.quantile(0.999)) << "  max "
+              << micros(w.latency.max()) << "\n";
+  }
+  std::cout << "  errors           " << result.errors << "\n";
+  for (const std::string& e : result.first_errors) std::cout << "    " << e << "\n";
+}
+
+// Spreads connections over 127.0.0.1, .2, ... when one source address would run out of ports.
+std::vector<io::SocketAddress> source_addresses(const BenchFlags& flags,
+                                                const io::SocketAddress& target) {
+  int count = flags.source_addresses;
+  const bool loopback4 =
+      target.storage.ss_family == AF_INET &&
+      (ntohl(reinterpret_cast<const sockaddr_in*>(&target.storage)->sin_addr.s_addr) >> 24) == 127;
+  if (count == 0 && loopback4 && flags.connections > kConnectionsPerSource) {
+    count = (flags.connections + kConnectionsPerSource - 1) / kConnectionsPerSource;
+  }
+  if (count > 0 && !loopback4) {
+    throw std::invalid_argument("--source-addresses needs an IPv4 loopback target (127.x.x.x)");
+  }
+  std::vector<io::SocketAddress> sources(count);
+  for (int i = 0; i < count; ++i) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&sources[i].storage);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl((127u << 24) | static_cast<uint32_t>(i + 1));
+    sources[i].length = sizeof(sockaddr_in);
+  }
+  return sources;
+}
+
+int run_bench(const BenchFlags& flags) {
+  LoadOptions options;
+  auto parsed = core::parse_websocket_url(flags.url);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    std::cerr << "duplex bench: " << *error << "\n";
+    return 2;
+  }
+  options.url = std::get<core::WebSocketUrl>(parsed);
+  if (options.url.secure) {
+    try {
+      options.tls =
+          io::TlsClientContext::get({.ca_file = flags.ca_file, .insecure = flags.insecure});
+    } catch (const std::runtime_error& e) {
+      std::cerr << "duplex bench: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::string resolve_error;
+  const auto addresses = io::resolve_tcp(options.url.host, options.url.port, resolve_error);
+  if (addresses.empty()) {
+    std::cerr << "duplex bench: " << resolve_error << "\n";
+    return 1;
+  }
+  options.address = addresses.front();
+  if (!flags.payload_file.empty()) {
+    std::ifstream in(flags.payload_file, std::ios::binary);
+    if (!in) {
+      std::cerr << "duplex bench: cannot read " << flags.payload_file << "\n";
+      return 1;
+    }
+    options.payload.assign(std::istreambuf_iterator<char>(in), {});
+    if (options.payload.empty()) {
+      std::cerr << "duplex bench: " << flags.payload_file << " is empty\n";
+      return 1;
+    }
+  }
+  try {
+    options.sources = source_addresses(flags, options.address);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "duplex bench: " << e.what() << "\n";
+    return 2;
+  }
+  options.connections = flags.connections;
+  options.message_size = options.payload.empty() ? flags.size : options.payload.size();
+  options.binary = flags.binary;
+  options.deflate = flags.deflate;
+  options.inflight = flags.inflight;
+  options.warmup_seconds = flags.warmup;
+  options.duration_seconds = flags.duration;
+  options.max_messages = flags.messages;
+  options.idle = flags.idle;
+  // Memory per connection is the growth past a first 1% (one-time costs land there).
+  if (flags.idle) options.baseline_connections = std::max(1, flags.connections / 100);
+
+  if (flags.server_pid > 0 && !process_cpu_seconds(flags.server_pid)) {
+    std::cerr << "duplex bench: no process " << flags.server_pid << " (--server-pid)\n";
+    return 2;
+  }
+  // Many connections need many descriptors: raise the soft limit to the hard one.
+  raise_descriptor_limit();
+
+  ServerSamples server;
+  ProgressLine line(!flags.quiet);
+  LoadGenerator generator(options);
+  double last_elapsed = 0;
+  uint64_t last_messages = 0;
+  std::optional<double> last_cpu;
+  generator.on_progress = [&](const Progress& p, LoadGenerator::Moment moment) {
+    const pid_t pid = flags.server_pid;
+    const auto cpu_now = [pid] { return pid > 0 ? process_cpu_seconds(pid) : std::nullopt; };
+    if (moment == LoadGenerator::Moment::started) {
+      last_elapsed = 0;
+      last_messages = 0;
+      last_cpu = cpu_now();
+      if (p.phase == Progress::Phase::connecting && pid > 0) {
+        server.rss_before = process_rss_bytes(pid);
+      }
+      if (p.phase == Progress::Phase::measuring) {
+        server.cpu_start = last_cpu;
+        server.own_cpu_start = own_cpu_seconds();
+      }
+      if (p.phase == Progress::Phase::done) line.finish();
+      return;
+    }
+    if (moment == LoadGenerator::Moment::ended) {
+      // Sampled before the connections close, so closing them is not part of the window.
+      if (p.phase == Progress::Phase::measuring) {
+        server.cpu_end = cpu_now();
+        server.own_cpu_end = own_cpu_seconds();
+      }
+      if (p.phase == Progress::Phase::holding && pid > 0) {
+        server.rss_after = process_rss_bytes(pid);
+      }
+      if (p.phase == Progress::Phase::baseline && pid > 0) {
+        server.rss_before = process_rss_bytes(pid);
+      }
+      return;
+    }
+    std::ostringstream text;
+    text << "bench: " << phase_name(p.phase) << " " << fixed(p.elapsed, 0);
+    if (p.phase_seconds > 0) text << "/" << fixed(p.phase_seconds, 0);
+    text << " s, " << with_commas(p.open) << " open";
+    const double span = p.elapsed - last_elapsed;
+    if (span > 0 &&
+        (p.phase == Progress::Phase::warming_up || p.phase == Progress::Phase::measuring)) {
+      text << ", " << with_commas(static_cast<double>(p.messages - last_messages) / span)
+           << " msg/s";
+      if (const auto cpu = cpu_now(); cpu && last_cpu) {
+        text << ", server CPU " << fixed(100 * (*cpu - *last_cpu) / span, 0) << "%";
+        last_cpu = cpu;
+      }
+    }
+    last_elapsed = p.elapsed;
+    last_messages = p.messages;
+    line.show(text.str());
+  };
+  const LoadResult result = generator.run();
+  print_report(flags, options, result, server);
+  if (result.opened == 0 && result.errors > 0) return 1;
+  return result.errors > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& cli, int& exit_status) {
+  auto flags = std::make_shared<BenchFlags>();
+  CLI::App* cmd = cli.add_subcommand(
+      "bench",
+      "Load generator: opens N connections to a WebSocket echo server, keeps K messages in "
+      "flight on each (K=1: send, wait for the echo, send again) and reports msg/s, MB/s, "
+      "latency percentiles, its own CPU share and, with --server-pid, the server's CPU time and "
+      "messages per server CPU-second. With --idle it holds the connections open without "
+      "traffic and reports the server's RSS growth per connection. Exit status 0 when every "
+      "connection and echo went right, 1 when any failed (the report still prints), 2 for a "
+      "bad argument.");
+  cmd->add_option("url", flags->url, "Echo server ws://host:port/path or wss://...")
+      ->capture_default_str();
+  cmd->add_option("-c,--connections", flags->connections, "Connections to open")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("-s,--size", flags->size, "Message payload size in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1} << 30));
+  cmd->add_flag("--binary", flags->binary, "Send binary messages (default: text)");
+  cmd->add_flag("--deflate", flags->deflate,
+                "Offer permessage-deflate (client_no_context_takeover) and send every message "
+                "compressed; the server's compressed echoes are counted, not inflated");
+  cmd->add_option("--payload-file", flags->payload_file,
+                  "Send this file's bytes as every message instead of generated ones (e.g. JSON, "
+                  "for compression); --size is then the file's size");
+  cmd->add_option("-k,--inflight", flags->inflight,
+                  "Messages in flight per connection (1 = non-pipelined echo)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  cmd->add_option("-d,--duration", flags->duration, "Seconds measured (or held, with --idle)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("-n,--messages", flags->messages,
+                  "End the measured window after this many echoes (or --duration, whichever "
+                  "comes first): a fixed amount of work, e.g. for instruction counts");
+  cmd->add_option("-w,--warmup", flags->warmup, "Seconds of traffic before measuring")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--server-pid", flags->server_pid,
+                  "The server's process id: its CPU time (and RSS with --idle) is read from "
+                  "/proc");
+  cmd->add_flag("--idle", flags->idle,
+                "Open the connections and hold them for --duration seconds without traffic; "
+                "report the server's RSS growth per connection past the first 1% of them (so "
+                "one-time costs are left out; needs --server-pid)");
+  cmd->add_option("--source-addresses", flags->source_addresses,
+                  "Spread connections over 127.0.0.1..127.0.0.N (default: enough of them for "
+                  "the connection count, 20,000 each)")
+      ->check(CLI::Range(1, 250));
+  cmd->add_option("--ca-file", flags->ca_file,
+                  "For wss://: trust only the CA certificates in this PEM file (default: the "
+                  "system's CA store)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", flags->insecure,
+                "For wss://: do not verify the server's certificate (tests only; prints a "
+                "warning)");
+  cmd->add_option("--label", flags->label, "A name copied into the --json output");
+  cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
+  cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
+  cmd->callback([flags, &exit_status] { exit_status = run_bench(*flags); });
+}
+
+}  // namespace duplex::app

@@ -1,0 +1,340 @@
+/* Reference peer: the kernel floor. A raw epoll server that parses nothing of WebSocket beyond
+ * frame headers: it answers the upgrade with a 101 (Sec-WebSocket-Accept computed, nothing else
+ * checked), then for every complete client frame it reads it writes back a ready-made unmasked
+ * frame of the same opcode and payload size (the payload is zeros, never unmasked or copied).
+ * One read and at most one write per readiness, so what it measures is the syscalls alone.
+ *
+ * Frame boundaries are tracked (header length plus payload length), so pipelined frames are
+ * answered one for one. A ping is answered by a pong of its size, a close by an empty close and
+ * the end of the connection; pongs are dropped. Level-triggered epoll; a connection with output
+ * pending stops reading until it has written it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "peer_common.h"
+
+#define READ_BUFFER (512 * 1024)
+#define MAX_HANDSHAKE 8192
+#define ZEROS (1024 * 1024)
+#define MAX_IOV 64
+
+enum phase { HANDSHAKE, OPEN, CLOSING };
+
+/* A frame owed to the client: its header, then `len` payload bytes taken from `zeros`. */
+struct owed {
+  uint64_t len;
+  uint8_t hdr[10];
+  uint8_t hdr_len;
+};
+
+struct conn {
+  int fd;
+  enum phase phase;
+  char* hs; /* the request head while the handshake is under way */
+  size_t hs_len;
+  uint8_t hdr[14]; /* the current client frame header, possibly split across reads */
+  uint8_t hdr_len;
+  uint8_t op;         /* first byte of the frame whose payload is being skipped */
+  int in_payload;     /* its header is complete */
+  uint64_t frame_len; /* its payload length */
+  uint64_t skip;      /* its payload bytes still to read */
+  struct owed* out;
+  size_t out_head, out_count, out_cap;
+  uint64_t out_offset; /* bytes of out[out_head] already written */
+};
+
+static char read_buffer[READ_BUFFER];
+static char zeros[ZEROS]; /* never written: the payload of every ready-made frame */
+static int epfd;
+static int listen_tag, signal_tag; /* their addresses tell listener and signal events apart */
+
+static const char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+static void conn_close(struct conn* c) {
+  close(c->fd); /* also leaves the epoll set */
+  free(c->hs);
+  free(c->out);
+  free(c);
+}
+
+static int owe(struct conn* c, uint8_t first, uint64_t len) {
+  if (c->out_head + c->out_count == c->out_cap) {
+    if (c->out_head > 0) {
+      memmove(c->out, c->out + c->out_head, c->out_count * sizeof *c->out);
+      c->out_head = 0;
+    } else {
+      size_t cap = c->out_cap ? c->out_cap * 2 : 8;
+      struct owed* out = realloc(c->out, cap * sizeof *out);
+      if (!out) return -1;
+      c->out = out;
+      c->out_cap = cap;
+    }
+  }
+  struct owed* o = &c->out[c->out_head + c->out_count++];
+  o->len = len;
+  o->hdr[0] = first;
+  if (len < 126) {
+    o->hdr[1] = (uint8_t)len;
+    o->hdr_len = 2;
+  } else if (len <= 0xFFFF) {
+    o->hdr[1] = 126;
+    o->hdr[2] = (uint8_t)(len >> 8);
+    o->hdr[3] = (uint8_t)len;
+    o->hdr_len = 4;
+  } else {
+    o->hdr[1] = 127;
+    for (int i = 0; i < 8; ++i) o->hdr[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+    o->hdr_len = 10;
+  }
+  return 0;
+}
+
+/* A client frame has been read whole: owe the answer. */
+static int frame_done(struct conn* c) {
+  c->in_payload = 0;
+  uint8_t opcode = c->op & 0x0F;
+  if (opcode == 0x8) { /* close: an empty close, then the end */
+    c->phase = CLOSING;
+    return owe(c, 0x88, 0);
+  }
+  if (opcode == 0xA) return 0;                          /* pong: nothing */
+  if (opcode == 0x9) return owe(c, 0x8A, c->frame_len); /* ping: a pong of its size */
+  return owe(c, c->op & 0x8F, c->frame_len);            /* data: FIN and opcode kept */
+}
+
+/* Walks frame boundaries in `data`; payload bytes are skipped, never looked at. */
+static int consume_frames(struct conn* c, const uint8_t* data, size_t len) {
+  while (len > 0 && c->phase == OPEN) {
+    if (c->in_payload) {
+      uint64_t take = c->skip < len ? c->skip : len;
+      c->skip -= take;
+      data += take;
+      len -= take;
+      if (c->skip == 0 && frame_done(c) != 0) return -1;
+      continue;
+    }
+    c->hdr[c->hdr_len++] = *data++;
+    --len;
+    if (c->hdr_len < 2) continue;
+    uint8_t len7 = c->hdr[1] & 0x7F;
+    size_t need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((c->hdr[1] & 0x80) ? 4 : 0);
+    if (c->hdr_len < need) continue;
+    uint64_t payload = len7;
+    if (len7 == 126) payload = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
+    if (len7 == 127) {
+      payload = 0;
+      for (int i = 0; i < 8; ++i) payload = payload << 8 | c->hdr[2 + i];
+    }
+    c->op = c->hdr[0];
+    c->hdr_len = 0;
+    c->frame_len = c->skip = payload;
+    c->in_payload = 1;
+    if (payload == 0 && frame_done(c) != 0) return -1;
+  }
+  return 0;
+}
+
+/* Answers the upgrade once the head is complete; returns -1 to drop the connection. */
+static int handshake(struct conn* c, const char* data, size_t len) {
+  if (c->hs_len + len > MAX_HANDSHAKE) return -1;
+  if (!c->hs && !(c->hs = malloc(MAX_HANDSHAKE + 1))) return -1;
+  memcpy(c->hs + c->hs_len, data, len);
+  c->hs_len += len;
+  c->hs[c->hs_len] = '\0';
+  char* end = strstr(c->hs, "\r\n\r\n");
+  if (!end) return 0;
+
+  const char* key = NULL;
+  size_t key_len = 0;
+  for (char* line = strstr(c->hs, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n")) {
+    static const char kName[] = "sec-websocket-key:";
+    if (strncasecmp(line + 2, kName, sizeof kName - 1) != 0) continue;
+    key = line + 2 + sizeof kName - 1;
+    while (*key == ' ' || *key == '\t') ++key;
+    const char* stop = strstr(key, "\r\n");
+    while (stop > key && (stop[-1] == ' ' || stop[-1] == '\t')) --stop;
+    key_len = (size_t)(stop - key);
+    break;
+  }
+  if (!key || key_len == 0 || key_len > 64) return -1;
+
+  char concat[64 + sizeof kGuid];
+  memcpy(concat, key, key_len);
+  memcpy(concat + key_len, kGuid, sizeof kGuid - 1);
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1((const unsigned char*)concat, key_len + sizeof kGuid - 1, digest);
+  char accept[32];
+  EVP_EncodeBlock((unsigned char*)accept, digest, SHA_DIGEST_LENGTH);
+  char response[160];
+  int n = snprintf(response, sizeof response,
+                   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                   accept);
+  /* A fresh socket's send buffer always takes these few bytes whole. */
+  if (write(c->fd, response, (size_t)n) != n) return -1;
+
+  size_t head = (size_t)(end + 4 - c->hs);
+  size_t rest = c->hs_len - head;
+  c->phase = OPEN;
+  int rc = consume_frames(c, (const uint8_t*)c->hs + head, rest);
+  free(c->hs);
+  c->hs = NULL;
+  return rc;
+}
+
+/* One writev of as much owed output as fits in MAX_IOV pieces. Returns 1 when all is written,
+ * 0 when some is left, -1 on error. */
+static int flush(struct conn* c) {
+  struct iovec iov[MAX_IOV];
+  int n = 0;
+  uint64_t skip = c->out_offset;
+  for (size_t i = c->out_head; i < c->out_head + c->out_count && n + 2 <= MAX_IOV; ++i) {
+    struct owed* o = &c->out[i];
+    if (skip < o->hdr_len) {
+      iov[n].iov_base = o->hdr + skip;
+      iov[n++].iov_len = o->hdr_len - skip;
+      skip = 0;
+    } else {
+      skip -= o->hdr_len;
+    }
+    uint64_t left = o->len - skip;
+    skip = 0;
+    while (left > 0 && n < MAX_IOV) {
+      size_t piece = left < ZEROS ? (size_t)left : ZEROS;
+      iov[n].iov_base = zeros;
+      iov[n++].iov_len = piece;
+      left -= piece;
+    }
+    if (left > 0) break;
+  }
+  ssize_t written = writev(c->fd, iov, n);
+  if (written < 0) return errno == EAGAIN || errno == EINTR ? 0 : -1;
+  uint64_t done = c->out_offset + (uint64_t)written;
+  while (c->out_count > 0) {
+    struct owed* o = &c->out[c->out_head];
+    uint64_t size = o->hdr_len + o->len;
+    if (done < size) break;
+    done -= size;
+    ++c->out_head;
+    --c->out_count;
+  }
+  c->out_offset = done;
+  if (c->out_count == 0) c->out_head = 0;
+  return c->out_count == 0;
+}
+
+static void watch(struct conn* c, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.ptr = c};
+  epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes what is owed; a connection with output left waits for EPOLLOUT and reads nothing. */
+static void after_output(struct conn* c, int was_waiting) {
+  int rc = c->out_count ? flush(c) : 1;
+  if (rc < 0 || (rc == 1 && c->phase == CLOSING)) {
+    conn_close(c);
+  } else if (rc == 0 && !was_waiting) {
+    watch(c, EPOLLOUT);
+  } else if (rc == 1 && was_waiting) {
+    watch(c, EPOLLIN);
+  }
+}
+
+static void on_readable(struct conn* c) {
+  ssize_t n = read(c->fd, read_buffer, sizeof read_buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    conn_close(c);
+    return;
+  }
+  int rc = c->phase == HANDSHAKE ? handshake(c, read_buffer, (size_t)n)
+                                 : consume_frames(c, (const uint8_t*)read_buffer, (size_t)n);
+  if (rc != 0) {
+    conn_close(c);
+    return;
+  }
+  after_output(c, 0);
+}
+
+static void on_accept(int listen_fd) {
+  for (int i = 0; i < 64; ++i) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct conn* c = calloc(1, sizeof *c);
+    if (!c) {
+      close(fd);
+      continue;
+    }
+    c->fd = fd;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) conn_close(c);
+  }
+}
+
+int main(int argc, char** argv) {
+  const int port = peer_init(argc, argv, NULL);
+
+  int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(listen_fd, (struct sockaddr*)&addr, sizeof addr) != 0 ||
+      listen(listen_fd, PEER_BACKLOG) != 0) {
+    perror("floor_echo: listen");
+    return 1;
+  }
+
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop, NULL);
+  int sig_fd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
+
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_tag};
+  epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+  ev.data.ptr = &signal_tag;
+  epoll_ctl(epfd, EPOLL_CTL_ADD, sig_fd, &ev);
+  peer_announce_ready(port);
+
+  struct epoll_event events[256];
+  for (;;) {
+    int n = epoll_wait(epfd, events, 256, -1);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      void* p = events[i].data.ptr;
+      if (p == &signal_tag) return 0;
+      if (p == &listen_tag) {
+        on_accept(listen_fd);
+        continue;
+      }
+      struct conn* c = p;
+      if (events[i].events & EPOLLOUT) {
+        after_output(c, 1);
+      } else {
+        on_readable(c); /* also on EPOLLHUP/EPOLLERR: the read reports it */
+      }
+    }
+  }
+  return 1;
+}
