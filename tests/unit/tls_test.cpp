@@ -335,6 +335,31 @@ TEST(Wss, AServerNameOverridesTheUrlsHostForSniAndTheCheck) {
   EXPECT_EQ(failed.error, "TLS handshake failed: certificate verify failed (hostname mismatch)");
 }
 
+TEST(Wss, TheUpgradeSeesTlsAndTheClientCertificate) {
+  ServerOptions options = tls_server(test_cert("server.pem"), test_cert("server.key"));
+  options.tls.client_ca_file = test_cert("ca.pem");
+  Server server(options);
+  bool secure = false;
+  std::string subject;
+  server.endpoint("/", {.on_upgrade =
+                            [&](UpgradeRequest& request) {
+                              secure = request.secure();
+                              subject = request.client_certificate();
+                            },
+                        .on_open = [](WebSocket& ws) { ws.close(1000); }});
+  const uint16_t port = server.listen();
+  ClientOptions with_cert = trusting_test_ca();
+  with_cert.cert_file = test_cert("client.pem");
+  with_cert.key_file = test_cert("client.key");
+  WebSocketClient ws(server.loop(), "wss://localhost:" + std::to_string(port) + "/", with_cert);
+  Outcome outcome;
+  watch(ws, outcome);
+  ASSERT_TRUE(pump(server.loop(), [&] { return outcome.closed; }));
+  EXPECT_EQ(outcome.code, 1000) << outcome.error;
+  EXPECT_TRUE(secure);
+  EXPECT_EQ(subject, "CN=duplex test client");
+}
+
 TEST(Wss, ClientsTrustTheSystemStoreByDefault) {
   Server server(tls_server(test_cert("server.pem"), test_cert("server.key")));
   server.endpoint("/", echo());

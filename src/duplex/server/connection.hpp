@@ -62,6 +62,7 @@ class Connection final : public WebSocket,
   ReadyState state() const { return close_.state(); }
   std::string_view protocol_name() const { return protocol_ ? *protocol_ : std::string_view(); }
   const io::PeerAddress& peer() const { return peer_; }
+  const io::TlsSession* tls() const { return tls_.get(); }
   Endpoint& owner() const { return *endpoint_; }
   std::any& data() { return user_data_; }
 

@@ -4,13 +4,22 @@
 #include <stdexcept>
 
 #include "duplex/core/http1_parser.hpp"
+#include "duplex/io/tls.hpp"
 
 namespace duplex {
 
 UpgradeRequest::UpgradeRequest(const core::HttpRequest& request, const io::PeerAddress& peer,
                                std::vector<std::string_view> offered_protocols,
-                               std::string_view protocol)
-    : request_(request), peer_(peer), offered_(std::move(offered_protocols)), protocol_(protocol) {}
+                               std::string_view protocol, const io::TlsSession* tls)
+    : request_(request),
+      peer_(peer),
+      tls_(tls),
+      offered_(std::move(offered_protocols)),
+      protocol_(protocol) {}
+
+std::string UpgradeRequest::client_certificate() const {
+  return tls_ ? tls_->peer_subject() : std::string();
+}
 
 std::string_view UpgradeRequest::path() const { return request_.path; }
 std::string_view UpgradeRequest::query() const { return request_.query; }

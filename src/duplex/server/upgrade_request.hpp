@@ -15,11 +15,15 @@ namespace duplex {
 namespace core {
 struct HttpRequest;
 }
+namespace io {
+class TlsSession;
+}
 
 class UpgradeRequest {
  public:
   UpgradeRequest(const core::HttpRequest& request, const io::PeerAddress& peer,
-                 std::vector<std::string_view> offered_protocols, std::string_view protocol);
+                 std::vector<std::string_view> offered_protocols, std::string_view protocol,
+                 const io::TlsSession* tls = nullptr);
 
   std::string_view path() const;
   std::string_view query() const;
@@ -27,6 +31,11 @@ class UpgradeRequest {
   std::optional<std::string_view> header(std::string_view name) const;
   std::optional<std::string_view> origin() const { return header("Origin"); }
   const io::PeerAddress& remote_address() const { return peer_; }
+  /// True over TLS (wss://).
+  bool secure() const { return tls_ != nullptr; }
+  /// With client certificates required (TlsOptions::client_ca_file): the verified
+  /// certificate's subject, "CN=...,O=..." (RFC 2253). Empty otherwise.
+  std::string client_certificate() const;
   /// Subprotocols the client offered, in its order.
   const std::vector<std::string_view>& offered_protocols() const { return offered_; }
 
@@ -46,6 +55,7 @@ class UpgradeRequest {
  private:
   const core::HttpRequest& request_;
   const io::PeerAddress& peer_;
+  const io::TlsSession* tls_;
   std::vector<std::string_view> offered_;
   std::string_view protocol_;
   std::any user_data_;

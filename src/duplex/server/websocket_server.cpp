@@ -246,7 +246,7 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
       break;
     }
   }
-  UpgradeRequest upgrade_request(request, conn.peer(), upgrade.protocols, chosen);
+  UpgradeRequest upgrade_request(request, conn.peer(), upgrade.protocols, chosen, conn.tls());
   if (config.on_upgrade) config.on_upgrade(upgrade_request);
   if (upgrade_request.rejected()) {
     core::write_error_response(out, upgrade_request.reject_status(),
