@@ -98,9 +98,7 @@ class Engine {
   }
 
   ~Engine() {
-    for (Connection& c : connections_) {
-      if (c.fd >= 0) ::close(c.fd);
-    }
+    for (Connection& c : connections_) drop(c);
     ::close(epoll_fd_);
   }
 
