@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -254,6 +255,28 @@ TEST(Wss, EchoesSmallAndLargeMessagesAndClosesCleanly) {
   EXPECT_EQ(close.code, 1000);
   EXPECT_TRUE(close.was_clean);
   EXPECT_TRUE(pump(server.loop(), [&] { return server.connection_count() == 0; }));
+}
+
+TEST(Wss, QuietSessionsGiveTheirBuffersBackAndGoOnWorking) {
+  Server server(tls_server(test_cert("server.pem"), test_cert("server.key")));
+  server.endpoint("/", echo());
+  const uint16_t port = server.listen();
+  WebSocketClient ws(server.loop(), "wss://localhost:" + std::to_string(port) + "/",
+                     trusting_test_ca());
+  std::vector<std::string> got;
+  ws.onopen = [&] { ws.send("before the quiet"); };
+  ws.onmessage = [&](const MessageEvent& e) { got.emplace_back(e.data); };
+  ASSERT_TRUE(pump(server.loop(), [&] { return got.size() == 1; }));
+  // A second and a half of silence: the server's sweep frees the session's buffers.
+  const auto quiet_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  ASSERT_TRUE(pump(server.loop(), [&] { return std::chrono::steady_clock::now() >= quiet_until; }));
+  const std::string big(200 * 1024 + 3, 'q');
+  ws.send(big, MessageType::binary);
+  ws.send("after the quiet");
+  ASSERT_TRUE(pump(server.loop(), [&] { return got.size() == 3; }));
+  EXPECT_EQ(got[0], "before the quiet");
+  EXPECT_TRUE(got[1] == big) << got[1].size() << " bytes";
+  EXPECT_EQ(got[2], "after the quiet");
 }
 
 struct Outcome {

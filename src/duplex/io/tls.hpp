@@ -116,6 +116,10 @@ class TlsSession {
   /// records of one call leave with one send(); a retry must pass the bytes not yet taken
   /// again, possibly followed by more.
   ssize_t write(const char* data, size_t size);
+  /// Gives OpenSSL's record buffers and the session's own output buffer back when nothing is
+  /// buffered (the next record allocates them again); false when something still is. For
+  /// sessions that have been quiet a while: busy ones keep their buffers, idle ones stay small.
+  bool release_buffers_if_idle();
   /// Sends close_notify (best effort), then the TCP FIN. Reading may go on.
   void shutdown_write();
 

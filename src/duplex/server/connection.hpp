@@ -50,6 +50,10 @@ class Connection final : public WebSocket,
   void shut_down();
 
   bool is_websocket() const { return endpoint_ != nullptr; }
+  /// Over TLS, gives the session's buffers back if nothing came in for `quiet_ms`.
+  void release_idle_tls(uint64_t now_ms, uint64_t quiet_ms) {
+    if (tls_ && !dead_ && now_ms - last_activity_ms_ >= quiet_ms) tls_->release_buffers_if_idle();
+  }
   /// The transport is closed; the object is freed at the end of the iteration.
   bool retired() const { return dead_; }
 

@@ -91,9 +91,21 @@ class ServerCore final : public io::IoHandler, public io::Timer {
 
   ServerOptions options_;
   io::EventLoop loop_;
+  // Over TLS, every second: sessions quiet for a second give their buffers back, so busy
+  // connections keep theirs (no allocation per record) and idle ones stay small.
+  class TlsIdleSweep final : public io::Timer {
+   public:
+    explicit TlsIdleSweep(ServerCore& server) : server_(server) {}
+    void on_timer() override;
+
+   private:
+    ServerCore& server_;
+  };
+
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   AcceptPause accept_pause_{*this};
+  TlsIdleSweep tls_idle_sweep_{*this};
   bool shutting_down_ = false;
   size_t live_connections_ = 0;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;

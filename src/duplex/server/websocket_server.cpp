@@ -22,6 +22,8 @@ namespace {
 constexpr uint64_t kShutdownGraceMs = 1000;
 // How long accepting pauses when the process or system is out of descriptors or memory.
 constexpr uint64_t kAcceptPauseMs = 100;
+// TLS sessions quiet this long give their buffers back; the sweep runs as often.
+constexpr uint64_t kTlsQuietMs = 1000;
 }  // namespace
 
 ServerCore::ServerCore(ServerOptions options) : options_(std::move(options)) {
@@ -33,6 +35,7 @@ ServerCore::~ServerCore() {
   for_each_connection([](Connection* c) { c->abort("server destroyed"); });
   end_iteration();
   stop_listening();
+  if (tls_idle_sweep_.armed()) loop_.cancel(tls_idle_sweep_);
 }
 
 Endpoint& ServerCore::add_endpoint(std::string path, EndpointConfig config) {
@@ -53,6 +56,7 @@ void ServerCore::add_page(std::string path, std::string content, std::string con
 
 uint16_t ServerCore::listen() {
   if (options_.tls.enabled() && !tls_) reload_certificates();
+  if (tls_) loop_.schedule(tls_idle_sweep_, kTlsQuietMs);
   listen_fd_ = io::listen_tcp(options_.host, options_.port);
   port_ = io::local_port(listen_fd_);
   loop_.add(listen_fd_, this, EPOLLIN);
@@ -78,6 +82,15 @@ void ServerCore::run() {
     }
   }
   loop_.run();
+}
+
+void ServerCore::TlsIdleSweep::on_timer() {
+  const uint64_t now = server_.loop_.now_ms();
+  for (auto& [path, endpoint] : server_.endpoints_) {
+    for (Connection* c = endpoint->head_; c; c = c->next) c->release_idle_tls(now, kTlsQuietMs);
+  }
+  for (Connection* c = server_.connections_; c; c = c->next) c->release_idle_tls(now, kTlsQuietMs);
+  server_.loop_.schedule(*this, kTlsQuietMs);
 }
 
 void ServerCore::AcceptPause::on_timer() {
