@@ -372,27 +372,24 @@ class Engine {
       // A header: whole in this read (the usual case), or gathered across reads.
       const uint8_t* h = p;
       size_t available = static_cast<size_t>(end - p);
-      if (c.header_len > 0 || available < 2 || available < header_size(p)) {
-        const size_t want = c.header_len < 2 ? 2 : header_size(c.header);
+      if (c.header_len > 0 || available < 2 ||
+          available < core::header_size_from_second_byte(p[1])) {
+        const size_t want = c.header_len < 2 ? 2 : core::header_size_from_second_byte(c.header[1]);
         const size_t take = std::min(want - c.header_len, available);
         std::memcpy(c.header + c.header_len, p, take);
         c.header_len += static_cast<uint8_t>(take);
         p += take;
-        if (c.header_len < 2 || c.header_len < header_size(c.header)) continue;
+        if (c.header_len < 2 || c.header_len < core::header_size_from_second_byte(c.header[1]))
+          continue;
         h = c.header;
         c.header_len = 0;
       } else {
-        p += header_size(p);
+        p += core::header_size_from_second_byte(p[1]);
       }
       if (!start_frame(c, h)) return echoed;
       if (c.payload_left == 0 && !frame_done(c, now, echoed)) return echoed;
     }
     return echoed;
-  }
-
-  static size_t header_size(const uint8_t* h) {
-    const uint8_t len7 = h[1] & 0x7f;
-    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((h[1] & 0x80) ? 4 : 0);
   }
 
   bool start_frame(Connection& c, const uint8_t* h) {

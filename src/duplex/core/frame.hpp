@@ -22,6 +22,12 @@ inline constexpr size_t kMaxControlPayload = 125;
 /// 2 bytes of flags and 7-bit length, 8 bytes of extended length, 4 bytes of mask key.
 inline constexpr size_t kMaxFrameHeader = 14;
 
+/// The size of a frame header, known from its second byte (mask bit and 7-bit length).
+constexpr size_t header_size_from_second_byte(uint8_t b1) {
+  const uint8_t len7 = b1 & 0x7F;
+  return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) ? 4 : 0);
+}
+
 constexpr bool is_control(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
 
 constexpr bool is_known_opcode(uint8_t op) { return op <= 0x2 || (op >= 0x8 && op <= 0xA); }

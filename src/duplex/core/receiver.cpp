@@ -19,15 +19,6 @@ namespace {
 constexpr size_t kKeepBufferBytes = 16 * 1024;
 // How far ahead of the received bytes the reassembly buffer is reserved.
 constexpr uint64_t kReserveAhead = 64 * 1024;
-
-size_t header_size(uint8_t b1) {
-  size_t size = 2;
-  const uint8_t len7 = b1 & 0x7F;
-  if (len7 == 126) size += 2;
-  if (len7 == 127) size += 8;
-  if (b1 & 0x80) size += 4;
-  return size;
-}
 }  // namespace
 
 Receiver::Receiver(Role role, uint64_t max_payload) : max_payload_(max_payload), role_(role) {}
@@ -118,7 +109,7 @@ size_t Receiver::read_header(const char* data, size_t len, ReceiverEvents& event
   const auto* in = reinterpret_cast<const uint8_t*>(data);
   // Fast path: the whole header is in this read.
   if (header_len_ == 0 && len >= 2) {
-    const size_t size = header_size(in[1]);
+    const size_t size = header_size_from_second_byte(in[1]);
     if (len >= size) {
       if (parse_header(in, events)) stage_ = Stage::payload;
       return size;
@@ -133,7 +124,7 @@ size_t Receiver::read_header(const char* data, size_t len, ReceiverEvents& event
     used += take;
     if (header_len_ < 2) return used;
   }
-  const size_t size = header_size(header_[1]);
+  const size_t size = header_size_from_second_byte(header_[1]);
   const size_t take = std::min(size - header_len_, len - used);
   std::memcpy(header_ + header_len_, in + used, take);
   header_len_ += take;
