@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # ca-certificates: the system CA store that wss:// clients trust by default.
-packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev ca-certificates)
+packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev nlohmann-json3-dev
+  ca-certificates)
 mode="${1:-}"
 if [[ "$mode" == "--test" ]]; then
   # openssl: the command that makes the TLS tests' certificates.
