@@ -17,6 +17,8 @@
 #include "duplex/io/transport.hpp"
 #include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
+#include "duplex/server/endpoint_local.hpp"
+#include "duplex/server/fanout.hpp"
 #include "duplex/server/server_core.hpp"
 
 namespace duplex::detail {
@@ -24,6 +26,11 @@ namespace duplex::detail {
 namespace {
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
 constexpr uint64_t kNever = ~uint64_t{0};
+// Shared frames at least this big are queued by reference; smaller ones cost less to copy than
+// to reference-count and gather. Over TLS every frame is copied: each connection encrypts its
+// own records anyway.
+constexpr size_t kShareFramesFrom = 512;
+constexpr std::string_view kSlowReader = "send queue over max_backpressure";
 }  // namespace
 
 // A request head split across reads, kept until it is complete. A head that arrives in one read
@@ -189,15 +196,20 @@ io::OutputBuffer& Connection::output() {
   return *out_;
 }
 
-bool Connection::admit(size_t frame_bytes) {
+bool Connection::admit(size_t frame_bytes, std::string_view payload, MessageType type) {
   if (dead_ || close_.state() != ReadyState::open) return false;
   // One message always fits an empty queue; beyond that the queue is bounded.
   const size_t queued = buffered();
-  if (queued > 0 && queued + frame_bytes > endpoint_->config().max_backpressure) {
-    abort("send queue over max_backpressure (slow reader)");
+  const EndpointConfig& config = endpoint_->config();
+  if (queued == 0 || queued + frame_bytes <= config.max_backpressure) return true;
+  if (config.slow_consumer == SlowConsumerPolicy::drop) {
+    if (config.on_dropped) config.on_dropped(*this, payload, type);
     return false;
   }
-  return true;
+  // Reported at once: the close frame waits behind the backlog, which may take a while.
+  report_close(core::close_code::kPolicyViolation, kSlowReader);
+  apply(close_.close(core::close_code::kPolicyViolation), kSlowReader);
+  return false;
 }
 
 bool Connection::send_message(std::string_view message, MessageType type) {
@@ -207,16 +219,20 @@ bool Connection::send_message(std::string_view message, MessageType type) {
 
 bool Connection::queue_message(std::string_view payload, MessageType type, bool compressed) {
   const size_t frame_size = payload.size() + core::frame_header_size(payload.size(), false);
-  if (!admit(frame_size)) return false;
+  if (!admit(frame_size, payload, type)) return false;
   io::OutputBuffer& out = output();
   out.commit(core::write_frame(out.prepare(frame_size), static_cast<core::Opcode>(type), payload,
                                true, compressed));
   return true;
 }
 
-bool Connection::send_frame(std::string_view frame) {
-  if (!admit(frame.size())) return false;
-  output().append(frame);
+bool Connection::send_shared(const io::SharedBytes& frame, const BroadcastFrames& frames) {
+  if (!admit(frame->size(), frames.message(), frames.type())) return false;
+  if (tls_ || frame->size() < kShareFramesFrom) {
+    output().append(*frame);
+  } else {
+    output().append_shared(frame);
+  }
   return true;
 }
 
@@ -231,9 +247,11 @@ bool Connection::send_compressed(std::string_view message, MessageType type) {
 bool Connection::send_broadcast(BroadcastFrames& frames) {
   if (deflate_ && deflate_->wants(frames.message().size())) {
     if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
-    return send_frame(frames.compressed(deflate_->params().server_max_window_bits));
+    return send_shared(
+        frames.compressed(deflate_->params().server_max_window_bits, deflate_->endpoint_deflate()),
+        frames);
   }
-  return send_frame(frames.plain());
+  return send_shared(frames.plain(), frames);
 }
 
 bool Connection::send_ping(std::string_view payload) {
@@ -253,7 +271,17 @@ void Connection::queue_control(core::Opcode op, std::string_view payload) {
 void Connection::flush() {
   if (dead_) return;
   if (out_ && !out_->empty()) {
-    const ssize_t n = io::transport_write(fd_, tls_.get(), out_->data(), out_->size());
+    ssize_t n;
+    if (out_->contiguous()) {
+      n = io::transport_write(fd_, tls_.get(), out_->data(), out_->size());
+    } else {
+      // Shared frames queued by reference: one gathered write (never on TLS, see send_shared).
+      iovec pieces[64];
+      msghdr message{};
+      message.msg_iov = pieces;
+      message.msg_iovlen = static_cast<size_t>(out_->gather(pieces, 64));
+      n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       report_close(core::close_code::kAbnormal, io::transport_error(tls_.get(), errno));
       close_transport();
@@ -343,9 +371,47 @@ void Connection::report_close(uint16_t code, std::string_view reason) {
 void Connection::leave_endpoint() {
   if (!listed_) return;
   listed_ = false;
-  unlink(endpoint_->head_, this);
-  --endpoint_->count_;
+  EndpointLocal& local = endpoint_->local(server_.index());
+  unlink(local.head, this);
+  local.count.fetch_sub(1, std::memory_order_relaxed);
   server_.adopt(this);
+  leave_pubsub();
+}
+
+void Connection::leave_pubsub() {
+  if (!membership_) return;
+  Membership& m = *membership_;
+  server_.topics().unsubscribe_all(m, [&](std::string_view topic) {
+    server_.hub().count_subscription(server_.index(), topic, m.user_id, -1);
+  });
+  if (!m.user_id.empty()) server_.remove_user(*this, m.user_id);
+}
+
+bool Connection::subscribe(std::string_view topic) {
+  if (!listed_) return false;  // not open: closing connections take no new subscriptions
+  if (!membership_) membership_ = std::make_unique<Membership>();
+  if (!server_.topics().subscribe(*this, *membership_, topic)) return false;
+  server_.hub().count_subscription(server_.index(), topic, membership_->user_id, +1);
+  return true;
+}
+
+bool Connection::unsubscribe(std::string_view topic) {
+  if (!membership_ || !server_.topics().unsubscribe(*membership_, topic)) return false;
+  server_.hub().count_subscription(server_.index(), topic, membership_->user_id, -1);
+  return true;
+}
+
+bool Connection::is_subscribed(std::string_view topic) const {
+  const Topic* t = membership_ ? server_.topics().find(topic) : nullptr;
+  return t && membership_->find(t);
+}
+
+std::vector<std::string> Connection::topic_names() const {
+  std::vector<std::string> names;
+  if (membership_) {
+    for (const Membership::Slot& slot : membership_->topics) names.push_back(slot.topic->name);
+  }
+  return names;
 }
 
 void Connection::close_transport() {
@@ -368,20 +434,27 @@ void Connection::close_transport() {
 // --- upgrade and timers -------------------------------------------------------------------
 
 void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                                  std::string user_id,
                                   const std::optional<core::DeflateParams>& deflate) {
   endpoint_ = &endpoint;
   if (!protocol.empty()) protocol_ = std::make_unique<std::string>(std::move(protocol));
   user_data_ = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
-  if (deflate && endpoint.deflate_) {
-    deflate_ = std::make_unique<DeflateSession>(*deflate, *endpoint.deflate_);
+  EndpointLocal& local = endpoint.local(server_.index());
+  if (deflate && local.deflate) {
+    deflate_ = std::make_unique<DeflateSession>(*deflate, *local.deflate);
     receiver_.set_inflater(deflate_->inflater(), deflate_->inflater_shared());
   }
   close_.open();
   listed_ = true;
   server_.release(this);
-  link(endpoint.head_, this);
-  ++endpoint.count_;
+  link(local.head, this);
+  local.count.fetch_add(1, std::memory_order_relaxed);
+  if (!user_id.empty()) {
+    membership_ = std::make_unique<Membership>();
+    membership_->user_id = std::move(user_id);
+    server_.add_user(*this, membership_->user_id);
+  }
   last_activity_ms_ = server_.loop().now_ms();
   arm_timer();
   if (const auto& handler = endpoint.config().on_open) handler(*this);
@@ -466,5 +539,15 @@ std::string_view WebSocket::protocol() const { return self(this).protocol_name()
 const io::PeerAddress& WebSocket::remote_address() const { return self(this).peer(); }
 Endpoint& WebSocket::endpoint() const { return self(this).owner(); }
 std::any& WebSocket::user_data() { return self(this).data(); }
+bool WebSocket::subscribe(std::string_view topic) { return self(this).subscribe(topic); }
+bool WebSocket::unsubscribe(std::string_view topic) { return self(this).unsubscribe(topic); }
+bool WebSocket::is_subscribed(std::string_view topic) const {
+  return self(this).is_subscribed(topic);
+}
+std::vector<std::string> WebSocket::topics() const { return self(this).topic_names(); }
+void WebSocket::publish(std::string_view topic, std::string_view message, MessageType type) {
+  self(this).server_core().hub().publish(topic, message, type, this);
+}
+std::string_view WebSocket::user_id() const { return self(this).user(); }
 
 }  // namespace duplex

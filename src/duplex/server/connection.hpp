@@ -16,6 +16,7 @@
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
+#include "duplex/server/topic_table.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex::detail {
@@ -36,15 +37,14 @@ class Connection final : public WebSocket,
   /// Called by the server once the 101 response is queued; `deflate` when permessage-deflate
   /// was agreed.
   void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                        std::string user_id,
                         const std::optional<core::DeflateParams>& deflate = std::nullopt);
   /// Writes queued output; the loop calls it once at the end of an iteration.
   void flush() override;
   /// Queues bytes as they are (an HTTP response).
   void queue_bytes(std::string_view bytes) { output().append(bytes); }
-  /// Queues an already framed message (broadcast frames once and shares the bytes).
-  bool send_frame(std::string_view frame);
-  /// Queues a broadcast message in the form this connection needs (plain, shared compressed
-  /// frame, or compressed with its own context).
+  /// Queues a broadcast message in the form this connection needs (the shared plain or
+  /// compressed frame, or compressed with its own context).
   bool send_broadcast(BroadcastFrames& frames);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
   void shut_down();
@@ -69,6 +69,18 @@ class Connection final : public WebSocket,
   const io::TlsSession* tls() const { return tls_.get(); }
   Endpoint& owner() const { return *endpoint_; }
   std::any& data() { return user_data_; }
+  ServerCore& server_core() const { return server_; }
+
+  // Publish/subscribe, on this connection's loop.
+  bool subscribe(std::string_view topic);
+  bool unsubscribe(std::string_view topic);
+  bool is_subscribed(std::string_view topic) const;
+  std::vector<std::string> topic_names() const;
+  std::string_view user() const {
+    return membership_ ? std::string_view(membership_->user_id) : std::string_view();
+  }
+  /// Null until it subscribes or gets a user id.
+  Membership* membership() const { return membership_.get(); }
 
   // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
   // while open, else the server's list of the others (HTTP, closing). One pair of links each.
@@ -102,7 +114,10 @@ class Connection final : public WebSocket,
   bool continue_tls_handshake();
   void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
-  bool admit(size_t frame_bytes);
+  // Whether a frame of `frame_bytes` may be queued: open, and within max_backpressure (else
+  // the slow-consumer policy applies to `payload`).
+  bool admit(size_t frame_bytes, std::string_view payload, MessageType type);
+  bool send_shared(const io::SharedBytes& frame, const BroadcastFrames& frames);
   bool send_compressed(std::string_view message, MessageType type);
   // Frames `payload` into the send queue (RSV1 set when `compressed`), within max_backpressure.
   bool queue_message(std::string_view payload, MessageType type, bool compressed);
@@ -113,6 +128,7 @@ class Connection final : public WebSocket,
   void report_close(uint16_t code, std::string_view reason);
   void close_transport();
   void leave_endpoint();
+  void leave_pubsub();
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
@@ -120,8 +136,9 @@ class Connection final : public WebSocket,
   std::unique_ptr<DeflateSession> deflate_;  // when permessage-deflate was agreed
   std::unique_ptr<io::TlsSession> tls_;      // null for plain TCP
   core::Receiver receiver_;
-  io::OutputBuffer* out_ = nullptr;        // lent by the server while there is output
-  std::unique_ptr<std::string> protocol_;  // the chosen subprotocol; most connections have none
+  io::OutputBuffer* out_ = nullptr;         // lent by the server while there is output
+  std::unique_ptr<std::string> protocol_;   // the chosen subprotocol; most connections have none
+  std::unique_ptr<Membership> membership_;  // user id and topics, for those that have any
   std::any user_data_;
   uint64_t last_activity_ms_ = 0;
   // Open: when the last keep-alive ping went out. Closing: when the close began (pings stop).
