@@ -84,9 +84,7 @@ void OutputBuffer::consume_mixed(size_t n) {
   if (begin_ == end_) begin_ = end_ = 0;
 }
 
-void OutputBuffer::clear() {
-  stream_begin_ += end_ - begin_;
-  begin_ = end_ = 0;
+void OutputBuffer::drop_shared() {
   shared_.clear();
   shared_head_ = 0;
   shared_bytes_ = 0;

@@ -61,13 +61,18 @@ class OutputBuffer {
       consume_mixed(n);
     }
   }
-  void clear();
+  void clear() {
+    stream_begin_ += end_ - begin_;
+    begin_ = end_ = 0;
+    if (!shared_.empty()) drop_shared();
+  }
   size_t capacity() const { return capacity_; }
 
  private:
   friend class OutputPool;
   void make_room(size_t n);  // moves the unwritten bytes to the front, or grows
   void consume_mixed(size_t n);
+  void drop_shared();
 
   // A frame queued by reference; it goes out once the buffer's bytes before `at` have gone.
   struct SharedPiece {
