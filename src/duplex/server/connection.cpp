@@ -44,13 +44,25 @@ struct Connection::HttpState {
 Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
     : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
   if (server_.tls()) tls_ = io::TlsSession::accept(server_.tls(), fd_);
-  last_activity_ms_ = server_.loop().now_ms();
+  last_activity_ms_ = mark(server_.loop().now_ms());
   server_.loop().add(fd_, this, kReadEvents);
   arm_timer();
 }
 
 Connection::~Connection() {
   if (!dead_) close_transport();
+}
+
+Connection::Extras::Extras() = default;
+Connection::Extras::~Extras() = default;
+
+Connection::Extras& Connection::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
+uint64_t Connection::since(uint32_t mark_ms) const {
+  return static_cast<uint32_t>(mark(server_.loop().now_ms()) - mark_ms);
 }
 
 // --- reading ------------------------------------------------------------------------------
@@ -90,7 +102,7 @@ void Connection::on_readable() {
   char* buffer = server_.loop().receive_buffer();
   const ssize_t n = io::transport_read(fd_, tls_.get(), buffer, io::EventLoop::kReceiveBufferSize);
   if (n > 0) {
-    last_activity_ms_ = server_.loop().now_ms();
+    last_activity_ms_ = mark(server_.loop().now_ms());
     if (write_shut_) return;  // closing: only waiting for the peer's EOF
     if (!endpoint_) {
       on_http_bytes(buffer, static_cast<size_t>(n));
@@ -107,25 +119,26 @@ void Connection::on_readable() {
 
 void Connection::on_http_bytes(char* data, size_t len) {
   if (close_after_flush_) return;  // an error was answered; the rest is ignored
-  if (http_) {
-    http_->buffer.append(data, len);
-    data = http_->buffer.data();
-    len = http_->buffer.size();
+  if (HttpState* http = this->http()) {
+    http->buffer.append(data, len);
+    data = http->buffer.data();
+    len = http->buffer.size();
   }
   size_t pos = 0;  // requests before it were answered (keep-alive)
   while (true) {
     std::optional<core::Http1RequestParser> fresh;
+    HttpState* http = this->http();
     core::Http1RequestParser& parser =
-        http_ ? http_->parser
-              : fresh.emplace(core::HttpParseLimits{server_.options().max_header_bytes, 100});
+        http ? http->parser
+             : fresh.emplace(core::HttpParseLimits{server_.options().max_header_bytes, 100});
     core::HttpRequest request;
     const core::HttpParseResult result = parser.parse({data + pos, len - pos}, request);
     if (result.status == core::HttpParseStatus::need_more) {
-      if (!http_) {
-        http_ = std::make_unique<HttpState>(std::move(*fresh));
-        http_->buffer.assign(data + pos, len - pos);
+      if (!http) {
+        extras().http = std::make_unique<HttpState>(std::move(*fresh));
+        extras_->http->buffer.assign(data + pos, len - pos);
       } else if (pos > 0) {
-        http_->buffer.erase(0, pos);
+        http->buffer.erase(0, pos);
       }
       return;
     }
@@ -142,7 +155,8 @@ void Connection::on_http_bytes(char* data, size_t len) {
     pos += result.consumed;
     if (after == AfterRequest::upgraded) {
       // Frames may have come in the same read as the request head.
-      const std::unique_ptr<HttpState> state = std::move(http_);  // keeps `data` alive
+      // Keeps `data` alive to the end of this call.
+      const std::unique_ptr<HttpState> state = extras_ ? std::move(extras_->http) : nullptr;
       if (pos < len && !receiver_.halted()) receiver_.feed(data + pos, len - pos, *this);
       return;
     }
@@ -150,9 +164,9 @@ void Connection::on_http_bytes(char* data, size_t len) {
       close_after_flush_ = true;
       return;
     }
-    if (http_) http_->parser.reset();
+    if (http) http->parser.reset();
     if (pos == len) {
-      http_.reset();  // an idle keep-alive connection holds no buffer
+      if (http) extras_->http.reset();  // an idle keep-alive connection holds no buffer
       return;
     }
   }
@@ -311,7 +325,7 @@ void Connection::flush() {
     // timer) so that unread data never turns the close into a reset that loses our last frame.
     io::transport_shutdown_write(fd_, tls_.get());
     write_shut_ = true;
-    timer_mark_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = mark(server_.loop().now_ms());
     arm_timer();
   }
 }
@@ -329,7 +343,7 @@ void Connection::apply(const core::CloseStep& step, std::string_view reason) {
     schedule_flush();
   }
   if (step.await_peer) {
-    timer_mark_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = mark(server_.loop().now_ms());
     arm_timer();
   }
 }
@@ -379,8 +393,8 @@ void Connection::leave_endpoint() {
 }
 
 void Connection::leave_pubsub() {
-  if (!membership_) return;
-  Membership& m = *membership_;
+  if (!extras_) return;
+  Membership& m = extras_->membership;
   server_.topics().unsubscribe_all(m, [&](std::string_view topic) {
     server_.hub().count_subscription(server_.index(), topic, m.user_id, -1);
   });
@@ -389,27 +403,29 @@ void Connection::leave_pubsub() {
 
 bool Connection::subscribe(std::string_view topic) {
   if (!listed_) return false;  // not open: closing connections take no new subscriptions
-  if (!membership_) membership_ = std::make_unique<Membership>();
-  if (!server_.topics().subscribe(*this, *membership_, topic)) return false;
-  server_.hub().count_subscription(server_.index(), topic, membership_->user_id, +1);
+  Membership& m = extras().membership;
+  if (!server_.topics().subscribe(*this, m, topic)) return false;
+  server_.hub().count_subscription(server_.index(), topic, m.user_id, +1);
   return true;
 }
 
 bool Connection::unsubscribe(std::string_view topic) {
-  if (!membership_ || !server_.topics().unsubscribe(*membership_, topic)) return false;
-  server_.hub().count_subscription(server_.index(), topic, membership_->user_id, -1);
+  Membership* m = membership();
+  if (!m || !server_.topics().unsubscribe(*m, topic)) return false;
+  server_.hub().count_subscription(server_.index(), topic, m->user_id, -1);
   return true;
 }
 
 bool Connection::is_subscribed(std::string_view topic) const {
-  const Topic* t = membership_ ? server_.topics().find(topic) : nullptr;
-  return t && membership_->find(t);
+  Membership* m = membership();
+  const Topic* t = m ? server_.topics().find(topic) : nullptr;
+  return t && m->find(t);
 }
 
 std::vector<std::string> Connection::topic_names() const {
   std::vector<std::string> names;
-  if (membership_) {
-    for (const Membership::Slot& slot : membership_->topics) names.push_back(slot.topic->name);
+  if (const Membership* m = membership()) {
+    for (const Membership::Slot& slot : m->topics) names.push_back(slot.topic->name);
   }
   return names;
 }
@@ -437,8 +453,8 @@ void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std:
                                   std::string user_id,
                                   const std::optional<core::DeflateParams>& deflate) {
   endpoint_ = &endpoint;
-  if (!protocol.empty()) protocol_ = std::make_unique<std::string>(std::move(protocol));
-  user_data_ = std::move(user_data);
+  if (!protocol.empty()) extras().protocol = std::move(protocol);
+  if (user_data.has_value()) extras().user_data = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
   EndpointLocal& local = endpoint.local(server_.index());
   if (deflate && local.deflate) {
@@ -451,63 +467,66 @@ void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std:
   link(local.head, this);
   local.count.fetch_add(1, std::memory_order_relaxed);
   if (!user_id.empty()) {
-    membership_ = std::make_unique<Membership>();
-    membership_->user_id = std::move(user_id);
-    server_.add_user(*this, membership_->user_id);
+    extras().membership.user_id = std::move(user_id);
+    server_.add_user(*this, extras_->membership.user_id);
   }
-  last_activity_ms_ = server_.loop().now_ms();
+  last_activity_ms_ = mark(server_.loop().now_ms());
   arm_timer();
   if (const auto& handler = endpoint.config().on_open) handler(*this);
 }
 
 void Connection::arm_timer() {
-  uint64_t deadline = kNever;
+  // Delays from now: each timeout minus the time already spent since its mark.
+  const auto left = [&](uint32_t mark_ms, std::chrono::milliseconds timeout) {
+    const uint64_t spent = since(mark_ms);
+    const auto total = static_cast<uint64_t>(timeout.count());
+    return total > spent ? total - spent : 0;
+  };
+  uint64_t delay = kNever;
   if (write_shut_ || close_.state() == ReadyState::closing) {
-    deadline = timer_mark_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
+    delay = left(timer_mark_ms_, server_.options().close_timeout);
   } else if (endpoint_) {
     const auto& config = endpoint_->config();
-    if (config.idle_timeout.count() > 0) {
-      deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
-    }
+    if (config.idle_timeout.count() > 0) delay = left(last_activity_ms_, config.idle_timeout);
     if (config.ping_interval.count() > 0) {
-      deadline = std::min(deadline, std::max(last_activity_ms_, timer_mark_ms_) +
-                                        static_cast<uint64_t>(config.ping_interval.count()));
+      // From the later of the last activity and the last ping.
+      const uint32_t latest =
+          since(last_activity_ms_) < since(timer_mark_ms_) ? last_activity_ms_ : timer_mark_ms_;
+      delay = std::min(delay, left(latest, config.ping_interval));
     }
   } else {
-    deadline =
-        last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
+    delay = left(last_activity_ms_, server_.options().handshake_timeout);
   }
-  if (deadline == kNever) {
+  if (delay == kNever) {
     server_.loop().cancel(*this);
   } else {
-    const uint64_t now = server_.loop().now_ms();
-    server_.loop().schedule(*this, deadline > now ? deadline - now : 0);
+    server_.loop().schedule(*this, delay);
   }
 }
 
 void Connection::on_timer() {
   if (dead_) return;
-  const uint64_t now = server_.loop().now_ms();
   if (write_shut_ || close_.state() == ReadyState::closing) {
     const auto timeout = static_cast<uint64_t>(server_.options().close_timeout.count());
-    if (now - timer_mark_ms_ >= timeout) return abort("close handshake timed out");
+    if (since(timer_mark_ms_) >= timeout) return abort("close handshake timed out");
   } else if (endpoint_) {
     // Activity only moves last_activity_ms_; the timer catches up here, so the hot path never
     // touches the timer heap.
     const auto& config = endpoint_->config();
-    const uint64_t silent = now - last_activity_ms_;
+    const uint64_t silent = since(last_activity_ms_);
     if (config.idle_timeout.count() > 0 &&
         silent >= static_cast<uint64_t>(config.idle_timeout.count())) {
       return start_close(core::close_code::kGoingAway, "idle timeout");
     }
     const auto interval = static_cast<uint64_t>(config.ping_interval.count());
-    if (interval > 0 && silent >= interval && now - timer_mark_ms_ >= interval) {
-      timer_mark_ms_ = now;  // pings repeat every interval while the line stays silent
+    if (interval > 0 && silent >= interval && since(timer_mark_ms_) >= interval) {
+      // Pings repeat every interval while the line stays silent.
+      timer_mark_ms_ = mark(server_.loop().now_ms());
       queue_control(core::Opcode::ping, {});
     }
   } else {
     const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
-    if (now - last_activity_ms_ >= timeout) return close_transport();
+    if (since(last_activity_ms_) >= timeout) return close_transport();
   }
   arm_timer();
 }

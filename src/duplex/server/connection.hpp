@@ -51,8 +51,8 @@ class Connection final : public WebSocket,
 
   bool is_websocket() const { return endpoint_ != nullptr; }
   /// Over TLS, gives the session's buffers back if nothing came in for `quiet_ms`.
-  void release_idle_tls(uint64_t now_ms, uint64_t quiet_ms) {
-    if (tls_ && !dead_ && now_ms - last_activity_ms_ >= quiet_ms) tls_->release_buffers_if_idle();
+  void release_idle_tls(uint64_t quiet_ms) {
+    if (tls_ && !dead_ && since(last_activity_ms_) >= quiet_ms) tls_->release_buffers_if_idle();
   }
   /// The transport is closed; the object is freed at the end of the iteration.
   bool retired() const { return dead_; }
@@ -64,11 +64,13 @@ class Connection final : public WebSocket,
   void abort(std::string_view reason);
   size_t buffered() const { return out_ ? out_->size() : 0; }
   ReadyState state() const { return close_.state(); }
-  std::string_view protocol_name() const { return protocol_ ? *protocol_ : std::string_view(); }
+  std::string_view protocol_name() const {
+    return extras_ ? std::string_view(extras_->protocol) : std::string_view();
+  }
   const io::PeerAddress& peer() const { return peer_; }
   const io::TlsSession* tls() const { return tls_.get(); }
   Endpoint& owner() const { return *endpoint_; }
-  std::any& data() { return user_data_; }
+  std::any& data() { return extras().user_data; }
   ServerCore& server_core() const { return server_; }
 
   // Publish/subscribe, on this connection's loop.
@@ -77,10 +79,10 @@ class Connection final : public WebSocket,
   bool is_subscribed(std::string_view topic) const;
   std::vector<std::string> topic_names() const;
   std::string_view user() const {
-    return membership_ ? std::string_view(membership_->user_id) : std::string_view();
+    return extras_ ? std::string_view(extras_->membership.user_id) : std::string_view();
   }
-  /// Null until it subscribes or gets a user id.
-  Membership* membership() const { return membership_.get(); }
+  /// Null until it subscribes or gets a user id (or other rare state).
+  Membership* membership() const { return extras_ ? &extras_->membership : nullptr; }
 
   // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
   // while open, else the server's list of the others (HTTP, closing). One pair of links each.
@@ -101,6 +103,21 @@ class Connection final : public WebSocket,
 
  private:
   struct HttpState;
+  // What few connections need, made on first use, so an idle echo connection is small.
+  struct Extras {
+    std::unique_ptr<HttpState> http;  // a request head split across reads
+    std::string protocol;             // the chosen subprotocol
+    std::any user_data;
+    Membership membership;  // user id and topics
+    Extras();
+    ~Extras();
+  };
+  Extras& extras();
+  HttpState* http() const { return extras_ ? extras_->http.get() : nullptr; }
+  // Timestamps are kept as the low 32 bits of the loop's millisecond clock: differences are
+  // exact for 49 days, far beyond any timeout.
+  static uint32_t mark(uint64_t now_ms) { return static_cast<uint32_t>(now_ms); }
+  uint64_t since(uint32_t mark_ms) const;
 
   void on_io(uint32_t events) override;
   void on_timer() override;
@@ -132,26 +149,23 @@ class Connection final : public WebSocket,
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
-  std::unique_ptr<HttpState> http_;          // a request head split across reads
+  std::unique_ptr<Extras> extras_;
   std::unique_ptr<DeflateSession> deflate_;  // when permessage-deflate was agreed
   std::unique_ptr<io::TlsSession> tls_;      // null for plain TCP
   core::Receiver receiver_;
-  io::OutputBuffer* out_ = nullptr;         // lent by the server while there is output
-  std::unique_ptr<std::string> protocol_;   // the chosen subprotocol; most connections have none
-  std::unique_ptr<Membership> membership_;  // user id and topics, for those that have any
-  std::any user_data_;
-  uint64_t last_activity_ms_ = 0;
+  io::OutputBuffer* out_ = nullptr;  // lent by the server while there is output
+  uint32_t last_activity_ms_ = 0;
   // Open: when the last keep-alive ping went out. Closing: when the close began (pings stop).
-  uint64_t timer_mark_ms_ = 0;
+  uint32_t timer_mark_ms_ = 0;
   io::PeerAddress peer_;
   int fd_;
   core::CloseHandshake close_{core::Role::server};
-  bool waiting_writable_ = false;  // EPOLLOUT armed: the kernel pushed back
-  bool close_after_flush_ = false;
-  bool write_shut_ = false;      // FIN sent; reading until the peer's EOF
-  bool close_reported_ = false;  // on_close delivered
-  bool dead_ = false;            // transport closed; waiting to be freed
-  bool listed_ = false;          // in the endpoint's list
+  bool waiting_writable_ : 1 = false;  // EPOLLOUT armed: the kernel pushed back
+  bool close_after_flush_ : 1 = false;
+  bool write_shut_ : 1 = false;      // FIN sent; reading until the peer's EOF
+  bool close_reported_ : 1 = false;  // on_close delivered
+  bool dead_ : 1 = false;            // transport closed; waiting to be freed
+  bool listed_ : 1 = false;          // in the endpoint's list
 };
 
 }  // namespace duplex::detail

@@ -65,13 +65,12 @@ void ServerCore::run() {
 }
 
 void ServerCore::TlsIdleSweep::on_timer() {
-  const uint64_t now = server_.loop_.now_ms();
   for (auto& [path, endpoint] : server_.shared_.endpoints) {
     for (Connection* c = endpoint->local(server_.index_).head; c; c = c->next) {
-      c->release_idle_tls(now, kTlsQuietMs);
+      c->release_idle_tls(kTlsQuietMs);
     }
   }
-  for (Connection* c = server_.connections_; c; c = c->next) c->release_idle_tls(now, kTlsQuietMs);
+  for (Connection* c = server_.connections_; c; c = c->next) c->release_idle_tls(kTlsQuietMs);
   server_.loop_.schedule(*this, kTlsQuietMs);
 }
 
