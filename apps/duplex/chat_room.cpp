@@ -81,7 +81,8 @@ std::optional<std::string> read_say(std::string_view message, std::string& fault
 
 }  // namespace
 
-EndpointConfig ChatRooms::endpoint(EndpointConfig base) {
+EndpointConfig ChatRooms::endpoint(Server& server, EndpointConfig base) {
+  server_ = &server;
   base.on_upgrade = [this](UpgradeRequest& request) { upgrade(request); };
   base.on_open = [this, then = std::move(base.on_open)](WebSocket& ws) {
     open(ws);
@@ -127,7 +128,7 @@ void ChatRooms::open(WebSocket& ws) {
     std::lock_guard lock(mutex_);
     const Room& room = rooms_.at(me.room);
     const uint64_t seq = ++seq_;
-    const std::vector<std::string> members = server_.members(me.topic);
+    const std::vector<std::string> members = server_->members(me.topic);
     join = dump(Json{{"type", "join"}, {"seq", seq}, {"nick", me.nick}, {"members", members}});
     welcome = dump(Json{{"type", "welcome"},
                         {"seq", seq},
@@ -168,7 +169,7 @@ void ChatRooms::message(WebSocket& ws, std::string_view text, MessageType type) 
     history.push_back(event);
     if (history.size() > kHistory) history.pop_front();
   }
-  server_.publish(me.topic, event);
+  server_->publish(me.topic, event);
 }
 
 void ChatRooms::close(WebSocket& ws) {
@@ -182,10 +183,10 @@ void ChatRooms::close(WebSocket& ws) {
     leave = dump(Json{{"type", "leave"},
                       {"seq", ++seq_},
                       {"nick", me.nick},
-                      {"members", server_.members(me.topic)}});
+                      {"members", server_->members(me.topic)}});
     if (room->second.nicks.empty()) rooms_.erase(room);  // its history goes with it
   }
-  server_.publish(me.topic, leave);
+  server_->publish(me.topic, leave);
 }
 
 }  // namespace duplex::app

@@ -28,13 +28,14 @@ class ChatRooms {
   static constexpr size_t kMaxTextBytes = 1000;
   static constexpr size_t kHistory = 50;
 
-  explicit ChatRooms(Server& server) : server_(server) {}
+  ChatRooms() = default;
   ChatRooms(const ChatRooms&) = delete;
   ChatRooms& operator=(const ChatRooms&) = delete;
 
-  /// The endpoint: `base` (limits, origins, deflate) with the chat's handlers; base's on_open
-  /// and on_close still run after the chat's. Must not outlive this object.
-  EndpointConfig endpoint(EndpointConfig base = {});
+  /// The endpoint for `server`: `base` (limits, origins, deflate) with the chat's handlers;
+  /// base's on_open and on_close still run after the chat's. The server calls them until it is
+  /// destroyed (a connection dropped then is closed too): make this object outlive it.
+  EndpointConfig endpoint(Server& server, EndpointConfig base = {});
 
  private:
   struct Room {
@@ -47,7 +48,7 @@ class ChatRooms {
   void message(WebSocket& ws, std::string_view text, MessageType type);
   void close(WebSocket& ws);
 
-  Server& server_;
+  Server* server_ = nullptr;
   std::mutex mutex_;
   std::map<std::string, Room, std::less<>> rooms_;  // rooms with someone in them
   // One sequence for every room: events of a room are numbered in the order they were made,

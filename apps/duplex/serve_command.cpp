@@ -135,6 +135,7 @@ int serve(const ServeFlags& flags) {
     };
   }
 
+  ChatRooms chat;  // before the server: its handlers run until the server is gone
   Server server(options);
   server.endpoint("/", echo);
   server.endpoint("/echo", echo);
@@ -146,13 +147,13 @@ int serve(const ServeFlags& flags) {
   base.on_message = nullptr;
   // Topics of /pubsub clients live under their own prefix, apart from the chat rooms'.
   server.endpoint("/pubsub", pubsub_endpoint(server, base, {.topic_prefix = "pubsub:"}));
-  ChatRooms chat(server);
   EndpointConfig chat_config = base;
   chat_config.max_payload = std::min<uint64_t>(flags.max_payload, kChatMaxPayload);
   // Browsers answer pings on their own: an open chat page that says nothing stays in its room.
-  if (chat_config.ping_interval.count() == 0)
+  if (chat_config.ping_interval.count() == 0) {
     chat_config.ping_interval = chat_config.idle_timeout / 2;
-  server.endpoint("/chat/ws", chat.endpoint(chat_config));
+  }
+  server.endpoint("/chat/ws", chat.endpoint(server, chat_config));
   server.page("/chat", std::string(kChatPage));
   uint16_t port = 0;
   try {
@@ -164,11 +165,12 @@ int serve(const ServeFlags& flags) {
   }
   const std::string where = display_host(flags.host) + ":" + std::to_string(port);
   const char* s = options.tls.enabled() ? "s" : "";
+  const size_t threads = server.thread_count();
   std::printf(
       "duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo) on %zu "
-      "threads; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat\n",
-      s, where.c_str(), s, where.c_str(), s, where.c_str(), server.thread_count(), s, where.c_str(),
-      s, where.c_str());
+      "thread%s; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat\n",
+      s, where.c_str(), s, where.c_str(), s, where.c_str(), threads, threads == 1 ? "" : "s", s,
+      where.c_str(), s, where.c_str());
   std::fflush(stdout);
   server.run();
   if (flags.verbose) std::cerr << "shut down\n";

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../interop/node/helpers.mjs';
+import { stopServer } from '../interop/pubsub/support.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -128,6 +129,6 @@ test('two browsers chat in one room', { timeout: 90_000 }, async () => {
     await ann.screenshot({ path: path.join(repo, 'artifacts/chat.png') });
   } finally {
     await browser.close();
-    await server.stop();
+    await stopServer(server);
   }
 });

@@ -4,7 +4,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, closed, withTimeout, WebSocket } from '../node/helpers.mjs';
-import { chatUrl, join } from './chat_client.mjs';
+import { chatUrl, join, stopServer } from './support.mjs';
 
 /** The HTTP answer to an upgrade the server refuses: status and body. */
 function refusal(url) {
@@ -30,7 +30,7 @@ const say = (text) => JSON.stringify({ type: 'say', text });
 describe('chat rooms on 2 threads', () => {
   let server;
   before(async () => { server = await startServer(['--threads', '2']); });
-  after(async () => { await server?.stop(); });
+  after(() => stopServer(server));
 
   test('welcome, messages, join and leave notices, in exact bytes', async () => {
     const room = 'salon ✓ <b>';

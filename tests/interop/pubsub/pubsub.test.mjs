@@ -8,7 +8,7 @@ import http from 'node:http';
 import {
   startServer, connect, inbox, closed, withTimeout, WebSocket,
 } from '../node/helpers.mjs';
-import { join, nextText } from './chat_client.mjs';
+import { join, nextText, stopServer } from './support.mjs';
 
 const THREADS = 2;
 
@@ -40,7 +40,7 @@ async function closeAll(clients) {
 describe(`/pubsub on ${THREADS} threads`, () => {
   let server;
   before(async () => { server = await startServer(['--threads', String(THREADS)]); });
-  after(async () => { await server?.stop(); });
+  after(() => stopServer(server));
 
   test('the startup line names the threads and the endpoints', () => {
     assert.match(server.output(), new RegExp(
@@ -251,7 +251,7 @@ describe('/pubsub slow subscribers', () => {
     server = await startServer(['--threads', String(THREADS), '--max-backpressure', '65536',
       '--close-timeout', '60']);
   });
-  after(async () => { await server?.stop(); });
+  after(() => stopServer(server));
 
   test('a subscriber that does not read is closed with 1008 past max_backpressure',
     { timeout: 90_000 }, async () => {
@@ -283,7 +283,7 @@ describe('/pubsub slow subscribers', () => {
 describe('echo endpoints and the page on 4 threads', () => {
   let server;
   before(async () => { server = await startServer(['--threads', '4']); });
-  after(async () => { await server?.stop(); });
+  after(() => stopServer(server));
 
   test('40 clients echo on / and /echo at once; GET / and /chat serve the pages', async () => {
     const one = async (c) => {

@@ -1,7 +1,14 @@
-// A chat member for the tests (docs/chat-protocol.md): joins /chat/ws, reads the welcome, and
-// hands out the events the welcome does not hold already (seq above its own), as the page does.
+// Shared by the /pubsub and chat suites: a clean stop of the server, and a chat member
+// (docs/chat-protocol.md) that joins /chat/ws, reads the welcome, and hands out the events the
+// welcome does not hold already (seq above its own), as the page does.
 import assert from 'node:assert/strict';
 import { inbox, closed, withTimeout, STEP_TIMEOUT_MS, WebSocket } from '../node/helpers.mjs';
+
+/** Stops the server and checks it exited cleanly (under ASan: without leaks or errors). */
+export async function stopServer(server) {
+  if (!server) return;
+  assert.deepEqual(await server.stop(), { code: 0, signal: null }, server.output());
+}
 
 export function chatUrl(server, room, nick) {
   return `${server.url}chat/ws?room=${encodeURIComponent(room)}&nick=${encodeURIComponent(nick)}`;
