@@ -564,6 +564,10 @@ bool WebSocket::is_subscribed(std::string_view topic) const {
   return self(this).is_subscribed(topic);
 }
 std::vector<std::string> WebSocket::topics() const { return self(this).topic_names(); }
+size_t WebSocket::topic_count() const {
+  const detail::Membership* m = self(this).membership();
+  return m ? m->topics.size() : 0;
+}
 void WebSocket::publish(std::string_view topic, std::string_view message, MessageType type) {
   self(this).server_core().hub().publish(topic, message, type, this);
 }

@@ -18,7 +18,7 @@ void run_command(Server& server, const std::string& prefix, WebSocket& ws,
   switch (command.type) {
     case pubsub::CommandType::subscribe:
       // Subscribing again is answered the same; only a new topic counts against the limit.
-      if (!ws.is_subscribed(topic) && ws.topics().size() >= pubsub::kMaxTopicsPerConnection) {
+      if (!ws.is_subscribed(topic) && ws.topic_count() >= pubsub::kMaxTopicsPerConnection) {
         ws.send(pubsub::error_message(pubsub::reason::kTooManyTopics));
         return;
       }

@@ -54,6 +54,8 @@ class WebSocket {
   bool is_subscribed(std::string_view topic) const;
   /// The topics subscribed, in the order they were subscribed.
   std::vector<std::string> topics() const;
+  /// How many topics are subscribed (without copying their names).
+  size_t topic_count() const;
   /// Sends to every subscriber of `topic` but this connection, on every loop.
   void publish(std::string_view topic, std::string_view message,
                MessageType type = MessageType::text);
