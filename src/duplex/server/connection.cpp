@@ -388,7 +388,8 @@ void Connection::leave_pubsub() {
 }
 
 bool Connection::subscribe(std::string_view topic) {
-  if (!listed_) return false;  // not open: closing connections take no new subscriptions
+  // Open only: a connection whose close has begun is still listed until the close completes.
+  if (!listed_ || close_.state() != ReadyState::open || topic.empty()) return false;
   if (!membership_) membership_ = std::make_unique<Membership>();
   if (!server_.topics().subscribe(*this, *membership_, topic)) return false;
   server_.hub().count_subscription(server_.index(), topic, membership_->user_id, +1);
