@@ -101,7 +101,8 @@ void answer(WebSocket& ws, std::string_view message, Log& log) {
   }
 }
 
-// An endpoint that answers commands; ?user= binds a user id, ?name= registers the connection.
+// An endpoint that answers commands (unless `config` has its own on_message); ?user= binds a
+// user id, ?name= registers the connection.
 EndpointConfig commands(Log& log, Registry* registry = nullptr, EndpointConfig config = {}) {
   config.on_upgrade = [](UpgradeRequest& req) {
     req.set_user_id(query_value(req.query(), "user"));
@@ -110,9 +111,11 @@ EndpointConfig commands(Log& log, Registry* registry = nullptr, EndpointConfig c
   config.on_open = [registry](WebSocket& ws) {
     if (registry) registry->add(ws.data<std::string>(), &ws);
   };
-  config.on_message = [&log](WebSocket& ws, std::string_view m, MessageType) {
-    answer(ws, m, log);
-  };
+  if (!config.on_message) {
+    config.on_message = [&log](WebSocket& ws, std::string_view m, MessageType) {
+      answer(ws, m, log);
+    };
+  }
   if (!config.on_close) {
     config.on_close = [registry](WebSocket& ws, uint16_t, std::string_view) {
       if (registry) registry->remove(ws.data<std::string>());
@@ -395,6 +398,69 @@ TEST(PubSub, HandlerClosingEverySubscriberEmptiesTheTopicMidDelivery) {
   EXPECT_EQ(ask(*slow, "sub t"), "sub t 1");
   EXPECT_EQ(ask(*p, "pub t again"), "published");
   EXPECT_EQ(slow->read_frame().payload, "again");
+}
+
+// The same for a broadcast, which walks the endpoint's connections: the handler of a slow one
+// drops the connection that comes next, and the walk must still reach everyone after it.
+TEST(PubSub, BroadcastReachesEveryoneWhenAHandlerDropsTheNextConnection) {
+  Log log;
+  Registry registry;
+  ServerThread s;
+  s.server.endpoint(
+      "/", commands(log, &registry,
+                    {.max_backpressure = 1,
+                     .slow_consumer = SlowConsumerPolicy::drop,
+                     .on_message =
+                         [&](WebSocket& ws, std::string_view, MessageType) {
+                           registry.at("S").send("busy");  // S's queue is not empty now
+                           log.add("sent to " + std::to_string(ws.endpoint().broadcast("M")));
+                         },
+                     .on_dropped = [&](WebSocket&, std::string_view,
+                                       MessageType) { registry.at("N").terminate(); }}));
+  s.start();
+  // Opened in this order; whatever order the walk takes, N is dropped in the middle of it.
+  std::map<std::string, std::unique_ptr<RawClient>> c;
+  for (const char* name : {"X1", "X2", "N", "S", "X3", "X4", "P"}) {
+    c[name] = open_websocket(s.port, std::string("/?name=") + name);
+  }
+  c["P"]->send_frame(core::Opcode::text, "go");
+  EXPECT_TRUE(log.wait_for("sent to 5"));  // X1..X4 and P; not S (dropped) nor N (gone)
+  for (const char* name : {"X1", "X2", "X3", "X4", "P"}) {
+    EXPECT_EQ(c[name]->read_frame().payload, "M") << name;
+  }
+  EXPECT_EQ(c["S"]->read_frame().payload, "busy");
+  EXPECT_THROW(c["N"]->read_frame(), std::runtime_error);
+}
+
+// Endpoint::for_each walks the same list: a callback that drops another connection must not
+// cut the walk short, nor be called for the connection it dropped.
+TEST(PubSub, ForEachVisitsEveryOpenConnectionWhenTheCallbackDropsAnother) {
+  Log log;
+  Registry registry;
+  ServerThread s;
+  s.server.endpoint("/", commands(log, &registry,
+                                  {.on_message = [&](WebSocket& ws, std::string_view, MessageType) {
+                                    std::vector<std::string> visited;
+                                    ws.endpoint().for_each([&](WebSocket& other) {
+                                      const std::string& name = other.data<std::string>();
+                                      visited.push_back(name);
+                                      // Whichever of A and B comes first drops the other.
+                                      if (name == "A") registry.at("B").terminate();
+                                      if (name == "B") registry.at("A").terminate();
+                                    });
+                                    std::sort(visited.begin(), visited.end());
+                                    log.add("visited " + join(visited));
+                                  }}));
+  s.start();
+  std::map<std::string, std::unique_ptr<RawClient>> c;
+  for (const char* name : {"C1", "C2", "A", "B", "C3", "C4", "P"}) {
+    c[name] = open_websocket(s.port, std::string("/?name=") + name);
+  }
+  c["P"]->send_frame(core::Opcode::text, "go");
+  ASSERT_TRUE(eventually([&] { return !log.snapshot().empty(); }));
+  const std::string visited = log.snapshot().front();
+  EXPECT_TRUE(visited == "visited A,C1,C2,C3,C4,P" || visited == "visited B,C1,C2,C3,C4,P")
+      << visited;
 }
 
 // A slow subscriber met by a flood published from a handler: the queue takes messages while

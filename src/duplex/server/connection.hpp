@@ -56,6 +56,8 @@ class Connection final : public WebSocket,
   }
   /// The transport is closed; the object is freed at the end of the iteration.
   bool retired() const { return dead_; }
+  /// Open in its endpoint (in the endpoint's list), closing included until the close completes.
+  bool listed() const { return listed_; }
 
   // WebSocket's interface, implemented here.
   bool send_message(std::string_view message, MessageType type);
