@@ -536,6 +536,31 @@ INSTANTIATE_TEST_SUITE_P(Policies, SlowSubscriber,
                            return info.param == SlowConsumerPolicy::drop ? "drop" : "close";
                          });
 
+// A natural reaction to a drop is to tell the reader; while its queue is full that message is
+// dropped too, and must not be reported again from inside the report (which would recurse).
+TEST(PubSub, SendingFromOnDroppedIsDroppedWithoutAnotherReport) {
+  Log log;
+  ServerThread s;
+  s.server.endpoint("/", commands(log));
+  s.server.endpoint("/slow",
+                    commands(log, nullptr,
+                             {.max_backpressure = 1,
+                              .slow_consumer = SlowConsumerPolicy::drop,
+                              .on_dropped = [&](WebSocket& ws, std::string_view m, MessageType) {
+                                const bool sent = ws.send("you lost " + std::string(m));
+                                log.add("dropped " + std::string(m) + " notice sent=" + flag(sent));
+                              }}));
+  s.start();
+  auto slow = open_websocket(s.port, "/slow");
+  auto publisher = open_websocket(s.port, "/");
+  EXPECT_EQ(ask(*slow, "sub t"), "sub t 1");
+  EXPECT_EQ(ask(*publisher, "pub t first second"), "published");
+  EXPECT_EQ(log.snapshot(), (std::vector<std::string>{"dropped second notice sent=0"}));
+  EXPECT_EQ(slow->read_frame().payload, "first");
+  EXPECT_EQ(ask(*publisher, "pub t third"), "published");  // drained: delivered again
+  EXPECT_EQ(slow->read_frame().payload, "third");
+}
+
 // Every byte of message `index` depends on its position, so a piece written twice, skipped or
 // out of place shows.
 std::string patterned(int index, size_t size) {

@@ -203,7 +203,13 @@ bool Connection::admit(size_t frame_bytes, std::string_view payload, MessageType
   const EndpointConfig& config = endpoint_->config();
   if (queued == 0 || queued + frame_bytes <= config.max_backpressure) return true;
   if (config.slow_consumer == SlowConsumerPolicy::drop) {
-    if (config.on_dropped) config.on_dropped(*this, payload, type);
+    // A send from on_dropped (telling the reader it lags, say) that does not fit either is
+    // dropped without another report, which would recurse.
+    if (config.on_dropped && !reporting_drop_) {
+      reporting_drop_ = true;
+      config.on_dropped(*this, payload, type);
+      reporting_drop_ = false;
+    }
     return false;
   }
   // Reported at once: the close frame waits behind the backlog, which may take a while.

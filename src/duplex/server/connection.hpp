@@ -154,6 +154,7 @@ class Connection final : public WebSocket,
   bool close_reported_ = false;  // on_close delivered
   bool dead_ = false;            // transport closed; waiting to be freed
   bool listed_ = false;          // in the endpoint's list
+  bool reporting_drop_ = false;  // in on_dropped: a send from there is not reported again
 };
 
 }  // namespace duplex::detail
