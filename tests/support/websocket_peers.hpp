@@ -47,6 +47,16 @@ inline std::string numbered(int index, size_t size) {
   return m;
 }
 
+/// `size` bytes of message `index`, each depending on its position (so a piece written twice,
+/// skipped or out of place shows), all below 0x80: valid as text too.
+inline std::string patterned(int index, size_t size) {
+  std::string m(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    m[i] = static_cast<char>((i * 31 + static_cast<size_t>(index) * 7 + i / 251) & 0x7f);
+  }
+  return m;
+}
+
 /// A connection upgraded to a WebSocket at `target` (path and query); throws if refused.
 inline std::unique_ptr<RawClient> open_websocket(uint16_t port, std::string_view target) {
   auto c = std::make_unique<RawClient>(port);

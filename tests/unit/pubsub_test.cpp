@@ -29,6 +29,7 @@ using test::join;
 using test::Log;
 using test::numbered;
 using test::open_websocket;
+using test::patterned;
 using test::query_value;
 using test::RawClient;
 using test::read_until;
@@ -559,14 +560,6 @@ TEST(PubSub, SendingFromOnDroppedIsDroppedWithoutAnotherReport) {
   EXPECT_EQ(slow->read_frame().payload, "first");
   EXPECT_EQ(ask(*publisher, "pub t third"), "published");  // drained: delivered again
   EXPECT_EQ(slow->read_frame().payload, "third");
-}
-
-// Every byte of message `index` depends on its position, so a piece written twice, skipped or
-// out of place shows.
-std::string patterned(int index, size_t size) {
-  std::string m(size, '\0');
-  for (size_t i = 0; i < size; ++i) m[i] = static_cast<char>((i * 31 + index * 7 + i / 251) & 0x7f);
-  return m;
 }
 
 TEST(PubSub, PublishedFramesArriveIntactThroughPartialWrites) {

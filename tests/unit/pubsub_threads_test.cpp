@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,7 +18,9 @@
 
 #include "../support/raw_client.hpp"
 #include "../support/server_thread.hpp"
+#include "../support/test_certs.hpp"
 #include "../support/websocket_peers.hpp"
+#include "duplex/client/blocking_websocket.hpp"
 #include "duplex/core/sender.hpp"
 #include "duplex/server/websocket_server.hpp"
 
@@ -29,6 +32,7 @@ using test::eventually;
 using test::Frame;
 using test::Log;
 using test::numbered;
+using test::patterned;
 using test::query_value;
 using test::RawClient;
 using test::read_until;
@@ -99,11 +103,11 @@ Peer open_peer(uint16_t port, const std::string& target) {
   return {std::move(client), std::stoi(f.payload.substr(5))};
 }
 
-// Opens connections to `target` until each of `loops` loops has `per_loop` of them; the
+// Opens connections with `open` until each of `loops` loops has `per_loop` of them; the
 // kernel's choice of loop is a hash, so this is bounded, not exact.
-std::vector<Peer> open_on_every_loop(uint16_t port, const std::string& target, size_t loops,
-                                     size_t per_loop) {
-  std::vector<Peer> peers;
+template <class Open>
+auto on_every_loop(size_t loops, size_t per_loop, Open open) {
+  std::vector<decltype(open())> peers;
   std::vector<size_t> on_loop(loops);
   const auto done = [&] {
     for (size_t n : on_loop) {
@@ -113,10 +117,38 @@ std::vector<Peer> open_on_every_loop(uint16_t port, const std::string& target, s
   };
   while (!done()) {
     if (peers.size() >= 200 * loops * per_loop) throw std::runtime_error("a loop gets nothing");
-    peers.push_back(open_peer(port, target));
+    peers.push_back(open());
     ++on_loop.at(static_cast<size_t>(peers.back().loop));
   }
   return peers;
+}
+
+std::vector<Peer> open_on_every_loop(uint16_t port, const std::string& target, size_t loops,
+                                     size_t per_loop) {
+  return on_every_loop(loops, per_loop, [&] { return open_peer(port, target); });
+}
+
+// A client of the library (which inflates permessage-deflate and speaks TLS), greeted too.
+struct ClientPeer {
+  std::unique_ptr<BlockingWebSocket> ws;
+  int loop;
+};
+
+ClientPeer open_client(const std::string& url, const ClientOptions& options) {
+  auto ws = std::make_unique<BlockingWebSocket>(url, options);
+  const auto greeting = ws->receive(5s);
+  if (!greeting || !greeting->data.starts_with("loop ")) throw std::runtime_error("no greeting");
+  return {std::move(ws), std::stoi(greeting->data.substr(5))};
+}
+
+// Messages up to `last` (included); stops early if the connection closes.
+std::vector<std::string> receive_until(BlockingWebSocket& ws, const std::string& last) {
+  std::vector<std::string> got;
+  while (auto m = ws.receive(5s)) {
+    got.push_back(m->data);
+    if (m->data == last) break;
+  }
+  return got;
 }
 
 size_t on_loop(const std::vector<Peer>& peers, int loop) {
@@ -134,6 +166,7 @@ std::string thread_name(const testing::TestParamInfo<size_t>& info) {
 class Loops {
  protected:
   explicit Loops(size_t threads) : s({.threads = threads}) {}
+  explicit Loops(ServerOptions options) : s(std::move(options)) {}
   Endpoint& endpoint(std::string path, EndpointConfig config = {}) {
     return s.server.endpoint(std::move(path), greeted(s.server, loops, log, std::move(config)));
   }
@@ -422,6 +455,90 @@ TEST_F(TwoLoops, NothingIsLeftAfterAMassDisconnect) {
   EXPECT_EQ(s.server.subscriber_count("all"), 1u);
   EXPECT_EQ(s.server.members("all"), std::vector<std::string>{"u0"});
   EXPECT_EQ(s.server.user_connection_count("u0"), 1u);
+}
+
+// Publishes a sample of messages to "t" from this thread and one from a handler (the first
+// client's), then checks that every client got each of them intact, in order.
+void expect_every_client_gets_every_message(Server& server, Log& log,
+                                            std::vector<ClientPeer>& clients) {
+  std::string words;
+  while (words.size() < 64 * 1024) words += "the same words again, " + std::to_string(words.size());
+  const std::vector<std::string> sent = {words, patterned(1, 2048), std::string(100, 's'),
+                                         words + "!", patterned(2, 70000)};
+  for (size_t i = 0; i < sent.size(); ++i) {
+    server.publish("t", sent[i], i % 2 ? MessageType::binary : MessageType::text);
+  }
+  clients.front().ws->send("pub t from a handler");
+  EXPECT_TRUE(log.wait_for("done"));
+  server.publish("t", "end");
+  for (size_t i = 0; i < clients.size(); ++i) {
+    std::vector<std::string> expected = sent;
+    if (i != 0) expected.push_back("from a handler");  // not to its sender
+    expected.push_back("end");
+    EXPECT_TRUE(receive_until(*clients[i].ws, "end") == expected) << "client " << i;
+  }
+}
+
+// Clients that agreed permessage-deflate get published messages compressed: those without
+// context takeover share one frame per loop and window size, those with it compress on their
+// own; plain clients get the plain frame. Every one gets every message intact, on every loop.
+TEST_F(TwoLoops, PublishedMessagesReachCompressingAndPlainClientsOnEveryLoop) {
+  endpoint("/shared", {.per_message_deflate = {.enabled = true, .mode = DeflateMode::shared}});
+  endpoint("/own", {.per_message_deflate = {.enabled = true, .mode = DeflateMode::dedicated}});
+  s.start();
+  const std::string base = "ws://127.0.0.1:" + std::to_string(s.port);
+  ClientOptions plain;
+  plain.proxy = "";
+  ClientOptions offer = plain;
+  offer.per_message_deflate.enabled = true;
+  ClientOptions offer10 = offer;
+  offer10.per_message_deflate.server_max_window_bits = 10;
+  std::vector<ClientPeer> clients;
+  for (const auto& [target, options] :
+       std::vector<std::pair<std::string, ClientOptions>>{{"/shared?topics=t", plain},
+                                                          {"/shared?topics=t", offer},
+                                                          {"/shared?topics=t", offer10},
+                                                          {"/own?topics=t", offer}}) {
+    for (ClientPeer& c : on_every_loop(2, 1, [&] { return open_client(base + target, options); })) {
+      const std::string& agreed = c.ws->client().extensions();
+      EXPECT_EQ(agreed.starts_with("permessage-deflate"), options.per_message_deflate.enabled)
+          << agreed;
+      EXPECT_EQ(agreed.find("server_max_window_bits=10") != std::string::npos,
+                options.per_message_deflate.server_max_window_bits == 10)
+          << agreed;
+      clients.push_back(std::move(c));
+    }
+  }
+  expect_every_client_gets_every_message(s.server, log, clients);
+}
+
+ServerOptions two_loops_over_tls() {
+  ServerOptions options{.threads = 2};
+  options.tls.cert_file = test::test_cert("server.pem");
+  options.tls.key_file = test::test_cert("server.key");
+  return options;
+}
+
+class TwoLoopsOverTls : public testing::Test, protected Loops {
+ protected:
+  TwoLoopsOverTls() : Loops(two_loops_over_tls()) {}
+};
+
+// Over TLS every frame is copied into the connection's own records; the result is the same.
+TEST_F(TwoLoopsOverTls, PublishedMessagesReachEveryClientIntact) {
+  endpoint("/", {.per_message_deflate = {.enabled = true, .mode = DeflateMode::shared}});
+  s.start();
+  ClientOptions options;
+  options.proxy = "";
+  options.ca_file = test::test_cert("ca.pem");
+  ClientOptions compressing = options;
+  compressing.per_message_deflate.enabled = true;
+  const std::string url = "wss://127.0.0.1:" + std::to_string(s.port) + "/?topics=t";
+  std::vector<ClientPeer> clients = on_every_loop(2, 2, [&] { return open_client(url, options); });
+  for (ClientPeer& c : on_every_loop(2, 1, [&] { return open_client(url, compressing); })) {
+    clients.push_back(std::move(c));
+  }
+  expect_every_client_gets_every_message(s.server, log, clients);
 }
 
 }  // namespace
