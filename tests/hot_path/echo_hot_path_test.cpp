@@ -1,7 +1,8 @@
 // The echo hot path at steady state, observed from inside the process: no heap allocation per
 // message on the server's thread, and at most one write per connection per batch of input
-// (corking). Global operator new and the libc recv/send entry points are replaced in this
-// executable by counting versions; only calls made on the server's thread are counted.
+// (corking); and a send queue that never empties keeps a steady size. Global operator new and the
+// libc recv/send entry points are replaced in this executable by counting versions; only calls made
+// on the server's thread are counted.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "../support/raw_client.hpp"
 #include "duplex/core/mask.hpp"
 #include "duplex/core/sender.hpp"
+#include "duplex/io/output_buffer.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace {
@@ -171,6 +174,26 @@ TEST(EchoHotPath, OneWritePerReadWhenInputIsBatched) {
     EXPECT_GE(batch_writes, 1u);
     EXPECT_LE(batch_writes, batch_reads) << "round " << round;
   }
+}
+
+// A reader always a little behind: its queue never empties while frames shared with other
+// queues come and go. The queue's bookkeeping must reach a steady size, not grow per frame.
+TEST(OutputHotPath, StandingBacklogOfSharedFramesAllocatesNothing) {
+  io::OutputBuffer out;
+  const auto frame = std::make_shared<const std::string>(payload_of(2048, 0));
+  const auto next_frame = [&] {
+    out.append("hd");  // a small frame, copied
+    out.append_shared(frame);
+    out.consume(2 + frame->size());  // as much is written as was queued: the backlog stays
+  };
+  out.append_shared(frame);  // the backlog
+  for (int i = 0; i < 1000; ++i) next_frame();
+  t_server_thread = true;  // count this thread's allocations
+  const uint64_t before = g_allocations.load();
+  for (int i = 0; i < 100000; ++i) next_frame();
+  t_server_thread = false;
+  EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_EQ(out.size(), frame->size());
 }
 
 }  // namespace

@@ -8,18 +8,17 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "../support/raw_client.hpp"
+#include "../support/server_thread.hpp"
 #include "duplex/core/sender.hpp"
 
 namespace duplex {
@@ -27,80 +26,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::Frame;
+using test::Log;
 using test::RawClient;
-
-// Records what handlers saw on the server thread; tests wait on it with a deadline.
-struct Log {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<std::string> lines;
-
-  void add(std::string line) {
-    {
-      std::lock_guard lock(mutex);
-      lines.push_back(std::move(line));
-    }
-    changed.notify_all();
-  }
-  bool wait_for(const std::string& line, std::chrono::milliseconds timeout = 3s) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, timeout, [&] {
-      for (const auto& l : lines) {
-        if (l == line) return true;
-      }
-      return false;
-    });
-  }
-  size_t count(const std::string& line) {
-    std::lock_guard lock(mutex);
-    size_t n = 0;
-    for (const auto& l : lines) n += l == line;
-    return n;
-  }
-};
-
-class ServerThread {
- public:
-  explicit ServerThread(ServerOptions options = {}) : server(with_test_defaults(options)) {}
-  ~ServerThread() { stop(); }
-  void start() {
-    port = server.listen();
-    thread_ = std::thread([this] { server.run(); });
-  }
-  void stop() {
-    if (!thread_.joinable()) return;
-    server.shutdown();
-    thread_.join();
-  }
-  bool stopped_within(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done_) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-  void run_until_done() {
-    port = server.listen();
-    thread_ = std::thread([this] {
-      server.run();
-      done_ = true;
-    });
-  }
-
-  Server server;
-  uint16_t port = 0;
-
- private:
-  static ServerOptions with_test_defaults(ServerOptions o) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.handle_signals = false;
-    return o;
-  }
-  std::thread thread_;
-  std::atomic<bool> done_{false};
-};
+using test::ServerThread;
 
 std::string status_line(const std::string& response) {
   return response.substr(0, response.find("\r\n"));
@@ -427,7 +355,7 @@ TEST(WebSocketServer, AcceptingResumesAfterRunningOutOfDescriptors) {
 TEST(WebSocketServer, ShutdownClosesEveryConnectionWith1001AndRunReturns) {
   ServerThread s;
   s.server.endpoint("/", {});
-  s.run_until_done();
+  s.start();
   RawClient a(s.port), b(s.port);
   a.upgrade("/");
   b.upgrade("/");

@@ -6,6 +6,11 @@
 
 namespace duplex::io {
 
+namespace {
+// Written pieces kept before their slots are reclaimed from a queue that does not empty.
+constexpr size_t kCompactPieces = 64;
+}  // namespace
+
 OutputBuffer::~OutputBuffer() { std::free(data_); }
 
 void OutputBuffer::make_room(size_t n) {
@@ -77,6 +82,11 @@ void OutputBuffer::consume_mixed(size_t n) {
       piece.bytes.reset();
       if (++shared_head_ == shared_.size()) {
         shared_.clear();
+        shared_head_ = 0;
+      } else if (shared_head_ >= kCompactPieces && 2 * shared_head_ >= shared_.size()) {
+        // A queue that never empties (a reader always a little behind) would keep a slot per
+        // frame ever written: drop the written ones once they are half (moves stay amortized).
+        shared_.erase(shared_.begin(), shared_.begin() + static_cast<ptrdiff_t>(shared_head_));
         shared_head_ = 0;
       }
     }

@@ -217,12 +217,19 @@ bool Connection::admit(size_t frame_bytes, std::string_view payload, MessageType
   const EndpointConfig& config = endpoint_->config();
   if (queued == 0 || queued + frame_bytes <= config.max_backpressure) return true;
   if (config.slow_consumer == SlowConsumerPolicy::drop) {
-    if (config.on_dropped) config.on_dropped(*this, payload, type);
+    // A send from on_dropped (telling the reader it lags, say) that does not fit either is
+    // dropped without another report, which would recurse.
+    if (config.on_dropped && !reporting_drop_) {
+      reporting_drop_ = true;
+      config.on_dropped(*this, payload, type);
+      reporting_drop_ = false;
+    }
     return false;
   }
-  // Reported at once: the close frame waits behind the backlog, which may take a while.
-  report_close(core::close_code::kPolicyViolation, kSlowReader);
+  // The close frame waits behind the backlog, which may take a while: reported at once, once
+  // the close has begun (a handler sees it closing).
   apply(close_.close(core::close_code::kPolicyViolation), kSlowReader);
+  report_close(core::close_code::kPolicyViolation, kSlowReader);
   return false;
 }
 
@@ -402,7 +409,8 @@ void Connection::leave_pubsub() {
 }
 
 bool Connection::subscribe(std::string_view topic) {
-  if (!listed_) return false;  // not open: closing connections take no new subscriptions
+  // Open only: a connection whose close has begun is still listed until the close completes.
+  if (!listed_ || close_.state() != ReadyState::open || topic.empty()) return false;
   Membership& m = extras().membership;
   if (!server_.topics().subscribe(*this, m, topic)) return false;
   server_.hub().count_subscription(server_.index(), topic, m.user_id, +1);

@@ -56,6 +56,8 @@ class Connection final : public WebSocket,
   }
   /// The transport is closed; the object is freed at the end of the iteration.
   bool retired() const { return dead_; }
+  /// Open in its endpoint (in the endpoint's list), closing included until the close completes.
+  bool listed() const { return listed_; }
 
   // WebSocket's interface, implemented here.
   bool send_message(std::string_view message, MessageType type);
@@ -166,6 +168,7 @@ class Connection final : public WebSocket,
   bool close_reported_ : 1 = false;  // on_close delivered
   bool dead_ : 1 = false;            // transport closed; waiting to be freed
   bool listed_ : 1 = false;          // in the endpoint's list
+  bool reporting_drop_ : 1 = false;  // in on_dropped: a send from there is not reported again
 };
 
 }  // namespace duplex::detail

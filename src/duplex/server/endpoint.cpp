@@ -1,5 +1,7 @@
 #include "duplex/server/endpoint.hpp"
 
+#include <vector>
+
 #include "duplex/server/connection.hpp"
 #include "duplex/server/endpoint_local.hpp"
 #include "duplex/server/pubsub_hub.hpp"
@@ -29,10 +31,14 @@ size_t Endpoint::connection_count() const {
 
 void Endpoint::for_each(const std::function<void(WebSocket&)>& fn) {
   const detail::ServerCore* here = detail::ServerCore::current();
-  for (detail::Connection* c = local(here ? here->index() : 0).head; c;) {
-    detail::Connection* next = c->next;  // fn may close c
-    fn(*c);
-    c = next;
+  // A snapshot: fn may close or drop any connection, which leaves this list (connections are
+  // freed only at the end of the loop iteration); those that left are not visited.
+  std::vector<detail::Connection*> open;
+  for (detail::Connection* c = local(here ? here->index() : 0).head; c; c = c->next) {
+    open.push_back(c);
+  }
+  for (detail::Connection* c : open) {
+    if (c->listed()) fn(*c);
   }
 }
 

@@ -75,7 +75,8 @@ struct EndpointConfig {
   std::function<void(WebSocket&, std::string_view payload)> on_pong;
   /// The send queue emptied after the kernel had pushed back.
   std::function<void(WebSocket&)> on_drain;
-  /// A message not sent to a slow reader (SlowConsumerPolicy::drop).
+  /// A message not sent to a slow reader (SlowConsumerPolicy::drop). A send from here to the
+  /// same connection that does not fit is dropped without another report.
   std::function<void(WebSocket&, std::string_view message, MessageType type)> on_dropped;
   /// Called once per opened connection: the peer's close code and reason, the code we failed
   /// the connection with (1002, 1007, 1009), or 1006 when it ended without a close frame.

@@ -1,5 +1,7 @@
 #include "duplex/server/pubsub_hub.hpp"
 
+#include <algorithm>
+
 #include "duplex/server/connection.hpp"
 #include "duplex/server/fanout.hpp"
 #include "duplex/server/server_core.hpp"
@@ -98,8 +100,12 @@ void PubSubHub::publish(std::string_view topic, std::string_view message, core::
         });
 }
 
-void PubSubHub::send_to_users(const std::vector<std::string>& users, std::string_view message,
+void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::string_view message,
                               core::MessageType type) {
+  // A user listed twice still gets the message once.
+  std::vector<std::string> users = user_ids;
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
   std::vector<bool> cores(cores_.size());
   bool any = false;
   {

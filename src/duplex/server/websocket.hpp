@@ -24,8 +24,9 @@ class WebSocket {
   /// Queues a message; queued data goes out in one write at the end of the loop iteration.
   /// Text must be UTF-8. Returns false, sending nothing, when the connection is not open.
   /// A message always fits an empty queue; one that would take a non-empty queue past the
-  /// endpoint's max_backpressure closes the connection instead (on_close reports 1006), so one
-  /// slow reader cannot grow memory without bound.
+  /// endpoint's max_backpressure meets its slow_consumer policy instead (the connection closed
+  /// with 1008, or the message dropped and reported to on_dropped), so one slow reader cannot
+  /// grow memory without bound.
   bool send(std::string_view message, MessageType type = MessageType::text);
   bool send_binary(std::string_view message) { return send(message, MessageType::binary); }
   /// Sends a ping (payload at most 125 bytes, else std::invalid_argument).
@@ -47,7 +48,8 @@ class WebSocket {
 
   // Publish/subscribe (see Server::publish). Subscriptions end when the connection closes.
 
-  /// Subscribes to `topic` (any non-empty name); false if it already was, or is not open.
+  /// Subscribes to `topic` (any non-empty name); false if it already was, if the name is
+  /// empty, or if the connection is not open (closing included).
   bool subscribe(std::string_view topic);
   /// False if it was not subscribed.
   bool unsubscribe(std::string_view topic);

@@ -303,11 +303,14 @@ size_t ServerCore::deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& m
                                     const WebSocket* except) {
   BroadcastFrames frames(message);
   size_t sent = 0;
+  std::vector<Connection*> recipients;
   const auto deliver = [&](Endpoint& e) {
-    for (Connection* c = e.local(index_).head; c;) {
-      Connection* next = c->next;  // a slow reader may be closed on the way
+    // A snapshot: a slow reader's handler (on_close, on_dropped) may drop any connection,
+    // which leaves this list; connections are freed only at the end of the loop iteration.
+    recipients.clear();
+    for (Connection* c = e.local(index_).head; c; c = c->next) recipients.push_back(c);
+    for (Connection* c : recipients) {
       if (c != except && c->send_broadcast(frames)) ++sent;
-      c = next;
     }
   };
   if (endpoint) {

@@ -110,8 +110,8 @@ class Server {
   /// The user ids (UpgradeRequest::set_user_id) of the topic's subscribers, sorted, each once;
   /// subscribers without one are not listed.
   std::vector<std::string> members(std::string_view topic) const;
-  /// Sends to every connection of these users (a user may have several), whatever their
-  /// endpoint: only the recipients' loops are woken.
+  /// Sends to every connection of these users (a user may have several; one listed twice gets
+  /// it once), whatever their endpoint: only the recipients' loops are woken.
   void send_to_users(const std::vector<std::string>& user_ids, std::string_view message,
                      MessageType type = MessageType::text);
   size_t user_connection_count(std::string_view user_id) const;
