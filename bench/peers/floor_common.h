@@ -1,11 +1,13 @@
-/* What the kernel-floor servers (floor_echo, floor_pubsub) share: the listening socket, the
- * signalfd that ends them, the fixed 101 answer to an upgrade, and frame headers. Nothing here
+/* What the kernel-floor servers (floor_echo, floor_pubsub) share: the main loop (listening
+ * socket, epoll, the signalfd that ends them), the fixed 101 answer to an upgrade, and frame headers. Nothing here
  * parses more of WebSocket than a floor must. Needs OpenSSL's libcrypto (SHA-1, base64). */
 #ifndef DUPLEX_BENCH_FLOOR_COMMON_H
 #define DUPLEX_BENCH_FLOOR_COMMON_H
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <stdlib.h>
@@ -32,6 +35,14 @@ static inline int floor_listen(int port, const char* who) {
     exit(1);
   }
   return fd;
+}
+
+static int floor_epfd; /* the one epoll set of a floor server */
+
+/* Watches `fd` for `events`, which then carry `ptr`; adds it to the set when `add`. */
+static inline int floor_watch(int fd, void* ptr, uint32_t events, int add) {
+  struct epoll_event ev = {.events = events, .data.ptr = ptr};
+  return epoll_ctl(floor_epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
 }
 
 /* SIGINT and SIGTERM blocked and delivered to a non-blocking signalfd instead. */
@@ -130,6 +141,45 @@ static inline uint64_t floor_payload_length(const uint8_t* hdr) {
   uint64_t len = 0;
   for (int i = 0; i < 8; ++i) len = len << 8 | hdr[2 + i];
   return len;
+}
+
+/* The floors' main loop. Listens on 127.0.0.1:PORT (from argv), prints `ready PORT` and runs
+ * until SIGINT or SIGTERM, then returns 0. Every accepted socket (non-blocking, TCP_NODELAY) goes
+ * to `accepted`, which watches it (floor_watch) with its connection as the pointer; every other
+ * event goes to `event`; `batch_done` (or NULL) runs after each batch of events. */
+static inline int floor_main(int argc, char** argv, const char* who, void (*accepted)(int fd),
+                             void (*event)(void* conn, uint32_t events), void (*batch_done)(void)) {
+  static int listen_tag, signal_tag; /* their addresses tell listener and signal events apart */
+  const int port = peer_init(argc, argv, NULL);
+  int listen_fd = floor_listen(port, who);
+  int sig_fd = floor_signal_fd();
+  floor_epfd = epoll_create1(EPOLL_CLOEXEC);
+  floor_watch(listen_fd, &listen_tag, EPOLLIN, 1);
+  floor_watch(sig_fd, &signal_tag, EPOLLIN, 1);
+  peer_announce_ready(port);
+
+  struct epoll_event events[256];
+  for (;;) {
+    int n = epoll_wait(floor_epfd, events, 256, -1);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      void* p = events[i].data.ptr;
+      if (p == &signal_tag) return 0;
+      if (p != &listen_tag) {
+        event(p, events[i].events);
+        continue;
+      }
+      for (int k = 0; k < 64; ++k) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) break;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        accepted(fd);
+      }
+    }
+    if (batch_done) batch_done();
+  }
+  return 1;
 }
 
 #endif

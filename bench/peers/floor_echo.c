@@ -10,12 +10,7 @@
  * pending stops reading until it has written it. */
 #include "floor_common.h"
 
-#include <errno.h>
-#include <netinet/tcp.h>
-#include <stdlib.h>
-#include <sys/epoll.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #define READ_BUFFER (512 * 1024)
 #define ZEROS (1024 * 1024)
@@ -48,8 +43,6 @@ struct conn {
 
 static char read_buffer[READ_BUFFER];
 static char zeros[ZEROS]; /* never written: the payload of every ready-made frame */
-static int epfd;
-static int listen_tag, signal_tag; /* their addresses tell listener and signal events apart */
 
 static void conn_close(struct conn* c) {
   close(c->fd); /* also leaves the epoll set */
@@ -166,10 +159,7 @@ static int flush(struct conn* c) {
   return c->out_count == 0;
 }
 
-static void watch(struct conn* c, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.ptr = c};
-  epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
+static void watch(struct conn* c, uint32_t events) { floor_watch(c->fd, c, events, 0); }
 
 /* Writes what is owed; a connection with output left waits for EPOLLOUT and reads nothing. */
 static void after_output(struct conn* c, int was_waiting) {
@@ -199,54 +189,24 @@ static void on_readable(struct conn* c) {
   after_output(c, 0);
 }
 
-static void on_accept(int listen_fd) {
-  for (int i = 0; i < 64; ++i) {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct conn* c = calloc(1, sizeof *c);
-    if (!c) {
-      close(fd);
-      continue;
-    }
-    c->fd = fd;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) conn_close(c);
+static void accepted(int fd) {
+  struct conn* c = calloc(1, sizeof *c);
+  if (!c) {
+    close(fd);
+    return;
+  }
+  c->fd = fd;
+  if (floor_watch(fd, c, EPOLLIN, 1) != 0) conn_close(c);
+}
+
+static void on_event(void* p, uint32_t events) {
+  if (events & EPOLLOUT) {
+    after_output(p, 1);
+  } else {
+    on_readable(p); /* also on EPOLLHUP/EPOLLERR: the read reports it */
   }
 }
 
 int main(int argc, char** argv) {
-  const int port = peer_init(argc, argv, NULL);
-
-  int listen_fd = floor_listen(port, "floor_echo: listen");
-  int sig_fd = floor_signal_fd();
-
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_tag};
-  epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
-  ev.data.ptr = &signal_tag;
-  epoll_ctl(epfd, EPOLL_CTL_ADD, sig_fd, &ev);
-  peer_announce_ready(port);
-
-  struct epoll_event events[256];
-  for (;;) {
-    int n = epoll_wait(epfd, events, 256, -1);
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      void* p = events[i].data.ptr;
-      if (p == &signal_tag) return 0;
-      if (p == &listen_tag) {
-        on_accept(listen_fd);
-        continue;
-      }
-      struct conn* c = p;
-      if (events[i].events & EPOLLOUT) {
-        after_output(c, 1);
-      } else {
-        on_readable(c); /* also on EPOLLHUP/EPOLLERR: the read reports it */
-      }
-    }
-  }
-  return 1;
+  return floor_main(argc, argv, "floor_echo: listen", accepted, on_event, NULL);
 }

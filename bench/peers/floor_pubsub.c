@@ -17,11 +17,6 @@
  * after each batch of events, so a subscriber that fails during a publish is not freed under it. */
 #include "floor_common.h"
 
-#include <errno.h>
-#include <netinet/tcp.h>
-#include <stdlib.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #define READ_BUFFER (512 * 1024)
 #define HEAD_MAX 320 /* bytes of a client message looked at: its type, topic and id */
@@ -80,13 +75,8 @@ static char read_buffer[READ_BUFFER];
 static const uint8_t zeros[125];
 static struct topic* buckets[BUCKETS];
 static struct conn* dead_list;
-static int epfd;
-static int listen_tag, signal_tag; /* their addresses tell listener and signal events apart */
 
-static void watch(struct conn* c, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.ptr = c};
-  epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
+static void watch(struct conn* c, uint32_t events) { floor_watch(c->fd, c, events, 0); }
 
 static void kill_conn(struct conn* c) {
   if (c->dead) return;
@@ -373,52 +363,23 @@ static void free_dead(void) {
   }
 }
 
-static void on_accept(int listen_fd) {
-  for (int i = 0; i < 64; ++i) {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct conn* c = calloc(1, sizeof *c);
-    if (!c) {
-      close(fd);
-      continue;
-    }
-    c->fd = fd;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) kill_conn(c);
+static void accepted(int fd) {
+  struct conn* c = calloc(1, sizeof *c);
+  if (!c) {
+    close(fd);
+    return;
   }
+  c->fd = fd;
+  if (floor_watch(fd, c, EPOLLIN, 1) != 0) kill_conn(c);
+}
+
+static void on_event(void* p, uint32_t events) {
+  struct conn* c = p;
+  if (c->dead) return;
+  if (events & EPOLLOUT) on_writable(c);
+  if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) on_readable(c);
 }
 
 int main(int argc, char** argv) {
-  const int port = peer_init(argc, argv, NULL);
-  int listen_fd = floor_listen(port, "floor_pubsub: listen");
-  int sig_fd = floor_signal_fd();
-
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_tag};
-  epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
-  ev.data.ptr = &signal_tag;
-  epoll_ctl(epfd, EPOLL_CTL_ADD, sig_fd, &ev);
-  peer_announce_ready(port);
-
-  struct epoll_event events[256];
-  for (;;) {
-    int n = epoll_wait(epfd, events, 256, -1);
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      void* p = events[i].data.ptr;
-      if (p == &signal_tag) return 0;
-      if (p == &listen_tag) {
-        on_accept(listen_fd);
-        continue;
-      }
-      struct conn* c = p;
-      if (c->dead) continue;
-      if (events[i].events & EPOLLOUT) on_writable(c);
-      if (!c->dead && (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) on_readable(c);
-    }
-    free_dead();
-  }
-  return 1;
+  return floor_main(argc, argv, "floor_pubsub: listen", accepted, on_event, free_dead);
 }
