@@ -265,7 +265,9 @@ async function nextJson(client, what) {
 
 async function expectText(client, expected, what) {
   const got = await nextJson(client, what);
-  if (got !== expected) fail(`${what}: got ${got.slice(0, 200)}, expected ${expected.slice(0, 200)}`);
+  if (got !== expected) {
+    fail(`${what}: got ${got.slice(0, 200)}, expected ${expected.slice(0, 200)}`);
+  }
 }
 
 async function subscribeTo(client, topic, what) {
@@ -356,7 +358,8 @@ async function pubsubChecks(port) {
       await expectDelivery(s4, 'beta', data, `publish of ${JSON.stringify(data)}`);
     }
     const excluded = pubsubData(++n, 20);
-    s1.ws.send(JSON.stringify({ type: 'publish', topic: 'beta', data: excluded, exclude_self: true }));
+    const publish = { type: 'publish', topic: 'beta', data: excluded, exclude_self: true };
+    s1.ws.send(JSON.stringify(publish));
     await expectDelivery(s4, 'beta', excluded, 'publish with exclude_self, to another');
     const next = pubsubData(++n, 20);
     publisher.ws.send(JSON.stringify({ type: 'publish', topic: 'beta', data: next }));
@@ -393,7 +396,9 @@ async function pubsubChecks(port) {
     }
     const source = await Client.open(port, '/pubsub');
     const datas = Array.from({ length: 100 }, () => pubsubData(++n, 512));
-    for (const data of datas) source.ws.send(JSON.stringify({ type: 'publish', topic: 'many', data }));
+    for (const data of datas) {
+      source.ws.send(JSON.stringify({ type: 'publish', topic: 'many', data }));
+    }
     await Promise.all(clients.map(async (client, c) => {
       for (const data of datas) await expectDelivery(client, 'many', data, `many #${c}`);
     }));

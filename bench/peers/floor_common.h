@@ -1,6 +1,7 @@
 /* What the kernel-floor servers (floor_echo, floor_pubsub) share: the main loop (listening
- * socket, epoll, the signalfd that ends them), the fixed 101 answer to an upgrade, and frame headers. Nothing here
- * parses more of WebSocket than a floor must. Needs OpenSSL's libcrypto (SHA-1, base64). */
+ * socket, epoll, the signalfd that ends them), the fixed 101 answer to an upgrade, and frame
+ * headers. Nothing here parses more of WebSocket than a floor must. Needs OpenSSL's libcrypto
+ * (SHA-1, base64). */
 #ifndef DUPLEX_BENCH_FLOOR_COMMON_H
 #define DUPLEX_BENCH_FLOOR_COMMON_H
 

@@ -84,7 +84,8 @@ test('against an echo server: the echoed subscribe is reported, nothing is measu
     const { status, report } = await bench(peer.port, kLoad);
     assert.equal(status, 1);
     assert.ok(report.errors >= 1);
-    assert.match(report.error_samples[0], /^expected \{"type":"subscribed","topic":"t[01]"\}, got /);
+    assert.match(report.error_samples[0],
+      /^expected \{"type":"subscribed","topic":"t[01]"\}, got /);
     assert.equal(report.publishes, 0);
     assert.equal(report.deliveries, 0);
   } finally {
