@@ -1,16 +1,21 @@
 #include "serve_command.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
+#include "chat_room.hpp"
+#include "duplex/server/pubsub_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 extern const std::string_view kBuiltinPage;
+extern const std::string_view kChatPage;
 
 namespace duplex::app {
 
@@ -19,6 +24,7 @@ namespace {
 struct ServeFlags {
   std::string host = "0.0.0.0";
   uint16_t port = 8080;
+  size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::string static_dir;
   uint64_t max_payload = 16 * 1024 * 1024;
   size_t max_backpressure = 16 * 1024 * 1024;
@@ -53,6 +59,10 @@ bool parse_sni(const std::string& spec, io::TlsCertificate& out) {
   return true;
 }
 
+// Chat messages are short (ChatRooms::kMaxTextBytes of text): a larger one up to this size is
+// answered with an error, past it the connection closes with 1009.
+constexpr uint64_t kChatMaxPayload = 64 * 1024;
+
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
 }
@@ -69,6 +79,7 @@ int serve(const ServeFlags& flags) {
   ServerOptions options;
   options.host = flags.host;
   options.port = flags.port;
+  options.threads = flags.threads;
   options.static_dir = flags.static_dir;
   options.max_header_bytes = flags.max_header_bytes;
   options.close_timeout = to_ms(flags.close_timeout);
@@ -124,10 +135,26 @@ int serve(const ServeFlags& flags) {
     };
   }
 
+  ChatRooms chat;  // before the server: its handlers run until the server is gone
   Server server(options);
   server.endpoint("/", echo);
   server.endpoint("/echo", echo);
   server.page("/", std::string(kBuiltinPage));
+
+  // /pubsub and the chat take the echo's limits and logging, not its subprotocols.
+  EndpointConfig base = echo;
+  base.protocols.clear();
+  base.on_message = nullptr;
+  // Topics of /pubsub clients live under their own prefix, apart from the chat rooms'.
+  server.endpoint("/pubsub", pubsub_endpoint(server, base, {.topic_prefix = "pubsub:"}));
+  EndpointConfig chat_config = base;
+  chat_config.max_payload = std::min<uint64_t>(flags.max_payload, kChatMaxPayload);
+  // Browsers answer pings on their own: an open chat page that says nothing stays in its room.
+  if (chat_config.ping_interval.count() == 0) {
+    chat_config.ping_interval = chat_config.idle_timeout / 2;
+  }
+  server.endpoint("/chat/ws", chat.endpoint(server, chat_config));
+  server.page("/chat", std::string(kChatPage));
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -138,8 +165,12 @@ int serve(const ServeFlags& flags) {
   }
   const std::string where = display_host(flags.host) + ":" + std::to_string(port);
   const char* s = options.tls.enabled() ? "s" : "";
-  std::printf("duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo)\n", s,
-              where.c_str(), s, where.c_str(), s, where.c_str());
+  const size_t threads = server.thread_count();
+  std::printf(
+      "duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo) on %zu "
+      "thread%s; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat\n",
+      s, where.c_str(), s, where.c_str(), s, where.c_str(), threads, threads == 1 ? "" : "s", s,
+      where.c_str(), s, where.c_str());
   std::fflush(stdout);
   server.run();
   if (flags.verbose) std::cerr << "shut down\n";
@@ -152,11 +183,16 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = cli.add_subcommand(
       "serve",
-      "Run the WebSocket echo server: upgrades at / and /echo echo every message back; a plain "
-      "GET of / serves a page to try it from a browser. SIGINT/SIGTERM close every connection "
-      "with 1001 and exit.");
+      "Run the WebSocket server: upgrades at / and /echo echo every message back; /pubsub "
+      "speaks the JSON publish/subscribe protocol (docs/pubsub-protocol.md); a plain GET of / "
+      "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md). "
+      "SIGINT/SIGTERM close every connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
+  cmd->add_option("--threads", flags->threads,
+                  "Event loops, each on its own thread, sharing the port (default: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1024}));
   cmd->add_option("--static", flags->static_dir, "Serve plain HTTP GETs from this folder")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--max-payload", flags->max_payload,

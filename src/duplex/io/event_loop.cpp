@@ -177,11 +177,14 @@ void EventLoop::on_signal(int signo, std::function<void()> handler) {
 }
 
 void EventLoop::post(std::function<void()> work) {
+  bool first;
   {
     std::lock_guard lock(posted_mutex_);
+    first = posted_.empty();
     posted_.push_back(std::move(work));
   }
-  wakeup_->notify();
+  // Work already waiting has woken the loop (or will be taken with this): one wake-up per batch.
+  if (first) wakeup_->notify();
 }
 
 void EventLoop::run_posted() {

@@ -1,5 +1,6 @@
 #include "duplex/io/output_buffer.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -26,6 +27,67 @@ void OutputBuffer::make_room(size_t n) {
   capacity_ = capacity;
   begin_ = 0;
   end_ = pending;
+}
+
+void OutputBuffer::append_shared(SharedBytes bytes) {
+  if (bytes->empty()) return;
+  shared_bytes_ += bytes->size();
+  shared_.push_back({std::move(bytes), stream_begin_ + (end_ - begin_)});
+}
+
+int OutputBuffer::gather(iovec* iov, int max) const {
+  int count = 0;
+  uint64_t position = stream_begin_;  // of the next own byte to place
+  const auto own_until = [&](uint64_t end) {
+    if (end > position && count < max) {
+      iov[count++] = {data_ + begin_ + (position - stream_begin_), end - position};
+      position = end;
+    }
+  };
+  for (size_t i = shared_head_; i < shared_.size() && count < max; ++i) {
+    const SharedPiece& piece = shared_[i];
+    own_until(piece.at);
+    if (count == max) break;
+    iov[count++] = {const_cast<char*>(piece.bytes->data()) + piece.offset,
+                    piece.bytes->size() - piece.offset};
+  }
+  own_until(stream_begin_ + (end_ - begin_));
+  return count;
+}
+
+void OutputBuffer::consume_mixed(size_t n) {
+  while (n > 0) {
+    const uint64_t own_end = stream_begin_ + (end_ - begin_);
+    const bool pieces_left = shared_head_ < shared_.size();
+    if (!pieces_left && stream_begin_ == own_end) break;  // more than was queued
+    const uint64_t next_piece = pieces_left ? shared_[shared_head_].at : own_end;
+    if (stream_begin_ < next_piece) {
+      const size_t take = std::min<uint64_t>(n, next_piece - stream_begin_);
+      begin_ += take;
+      stream_begin_ += take;
+      n -= take;
+      continue;
+    }
+    SharedPiece& piece = shared_[shared_head_];
+    const size_t take = std::min(n, piece.bytes->size() - piece.offset);
+    piece.offset += take;
+    shared_bytes_ -= take;
+    n -= take;
+    if (piece.offset == piece.bytes->size()) {
+      piece.bytes.reset();
+      if (++shared_head_ == shared_.size()) {
+        shared_.clear();
+        shared_head_ = 0;
+      }
+    }
+  }
+  if (begin_ == end_) begin_ = end_ = 0;
+}
+
+void OutputBuffer::drop_shared() {
+  shared_.clear();
+  shared_head_ = 0;
+  shared_bytes_ = 0;
 }
 
 OutputPool::~OutputPool() {

@@ -1,13 +1,23 @@
 // A connection's queued output and the pool that lends it. Bytes are appended at the tail (a
 // frame's header and payload written straight in) and written from the head; a buffer is lent
-// only while it holds something, so an idle connection holds no output memory.
+// only while it holds something, so an idle connection holds no output memory. Frames shared by
+// many connections (a published message) are queued by reference, not copied.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace duplex::io {
+
+/// Immutable bytes several output queues point to (one framed message for many recipients).
+using SharedBytes = std::shared_ptr<const std::string>;
 
 class OutputBuffer {
  public:
@@ -28,26 +38,59 @@ class OutputBuffer {
     commit(bytes.size());
   }
 
-  /// Bytes not yet written, from the head.
+  /// Queues `bytes` by reference after what is queued: written from the shared buffer.
+  void append_shared(SharedBytes bytes);
+
+  /// True when everything queued is in the buffer itself (nothing by reference): data() and
+  /// size() then cover all of it, for a single send().
+  bool contiguous() const { return shared_.empty(); }
+  /// The buffer's own bytes not yet written, from the head.
   const char* data() const { return data_ + begin_; }
-  size_t size() const { return end_ - begin_; }
-  bool empty() const { return begin_ == end_; }
+  /// Every byte queued, by copy or by reference.
+  size_t size() const { return end_ - begin_ + shared_bytes_; }
+  bool empty() const { return size() == 0; }
+  /// Fills `iov` with the queued bytes in order, at most `max` pieces; returns how many.
+  int gather(iovec* iov, int max) const;
   /// Drops `n` written bytes from the head.
   void consume(size_t n) {
-    begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;
+    if (shared_.empty()) {
+      begin_ += n;
+      if (begin_ == end_) begin_ = end_ = 0;
+      stream_begin_ += n;
+    } else {
+      consume_mixed(n);
+    }
   }
-  void clear() { begin_ = end_ = 0; }
+  void clear() {
+    stream_begin_ += end_ - begin_;
+    begin_ = end_ = 0;
+    if (!shared_.empty()) drop_shared();
+  }
   size_t capacity() const { return capacity_; }
 
  private:
   friend class OutputPool;
   void make_room(size_t n);  // moves the unwritten bytes to the front, or grows
+  void consume_mixed(size_t n);
+  void drop_shared();
+
+  // A frame queued by reference; it goes out once the buffer's bytes before `at` have gone.
+  struct SharedPiece {
+    SharedBytes bytes;
+    uint64_t at;        // position in the buffer's own byte stream (see stream_begin_)
+    size_t offset = 0;  // bytes of it already written
+  };
 
   char* data_ = nullptr;
   size_t begin_ = 0;
   size_t end_ = 0;
   size_t capacity_ = 0;
+  // The buffer's own bytes, numbered from the first ever queued: data_[begin_] is number
+  // stream_begin_. Shared pieces are placed by these numbers, which moving bytes never changes.
+  uint64_t stream_begin_ = 0;
+  std::vector<SharedPiece> shared_;  // in order; consumed from shared_head_
+  size_t shared_head_ = 0;
+  size_t shared_bytes_ = 0;            // unwritten bytes of the shared pieces
   OutputBuffer* next_free_ = nullptr;  // in the pool's free list
 };
 

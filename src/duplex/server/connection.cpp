@@ -17,6 +17,8 @@
 #include "duplex/io/transport.hpp"
 #include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
+#include "duplex/server/endpoint_local.hpp"
+#include "duplex/server/fanout.hpp"
 #include "duplex/server/server_core.hpp"
 
 namespace duplex::detail {
@@ -24,6 +26,11 @@ namespace duplex::detail {
 namespace {
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
 constexpr uint64_t kNever = ~uint64_t{0};
+// Shared frames at least this big are queued by reference; smaller ones cost less to copy than
+// to reference-count and gather. Over TLS every frame is copied: each connection encrypts its
+// own records anyway.
+constexpr size_t kShareFramesFrom = 512;
+constexpr std::string_view kSlowReader = "send queue over max_backpressure";
 }  // namespace
 
 // A request head split across reads, kept until it is complete. A head that arrives in one read
@@ -37,13 +44,25 @@ struct Connection::HttpState {
 Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
     : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
   if (server_.tls()) tls_ = io::TlsSession::accept(server_.tls(), fd_);
-  last_activity_ms_ = server_.loop().now_ms();
+  last_activity_ms_ = mark(server_.loop().now_ms());
   server_.loop().add(fd_, this, kReadEvents);
   arm_timer();
 }
 
 Connection::~Connection() {
   if (!dead_) close_transport();
+}
+
+Connection::Extras::Extras() = default;
+Connection::Extras::~Extras() = default;
+
+Connection::Extras& Connection::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
+uint64_t Connection::since(uint32_t mark_ms) const {
+  return static_cast<uint32_t>(mark(server_.loop().now_ms()) - mark_ms);
 }
 
 // --- reading ------------------------------------------------------------------------------
@@ -83,7 +102,7 @@ void Connection::on_readable() {
   char* buffer = server_.loop().receive_buffer();
   const ssize_t n = io::transport_read(fd_, tls_.get(), buffer, io::EventLoop::kReceiveBufferSize);
   if (n > 0) {
-    last_activity_ms_ = server_.loop().now_ms();
+    last_activity_ms_ = mark(server_.loop().now_ms());
     if (write_shut_) return;  // closing: only waiting for the peer's EOF
     if (!endpoint_) {
       on_http_bytes(buffer, static_cast<size_t>(n));
@@ -100,25 +119,26 @@ void Connection::on_readable() {
 
 void Connection::on_http_bytes(char* data, size_t len) {
   if (close_after_flush_) return;  // an error was answered; the rest is ignored
-  if (http_) {
-    http_->buffer.append(data, len);
-    data = http_->buffer.data();
-    len = http_->buffer.size();
+  if (HttpState* http = this->http()) {
+    http->buffer.append(data, len);
+    data = http->buffer.data();
+    len = http->buffer.size();
   }
   size_t pos = 0;  // requests before it were answered (keep-alive)
   while (true) {
     std::optional<core::Http1RequestParser> fresh;
+    HttpState* http = this->http();
     core::Http1RequestParser& parser =
-        http_ ? http_->parser
-              : fresh.emplace(core::HttpParseLimits{server_.options().max_header_bytes, 100});
+        http ? http->parser
+             : fresh.emplace(core::HttpParseLimits{server_.options().max_header_bytes, 100});
     core::HttpRequest request;
     const core::HttpParseResult result = parser.parse({data + pos, len - pos}, request);
     if (result.status == core::HttpParseStatus::need_more) {
-      if (!http_) {
-        http_ = std::make_unique<HttpState>(std::move(*fresh));
-        http_->buffer.assign(data + pos, len - pos);
+      if (!http) {
+        extras().http = std::make_unique<HttpState>(std::move(*fresh));
+        extras_->http->buffer.assign(data + pos, len - pos);
       } else if (pos > 0) {
-        http_->buffer.erase(0, pos);
+        http->buffer.erase(0, pos);
       }
       return;
     }
@@ -135,7 +155,8 @@ void Connection::on_http_bytes(char* data, size_t len) {
     pos += result.consumed;
     if (after == AfterRequest::upgraded) {
       // Frames may have come in the same read as the request head.
-      const std::unique_ptr<HttpState> state = std::move(http_);  // keeps `data` alive
+      // Keeps `data` alive to the end of this call.
+      const std::unique_ptr<HttpState> state = extras_ ? std::move(extras_->http) : nullptr;
       if (pos < len && !receiver_.halted()) receiver_.feed(data + pos, len - pos, *this);
       return;
     }
@@ -143,9 +164,9 @@ void Connection::on_http_bytes(char* data, size_t len) {
       close_after_flush_ = true;
       return;
     }
-    if (http_) http_->parser.reset();
+    if (http) http->parser.reset();
     if (pos == len) {
-      http_.reset();  // an idle keep-alive connection holds no buffer
+      if (http) extras_->http.reset();  // an idle keep-alive connection holds no buffer
       return;
     }
   }
@@ -189,15 +210,20 @@ io::OutputBuffer& Connection::output() {
   return *out_;
 }
 
-bool Connection::admit(size_t frame_bytes) {
+bool Connection::admit(size_t frame_bytes, std::string_view payload, MessageType type) {
   if (dead_ || close_.state() != ReadyState::open) return false;
   // One message always fits an empty queue; beyond that the queue is bounded.
   const size_t queued = buffered();
-  if (queued > 0 && queued + frame_bytes > endpoint_->config().max_backpressure) {
-    abort("send queue over max_backpressure (slow reader)");
+  const EndpointConfig& config = endpoint_->config();
+  if (queued == 0 || queued + frame_bytes <= config.max_backpressure) return true;
+  if (config.slow_consumer == SlowConsumerPolicy::drop) {
+    if (config.on_dropped) config.on_dropped(*this, payload, type);
     return false;
   }
-  return true;
+  // Reported at once: the close frame waits behind the backlog, which may take a while.
+  report_close(core::close_code::kPolicyViolation, kSlowReader);
+  apply(close_.close(core::close_code::kPolicyViolation), kSlowReader);
+  return false;
 }
 
 bool Connection::send_message(std::string_view message, MessageType type) {
@@ -207,16 +233,20 @@ bool Connection::send_message(std::string_view message, MessageType type) {
 
 bool Connection::queue_message(std::string_view payload, MessageType type, bool compressed) {
   const size_t frame_size = payload.size() + core::frame_header_size(payload.size(), false);
-  if (!admit(frame_size)) return false;
+  if (!admit(frame_size, payload, type)) return false;
   io::OutputBuffer& out = output();
   out.commit(core::write_frame(out.prepare(frame_size), static_cast<core::Opcode>(type), payload,
                                true, compressed));
   return true;
 }
 
-bool Connection::send_frame(std::string_view frame) {
-  if (!admit(frame.size())) return false;
-  output().append(frame);
+bool Connection::send_shared(const io::SharedBytes& frame, const BroadcastFrames& frames) {
+  if (!admit(frame->size(), frames.message(), frames.type())) return false;
+  if (tls_ || frame->size() < kShareFramesFrom) {
+    output().append(*frame);
+  } else {
+    output().append_shared(frame);
+  }
   return true;
 }
 
@@ -231,9 +261,11 @@ bool Connection::send_compressed(std::string_view message, MessageType type) {
 bool Connection::send_broadcast(BroadcastFrames& frames) {
   if (deflate_ && deflate_->wants(frames.message().size())) {
     if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
-    return send_frame(frames.compressed(deflate_->params().server_max_window_bits));
+    return send_shared(
+        frames.compressed(deflate_->params().server_max_window_bits, deflate_->endpoint_deflate()),
+        frames);
   }
-  return send_frame(frames.plain());
+  return send_shared(frames.plain(), frames);
 }
 
 bool Connection::send_ping(std::string_view payload) {
@@ -253,7 +285,17 @@ void Connection::queue_control(core::Opcode op, std::string_view payload) {
 void Connection::flush() {
   if (dead_) return;
   if (out_ && !out_->empty()) {
-    const ssize_t n = io::transport_write(fd_, tls_.get(), out_->data(), out_->size());
+    ssize_t n;
+    if (out_->contiguous()) {
+      n = io::transport_write(fd_, tls_.get(), out_->data(), out_->size());
+    } else {
+      // Shared frames queued by reference: one gathered write (never on TLS, see send_shared).
+      iovec pieces[64];
+      msghdr message{};
+      message.msg_iov = pieces;
+      message.msg_iovlen = static_cast<size_t>(out_->gather(pieces, 64));
+      n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       report_close(core::close_code::kAbnormal, io::transport_error(tls_.get(), errno));
       close_transport();
@@ -283,7 +325,7 @@ void Connection::flush() {
     // timer) so that unread data never turns the close into a reset that loses our last frame.
     io::transport_shutdown_write(fd_, tls_.get());
     write_shut_ = true;
-    timer_mark_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = mark(server_.loop().now_ms());
     arm_timer();
   }
 }
@@ -301,7 +343,7 @@ void Connection::apply(const core::CloseStep& step, std::string_view reason) {
     schedule_flush();
   }
   if (step.await_peer) {
-    timer_mark_ms_ = server_.loop().now_ms();
+    timer_mark_ms_ = mark(server_.loop().now_ms());
     arm_timer();
   }
 }
@@ -343,9 +385,49 @@ void Connection::report_close(uint16_t code, std::string_view reason) {
 void Connection::leave_endpoint() {
   if (!listed_) return;
   listed_ = false;
-  unlink(endpoint_->head_, this);
-  --endpoint_->count_;
+  EndpointLocal& local = endpoint_->local(server_.index());
+  unlink(local.head, this);
+  local.count.fetch_sub(1, std::memory_order_relaxed);
   server_.adopt(this);
+  leave_pubsub();
+}
+
+void Connection::leave_pubsub() {
+  if (!extras_) return;
+  Membership& m = extras_->membership;
+  server_.topics().unsubscribe_all(m, [&](std::string_view topic) {
+    server_.hub().count_subscription(server_.index(), topic, m.user_id, -1);
+  });
+  if (!m.user_id.empty()) server_.remove_user(*this, m.user_id);
+}
+
+bool Connection::subscribe(std::string_view topic) {
+  if (!listed_) return false;  // not open: closing connections take no new subscriptions
+  Membership& m = extras().membership;
+  if (!server_.topics().subscribe(*this, m, topic)) return false;
+  server_.hub().count_subscription(server_.index(), topic, m.user_id, +1);
+  return true;
+}
+
+bool Connection::unsubscribe(std::string_view topic) {
+  Membership* m = membership();
+  if (!m || !server_.topics().unsubscribe(*m, topic)) return false;
+  server_.hub().count_subscription(server_.index(), topic, m->user_id, -1);
+  return true;
+}
+
+bool Connection::is_subscribed(std::string_view topic) const {
+  Membership* m = membership();
+  const Topic* t = m ? server_.topics().find(topic) : nullptr;
+  return t && m->find(t);
+}
+
+std::vector<std::string> Connection::topic_names() const {
+  std::vector<std::string> names;
+  if (const Membership* m = membership()) {
+    for (const Membership::Slot& slot : m->topics) names.push_back(slot.topic->name);
+  }
+  return names;
 }
 
 void Connection::close_transport() {
@@ -368,73 +450,83 @@ void Connection::close_transport() {
 // --- upgrade and timers -------------------------------------------------------------------
 
 void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                                  std::string user_id,
                                   const std::optional<core::DeflateParams>& deflate) {
   endpoint_ = &endpoint;
-  if (!protocol.empty()) protocol_ = std::make_unique<std::string>(std::move(protocol));
-  user_data_ = std::move(user_data);
+  if (!protocol.empty()) extras().protocol = std::move(protocol);
+  if (user_data.has_value()) extras().user_data = std::move(user_data);
   receiver_.set_max_payload(endpoint.config().max_payload);
-  if (deflate && endpoint.deflate_) {
-    deflate_ = std::make_unique<DeflateSession>(*deflate, *endpoint.deflate_);
+  EndpointLocal& local = endpoint.local(server_.index());
+  if (deflate && local.deflate) {
+    deflate_ = std::make_unique<DeflateSession>(*deflate, *local.deflate);
     receiver_.set_inflater(deflate_->inflater(), deflate_->inflater_shared());
   }
   close_.open();
   listed_ = true;
   server_.release(this);
-  link(endpoint.head_, this);
-  ++endpoint.count_;
-  last_activity_ms_ = server_.loop().now_ms();
+  link(local.head, this);
+  local.count.fetch_add(1, std::memory_order_relaxed);
+  if (!user_id.empty()) {
+    extras().membership.user_id = std::move(user_id);
+    server_.add_user(*this, extras_->membership.user_id);
+  }
+  last_activity_ms_ = mark(server_.loop().now_ms());
   arm_timer();
   if (const auto& handler = endpoint.config().on_open) handler(*this);
 }
 
 void Connection::arm_timer() {
-  uint64_t deadline = kNever;
+  // Delays from now: each timeout minus the time already spent since its mark.
+  const auto left = [&](uint32_t mark_ms, std::chrono::milliseconds timeout) {
+    const uint64_t spent = since(mark_ms);
+    const auto total = static_cast<uint64_t>(timeout.count());
+    return total > spent ? total - spent : 0;
+  };
+  uint64_t delay = kNever;
   if (write_shut_ || close_.state() == ReadyState::closing) {
-    deadline = timer_mark_ms_ + static_cast<uint64_t>(server_.options().close_timeout.count());
+    delay = left(timer_mark_ms_, server_.options().close_timeout);
   } else if (endpoint_) {
     const auto& config = endpoint_->config();
-    if (config.idle_timeout.count() > 0) {
-      deadline = last_activity_ms_ + static_cast<uint64_t>(config.idle_timeout.count());
-    }
+    if (config.idle_timeout.count() > 0) delay = left(last_activity_ms_, config.idle_timeout);
     if (config.ping_interval.count() > 0) {
-      deadline = std::min(deadline, std::max(last_activity_ms_, timer_mark_ms_) +
-                                        static_cast<uint64_t>(config.ping_interval.count()));
+      // From the later of the last activity and the last ping.
+      const uint32_t latest =
+          since(last_activity_ms_) < since(timer_mark_ms_) ? last_activity_ms_ : timer_mark_ms_;
+      delay = std::min(delay, left(latest, config.ping_interval));
     }
   } else {
-    deadline =
-        last_activity_ms_ + static_cast<uint64_t>(server_.options().handshake_timeout.count());
+    delay = left(last_activity_ms_, server_.options().handshake_timeout);
   }
-  if (deadline == kNever) {
+  if (delay == kNever) {
     server_.loop().cancel(*this);
   } else {
-    const uint64_t now = server_.loop().now_ms();
-    server_.loop().schedule(*this, deadline > now ? deadline - now : 0);
+    server_.loop().schedule(*this, delay);
   }
 }
 
 void Connection::on_timer() {
   if (dead_) return;
-  const uint64_t now = server_.loop().now_ms();
   if (write_shut_ || close_.state() == ReadyState::closing) {
     const auto timeout = static_cast<uint64_t>(server_.options().close_timeout.count());
-    if (now - timer_mark_ms_ >= timeout) return abort("close handshake timed out");
+    if (since(timer_mark_ms_) >= timeout) return abort("close handshake timed out");
   } else if (endpoint_) {
     // Activity only moves last_activity_ms_; the timer catches up here, so the hot path never
     // touches the timer heap.
     const auto& config = endpoint_->config();
-    const uint64_t silent = now - last_activity_ms_;
+    const uint64_t silent = since(last_activity_ms_);
     if (config.idle_timeout.count() > 0 &&
         silent >= static_cast<uint64_t>(config.idle_timeout.count())) {
       return start_close(core::close_code::kGoingAway, "idle timeout");
     }
     const auto interval = static_cast<uint64_t>(config.ping_interval.count());
-    if (interval > 0 && silent >= interval && now - timer_mark_ms_ >= interval) {
-      timer_mark_ms_ = now;  // pings repeat every interval while the line stays silent
+    if (interval > 0 && silent >= interval && since(timer_mark_ms_) >= interval) {
+      // Pings repeat every interval while the line stays silent.
+      timer_mark_ms_ = mark(server_.loop().now_ms());
       queue_control(core::Opcode::ping, {});
     }
   } else {
     const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());
-    if (now - last_activity_ms_ >= timeout) return close_transport();
+    if (since(last_activity_ms_) >= timeout) return close_transport();
   }
   arm_timer();
 }
@@ -466,5 +558,15 @@ std::string_view WebSocket::protocol() const { return self(this).protocol_name()
 const io::PeerAddress& WebSocket::remote_address() const { return self(this).peer(); }
 Endpoint& WebSocket::endpoint() const { return self(this).owner(); }
 std::any& WebSocket::user_data() { return self(this).data(); }
+bool WebSocket::subscribe(std::string_view topic) { return self(this).subscribe(topic); }
+bool WebSocket::unsubscribe(std::string_view topic) { return self(this).unsubscribe(topic); }
+bool WebSocket::is_subscribed(std::string_view topic) const {
+  return self(this).is_subscribed(topic);
+}
+std::vector<std::string> WebSocket::topics() const { return self(this).topic_names(); }
+void WebSocket::publish(std::string_view topic, std::string_view message, MessageType type) {
+  self(this).server_core().hub().publish(topic, message, type, this);
+}
+std::string_view WebSocket::user_id() const { return self(this).user(); }
 
 }  // namespace duplex

@@ -16,6 +16,7 @@
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
+#include "duplex/server/topic_table.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex::detail {
@@ -36,23 +37,22 @@ class Connection final : public WebSocket,
   /// Called by the server once the 101 response is queued; `deflate` when permessage-deflate
   /// was agreed.
   void become_websocket(Endpoint& endpoint, std::string protocol, std::any user_data,
+                        std::string user_id,
                         const std::optional<core::DeflateParams>& deflate = std::nullopt);
   /// Writes queued output; the loop calls it once at the end of an iteration.
   void flush() override;
   /// Queues bytes as they are (an HTTP response).
   void queue_bytes(std::string_view bytes) { output().append(bytes); }
-  /// Queues an already framed message (broadcast frames once and shares the bytes).
-  bool send_frame(std::string_view frame);
-  /// Queues a broadcast message in the form this connection needs (plain, shared compressed
-  /// frame, or compressed with its own context).
+  /// Queues a broadcast message in the form this connection needs (the shared plain or
+  /// compressed frame, or compressed with its own context).
   bool send_broadcast(BroadcastFrames& frames);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
   void shut_down();
 
   bool is_websocket() const { return endpoint_ != nullptr; }
   /// Over TLS, gives the session's buffers back if nothing came in for `quiet_ms`.
-  void release_idle_tls(uint64_t now_ms, uint64_t quiet_ms) {
-    if (tls_ && !dead_ && now_ms - last_activity_ms_ >= quiet_ms) tls_->release_buffers_if_idle();
+  void release_idle_tls(uint64_t quiet_ms) {
+    if (tls_ && !dead_ && since(last_activity_ms_) >= quiet_ms) tls_->release_buffers_if_idle();
   }
   /// The transport is closed; the object is freed at the end of the iteration.
   bool retired() const { return dead_; }
@@ -64,11 +64,25 @@ class Connection final : public WebSocket,
   void abort(std::string_view reason);
   size_t buffered() const { return out_ ? out_->size() : 0; }
   ReadyState state() const { return close_.state(); }
-  std::string_view protocol_name() const { return protocol_ ? *protocol_ : std::string_view(); }
+  std::string_view protocol_name() const {
+    return extras_ ? std::string_view(extras_->protocol) : std::string_view();
+  }
   const io::PeerAddress& peer() const { return peer_; }
   const io::TlsSession* tls() const { return tls_.get(); }
   Endpoint& owner() const { return *endpoint_; }
-  std::any& data() { return user_data_; }
+  std::any& data() { return extras().user_data; }
+  ServerCore& server_core() const { return server_; }
+
+  // Publish/subscribe, on this connection's loop.
+  bool subscribe(std::string_view topic);
+  bool unsubscribe(std::string_view topic);
+  bool is_subscribed(std::string_view topic) const;
+  std::vector<std::string> topic_names() const;
+  std::string_view user() const {
+    return extras_ ? std::string_view(extras_->membership.user_id) : std::string_view();
+  }
+  /// Null until it subscribes or gets a user id (or other rare state).
+  Membership* membership() const { return extras_ ? &extras_->membership : nullptr; }
 
   // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
   // while open, else the server's list of the others (HTTP, closing). One pair of links each.
@@ -89,6 +103,21 @@ class Connection final : public WebSocket,
 
  private:
   struct HttpState;
+  // What few connections need, made on first use, so an idle echo connection is small.
+  struct Extras {
+    std::unique_ptr<HttpState> http;  // a request head split across reads
+    std::string protocol;             // the chosen subprotocol
+    std::any user_data;
+    Membership membership;  // user id and topics
+    Extras();
+    ~Extras();
+  };
+  Extras& extras();
+  HttpState* http() const { return extras_ ? extras_->http.get() : nullptr; }
+  // Timestamps are kept as the low 32 bits of the loop's millisecond clock: differences are
+  // exact for 49 days, far beyond any timeout.
+  static uint32_t mark(uint64_t now_ms) { return static_cast<uint32_t>(now_ms); }
+  uint64_t since(uint32_t mark_ms) const;
 
   void on_io(uint32_t events) override;
   void on_timer() override;
@@ -102,7 +131,10 @@ class Connection final : public WebSocket,
   bool continue_tls_handshake();
   void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);
-  bool admit(size_t frame_bytes);
+  // Whether a frame of `frame_bytes` may be queued: open, and within max_backpressure (else
+  // the slow-consumer policy applies to `payload`).
+  bool admit(size_t frame_bytes, std::string_view payload, MessageType type);
+  bool send_shared(const io::SharedBytes& frame, const BroadcastFrames& frames);
   bool send_compressed(std::string_view message, MessageType type);
   // Frames `payload` into the send queue (RSV1 set when `compressed`), within max_backpressure.
   bool queue_message(std::string_view payload, MessageType type, bool compressed);
@@ -113,28 +145,27 @@ class Connection final : public WebSocket,
   void report_close(uint16_t code, std::string_view reason);
   void close_transport();
   void leave_endpoint();
+  void leave_pubsub();
 
   ServerCore& server_;
   Endpoint* endpoint_ = nullptr;
-  std::unique_ptr<HttpState> http_;          // a request head split across reads
+  std::unique_ptr<Extras> extras_;
   std::unique_ptr<DeflateSession> deflate_;  // when permessage-deflate was agreed
   std::unique_ptr<io::TlsSession> tls_;      // null for plain TCP
   core::Receiver receiver_;
-  io::OutputBuffer* out_ = nullptr;        // lent by the server while there is output
-  std::unique_ptr<std::string> protocol_;  // the chosen subprotocol; most connections have none
-  std::any user_data_;
-  uint64_t last_activity_ms_ = 0;
+  io::OutputBuffer* out_ = nullptr;  // lent by the server while there is output
+  uint32_t last_activity_ms_ = 0;
   // Open: when the last keep-alive ping went out. Closing: when the close began (pings stop).
-  uint64_t timer_mark_ms_ = 0;
+  uint32_t timer_mark_ms_ = 0;
   io::PeerAddress peer_;
   int fd_;
   core::CloseHandshake close_{core::Role::server};
-  bool waiting_writable_ = false;  // EPOLLOUT armed: the kernel pushed back
-  bool close_after_flush_ = false;
-  bool write_shut_ = false;      // FIN sent; reading until the peer's EOF
-  bool close_reported_ = false;  // on_close delivered
-  bool dead_ = false;            // transport closed; waiting to be freed
-  bool listed_ = false;          // in the endpoint's list
+  bool waiting_writable_ : 1 = false;  // EPOLLOUT armed: the kernel pushed back
+  bool close_after_flush_ : 1 = false;
+  bool write_shut_ : 1 = false;      // FIN sent; reading until the peer's EOF
+  bool close_reported_ : 1 = false;  // on_close delivered
+  bool dead_ : 1 = false;            // transport closed; waiting to be freed
+  bool listed_ : 1 = false;          // in the endpoint's list
 };
 
 }  // namespace duplex::detail

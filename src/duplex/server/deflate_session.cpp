@@ -51,25 +51,4 @@ const std::string* DeflateSession::compress(std::string_view message) {
   return &out;
 }
 
-const std::string& BroadcastFrames::plain() {
-  if (!plain_) {
-    plain_.emplace();
-    core::append_frame(*plain_, static_cast<core::Opcode>(type_), message_);
-  }
-  return *plain_;
-}
-
-const std::string& BroadcastFrames::compressed(int window_bits) {
-  auto& slot = compressed_[static_cast<size_t>(window_bits)];
-  if (!slot) {
-    slot.emplace();  // stays empty when compressing does not help: the plain frame is used
-    std::string payload;
-    if (deflate_ && deflate_->shared_deflater(window_bits).compress(message_, payload) &&
-        payload.size() < message_.size()) {
-      core::append_frame(*slot, static_cast<core::Opcode>(type_), payload, true, true);
-    }
-  }
-  return slot->empty() ? plain() : *slot;
-}
-
 }  // namespace duplex::detail

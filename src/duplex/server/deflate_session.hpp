@@ -54,6 +54,8 @@ class DeflateSession {
   /// The decompressor for the receiver, and whether it is shared.
   core::Inflater* inflater() { return own_inflater_ ? own_inflater_.get() : &shared_inflater_; }
   bool inflater_shared() const { return !own_inflater_; }
+  /// The endpoint's shared codecs on this connection's loop.
+  EndpointDeflate& endpoint_deflate() { return endpoint_; }
   /// True when this connection takes the endpoint's shared compressed frames on broadcast.
   bool shares_frames() const { return params_.server_no_context_takeover; }
 
@@ -63,27 +65,6 @@ class DeflateSession {
   std::unique_ptr<core::Deflater> own_deflater_;  // context takeover only, created on first use
   std::unique_ptr<core::Inflater> own_inflater_;  // context takeover only
   core::Inflater& shared_inflater_;
-};
-
-/// A message framed once for many connections: plain, and compressed once per window size for
-/// those without context takeover (connections with takeover compress it themselves).
-class BroadcastFrames {
- public:
-  BroadcastFrames(std::string_view message, core::MessageType type, EndpointDeflate* deflate)
-      : message_(message), type_(type), deflate_(deflate) {}
-
-  std::string_view message() const { return message_; }
-  core::MessageType type() const { return type_; }
-  const std::string& plain();
-  /// The compressed frame for `window_bits`, or the plain one if compressing did not help.
-  const std::string& compressed(int window_bits);
-
- private:
-  std::string_view message_;
-  core::MessageType type_;
-  EndpointDeflate* deflate_;
-  std::optional<std::string> plain_;
-  std::array<std::optional<std::string>, 16> compressed_;
 };
 
 }  // namespace duplex::detail

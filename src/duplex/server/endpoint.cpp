@@ -1,22 +1,35 @@
 #include "duplex/server/endpoint.hpp"
 
 #include "duplex/server/connection.hpp"
-#include "duplex/server/deflate_session.hpp"
+#include "duplex/server/endpoint_local.hpp"
+#include "duplex/server/pubsub_hub.hpp"
+#include "duplex/server/server_core.hpp"
 
 namespace duplex {
 
-Endpoint::Endpoint(std::string path, EndpointConfig config)
-    : path_(std::move(path)), config_(std::move(config)) {
+Endpoint::Endpoint(std::string path, EndpointConfig config, detail::PubSubHub& hub, size_t loops)
+    : path_(std::move(path)), config_(std::move(config)), hub_(hub) {
   core::validate_deflate_options(config_.per_message_deflate);
-  if (config_.per_message_deflate.enabled) {
-    deflate_ = std::make_unique<detail::EndpointDeflate>(config_.per_message_deflate);
+  for (size_t i = 0; i < loops; ++i) {
+    auto local = std::make_unique<detail::EndpointLocal>();
+    if (config_.per_message_deflate.enabled) {
+      local->deflate = std::make_unique<detail::EndpointDeflate>(config_.per_message_deflate);
+    }
+    locals_.push_back(std::move(local));
   }
 }
 
 Endpoint::~Endpoint() = default;
 
+size_t Endpoint::connection_count() const {
+  size_t total = 0;
+  for (const auto& local : locals_) total += local->count.load(std::memory_order_relaxed);
+  return total;
+}
+
 void Endpoint::for_each(const std::function<void(WebSocket&)>& fn) {
-  for (detail::Connection* c = head_; c;) {
+  const detail::ServerCore* here = detail::ServerCore::current();
+  for (detail::Connection* c = local(here ? here->index() : 0).head; c;) {
     detail::Connection* next = c->next;  // fn may close c
     fn(*c);
     c = next;
@@ -24,14 +37,7 @@ void Endpoint::for_each(const std::function<void(WebSocket&)>& fn) {
 }
 
 size_t Endpoint::broadcast(std::string_view message, MessageType type, const WebSocket* except) {
-  detail::BroadcastFrames frames(message, type, deflate_.get());
-  size_t sent = 0;
-  for (detail::Connection* c = head_; c;) {
-    detail::Connection* next = c->next;  // a slow reader may be closed on the way
-    if (c != except && c->send_broadcast(frames)) ++sent;
-    c = next;
-  }
-  return sent;
+  return hub_.broadcast(this, message, type, except);
 }
 
 }  // namespace duplex

@@ -22,9 +22,22 @@ using core::DeflateOptions;
 
 namespace detail {
 class Connection;
-class EndpointDeflate;
+struct EndpointLocal;
+class PubSubHub;
 class ServerCore;
+struct ServerShared;
 }  // namespace detail
+
+/// What happens to a message that would take a connection's non-empty send queue past
+/// max_backpressure (a slow reader).
+enum class SlowConsumerPolicy {
+  /// The connection is closed with 1008 "send queue over max_backpressure": on_close reports
+  /// it at once, and the close frame goes out behind what is already queued.
+  close,
+  /// The message is not sent to that connection and is reported to on_dropped; the
+  /// connection stays open and gets later messages once its queue has room.
+  drop,
+};
 
 struct EndpointConfig {
   /// Largest message accepted, all fragments together; a larger one closes with 1009.
@@ -37,6 +50,7 @@ struct EndpointConfig {
   /// Bytes a connection may have queued for sending (not yet taken by the kernel) before it is
   /// closed as a slow reader; a single larger message is still sent when the queue is empty.
   size_t max_backpressure = 16 * 1024 * 1024;
+  SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::close;
   /// Origins allowed to connect (exact match, e.g. "https://example.com"); empty allows every
   /// origin, as browsers expect from a public endpoint. Others are refused with 403.
   std::vector<std::string> allowed_origins;
@@ -61,6 +75,8 @@ struct EndpointConfig {
   std::function<void(WebSocket&, std::string_view payload)> on_pong;
   /// The send queue emptied after the kernel had pushed back.
   std::function<void(WebSocket&)> on_drain;
+  /// A message not sent to a slow reader (SlowConsumerPolicy::drop).
+  std::function<void(WebSocket&, std::string_view message, MessageType type)> on_dropped;
   /// Called once per opened connection: the peer's close code and reason, the code we failed
   /// the connection with (1002, 1007, 1009), or 1006 when it ended without a close frame.
   std::function<void(WebSocket&, uint16_t code, std::string_view reason)> on_close;
@@ -68,31 +84,38 @@ struct EndpointConfig {
 
 class Endpoint {
  public:
-  Endpoint(std::string path, EndpointConfig config);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
   const std::string& path() const { return path_; }
   const EndpointConfig& config() const { return config_; }
-  size_t connection_count() const { return count_; }
-  /// Calls `fn` for every open connection.
+  /// Open connections, on every thread.
+  size_t connection_count() const;
+  /// Calls `fn` for every open connection of the calling thread's loop (with one thread, the
+  /// default, every open connection). Call it on a loop's thread.
   void for_each(const std::function<void(WebSocket&)>& fn);
-  /// Sends one message to every open connection, framed once; `except` (the sender, say) is
-  /// skipped. With permessage-deflate, connections without context takeover share one
-  /// compressed copy (one per window size); those with takeover compress it with their own
-  /// context. Returns how many connections it was queued to.
+  /// Sends one message to every open connection on every thread, framed once; `except` (the
+  /// sender, say) is skipped. With permessage-deflate, connections without context takeover
+  /// share one compressed copy per loop and window size; those with takeover compress it with
+  /// their own context. Callable from any thread. Returns how many connections it was queued
+  /// to on the calling loop; other loops queue it to theirs when they wake.
   size_t broadcast(std::string_view message, MessageType type = MessageType::text,
                    const WebSocket* except = nullptr);
 
  private:
+  friend class Server;
   friend class detail::Connection;
   friend class detail::ServerCore;
+  Endpoint(std::string path, EndpointConfig config, detail::PubSubHub& hub, size_t loops);
+  detail::EndpointLocal& local(size_t loop) { return *locals_[loop]; }
+
   std::string path_;
   EndpointConfig config_;
-  std::unique_ptr<detail::EndpointDeflate> deflate_;  // when per_message_deflate is enabled
-  detail::Connection* head_ = nullptr;                // intrusive list of open connections
-  size_t count_ = 0;
+  detail::PubSubHub& hub_;
+  // Per loop: the open connections (an intrusive list), their count and the shared deflate
+  // codecs; each is touched by its own loop only.
+  std::vector<std::unique_ptr<detail::EndpointLocal>> locals_;
 };
 
 }  // namespace duplex

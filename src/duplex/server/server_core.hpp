@@ -1,7 +1,9 @@
-// Internal: the state behind duplex::Server, shared with its connections: the loop, listening
-// socket, routes, the per-iteration write (cork) list and deferred frees.
+// Internal: the state behind duplex::Server. ServerShared is what every loop shares (options,
+// routes, pub/sub); a ServerCore is one loop on its thread with its listening socket (the loops
+// share the port through SO_REUSEPORT), its connections, their pub/sub tables and deferred frees.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,7 +14,9 @@
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/tls.hpp"
+#include "duplex/server/pubsub_hub.hpp"
 #include "duplex/server/static_files.hpp"
+#include "duplex/server/topic_table.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex::core {
@@ -22,31 +26,64 @@ struct HttpRequest;
 namespace duplex::detail {
 
 class Connection;
+class OutgoingMessage;
 
 /// What a connection does after a plain HTTP request was answered.
 enum class AfterRequest { keep_alive, close, upgraded };
 
+struct ServerShared {
+  explicit ServerShared(ServerOptions server_options);
+
+  struct Page {
+    std::string content;
+    std::string content_type;
+  };
+
+  ServerOptions options;
+  std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints;
+  std::map<std::string, Page, std::less<>> pages;
+  std::optional<StaticFiles> static_files;
+  PubSubHub hub;
+};
+
 class ServerCore final : public io::IoHandler, public io::Timer {
  public:
-  explicit ServerCore(ServerOptions options);
+  ServerCore(ServerShared& shared, size_t index);
   ~ServerCore();
 
-  const ServerOptions& options() const { return options_; }
+  const ServerOptions& options() const { return shared_.options; }
   io::EventLoop& loop() { return loop_; }
+  /// This loop's place among the server's loops (0 runs on the thread that calls run()).
+  size_t index() const { return index_; }
+  /// The loop running on the calling thread, or null.
+  static ServerCore* current();
+  PubSubHub& hub() { return shared_.hub; }
 
-  Endpoint& add_endpoint(std::string path, EndpointConfig config);
-  void add_page(std::string path, std::string content, std::string content_type);
-  uint16_t listen();
+  /// Binds `port` (0: a free one), shared with the other loops when `reuse_port`.
+  uint16_t listen(uint16_t port, bool reuse_port);
   uint16_t port() const { return port_; }
+  /// Runs the loop on the calling thread until shutdown completes.
   void run();
   void shutdown();
-  size_t connection_count() const { return live_connections_; }
+  size_t connection_count() const { return live_connections_.load(std::memory_order_relaxed); }
   bool shutting_down() const { return shutting_down_; }
 
   /// Null without TLS. Connections keep the context they started with across reloads.
   const std::shared_ptr<const io::TlsServerContext>& tls() const { return tls_; }
-  void reload_certificates();
+  /// Call on this loop's thread, or before it runs.
+  void set_tls(std::shared_ptr<const io::TlsServerContext> context) { tls_ = std::move(context); }
   void tls_handshake_failed(const io::PeerAddress& peer, std::string_view reason);
+
+  // Pub/sub on this loop, kept in step with the hub's counts.
+  TopicTable& topics() { return topics_; }
+  void add_user(Connection& conn, std::string_view user);
+  void remove_user(Connection& conn, std::string_view user);
+  /// Sends to this loop's recipients; each returns how many connections it was queued to.
+  size_t deliver_topic(std::string_view topic, const OutgoingMessage& message,
+                       const WebSocket* except);
+  size_t deliver_users(const std::vector<std::string>& users, const OutgoingMessage& message);
+  size_t deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& message,
+                          const WebSocket* except);
 
   /// Answers one complete request head; writes the response into `out`. On an upgrade the
   /// connection has become a WebSocket when this returns.
@@ -73,11 +110,6 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   bool serve_plain(const core::HttpRequest& request, std::string& out);
   AfterRequest upgrade(Connection& conn, const core::HttpRequest& request, std::string& out);
 
-  struct Page {
-    std::string content;
-    std::string content_type;
-  };
-
   // Out of descriptors: the listening socket stays readable, so accepting pauses for a moment
   // instead of spinning, and resumes when this fires.
   class AcceptPause final : public io::Timer {
@@ -89,7 +121,8 @@ class ServerCore final : public io::IoHandler, public io::Timer {
     ServerCore& server_;
   };
 
-  ServerOptions options_;
+  ServerShared& shared_;
+  const size_t index_;
   io::EventLoop loop_;
   // Over TLS, every second: sessions quiet for a second give their buffers back, so busy
   // connections keep theirs (no allocation per record) and idle ones stay small.
@@ -107,11 +140,10 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   AcceptPause accept_pause_{*this};
   TlsIdleSweep tls_idle_sweep_{*this};
   bool shutting_down_ = false;
-  size_t live_connections_ = 0;
-  std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
-  std::map<std::string, Page, std::less<>> pages_;
-  std::optional<StaticFiles> static_files_;
+  std::atomic<size_t> live_connections_{0};
   std::shared_ptr<const io::TlsServerContext> tls_;
+  TopicTable topics_;
+  std::unordered_map<std::string, std::vector<Connection*>, StringHash, std::equal_to<>> users_;
   Connection* connections_ = nullptr;  // live connections not open in an endpoint
   void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;

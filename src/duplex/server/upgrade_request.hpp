@@ -44,6 +44,10 @@ class UpgradeRequest {
   /// Picks another subprotocol; it must be one the client offered (else std::invalid_argument).
   void set_protocol(std::string_view protocol);
   void set_user_data(std::any data) { user_data_ = std::move(data); }
+  /// Binds the connection to a user (Server::send_to_users, Server::members). A user may have
+  /// several connections; empty means none.
+  void set_user_id(std::string id) { user_id_ = std::move(id); }
+  const std::string& user_id() const { return user_id_; }
   /// Refuses the upgrade with an HTTP error status (400-599) and a reason sent in the body.
   void reject(int status, std::string reason);
 
@@ -59,6 +63,7 @@ class UpgradeRequest {
   std::vector<std::string_view> offered_;
   std::string_view protocol_;
   std::any user_data_;
+  std::string user_id_;
   int reject_status_ = 0;
   std::string reject_reason_;
 };

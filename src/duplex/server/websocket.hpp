@@ -5,7 +5,9 @@
 #include <any>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "duplex/core/close_handshake.hpp"
 #include "duplex/core/frame.hpp"
@@ -42,6 +44,24 @@ class WebSocket {
   std::string_view protocol() const;
   const io::PeerAddress& remote_address() const;
   Endpoint& endpoint() const;
+
+  // Publish/subscribe (see Server::publish). Subscriptions end when the connection closes.
+
+  /// Subscribes to `topic` (any non-empty name); false if it already was, or is not open.
+  bool subscribe(std::string_view topic);
+  /// False if it was not subscribed.
+  bool unsubscribe(std::string_view topic);
+  bool is_subscribed(std::string_view topic) const;
+  /// The topics subscribed, in the order they were subscribed.
+  std::vector<std::string> topics() const;
+  /// Sends to every subscriber of `topic` but this connection, on every loop.
+  void publish(std::string_view topic, std::string_view message,
+               MessageType type = MessageType::text);
+  /// Rooms read like Socket.IO's: joining a room is subscribing to it.
+  bool join(std::string_view room) { return subscribe(room); }
+  bool leave(std::string_view room) { return unsubscribe(room); }
+  /// The user id bound at upgrade (UpgradeRequest::set_user_id), or empty.
+  std::string_view user_id() const;
 
   /// Per-connection data set at upgrade (UpgradeRequest::set_user_data) or later.
   std::any& user_data();

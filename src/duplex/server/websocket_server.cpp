@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
+#include <thread>
 
 #include "duplex/core/handshake.hpp"
 #include "duplex/core/http1_parser.hpp"
 #include "duplex/core/http_response.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/server/connection.hpp"
+#include "duplex/server/endpoint_local.hpp"
+#include "duplex/server/fanout.hpp"
 #include "duplex/server/server_core.hpp"
 
 namespace duplex::detail {
@@ -24,12 +27,19 @@ constexpr uint64_t kShutdownGraceMs = 1000;
 constexpr uint64_t kAcceptPauseMs = 100;
 // TLS sessions quiet this long give their buffers back; the sweep runs as often.
 constexpr uint64_t kTlsQuietMs = 1000;
+
+thread_local ServerCore* current_core = nullptr;
 }  // namespace
 
-ServerCore::ServerCore(ServerOptions options) : options_(std::move(options)) {
-  if (!options_.static_dir.empty()) static_files_.emplace(options_.static_dir);
+ServerShared::ServerShared(ServerOptions server_options) : options(std::move(server_options)) {
+  if (!options.static_dir.empty()) static_files.emplace(options.static_dir);
+}
+
+ServerCore::ServerCore(ServerShared& shared, size_t index) : shared_(shared), index_(index) {
   loop_.at_iteration_end([this] { end_iteration(); });
 }
+
+ServerCore* ServerCore::current() { return current_core; }
 
 ServerCore::~ServerCore() {
   for_each_connection([](Connection* c) { c->abort("server destroyed"); });
@@ -38,26 +48,9 @@ ServerCore::~ServerCore() {
   if (tls_idle_sweep_.armed()) loop_.cancel(tls_idle_sweep_);
 }
 
-Endpoint& ServerCore::add_endpoint(std::string path, EndpointConfig config) {
-  if (path.empty() || path[0] != '/') {
-    throw std::invalid_argument("endpoint path must start with '/': '" + path + "'");
-  }
-  auto endpoint = std::make_unique<Endpoint>(path, std::move(config));
-  Endpoint& ref = *endpoint;
-  if (!endpoints_.emplace(std::move(path), std::move(endpoint)).second) {
-    throw std::invalid_argument("endpoint path already in use: '" + ref.path() + "'");
-  }
-  return ref;
-}
-
-void ServerCore::add_page(std::string path, std::string content, std::string content_type) {
-  pages_[std::move(path)] = Page{std::move(content), std::move(content_type)};
-}
-
-uint16_t ServerCore::listen() {
-  if (options_.tls.enabled() && !tls_) reload_certificates();
+uint16_t ServerCore::listen(uint16_t port, bool reuse_port) {
   if (tls_) loop_.schedule(tls_idle_sweep_, kTlsQuietMs);
-  listen_fd_ = io::listen_tcp(options_.host, options_.port);
+  listen_fd_ = io::listen_tcp(options().host, port, SOMAXCONN, reuse_port);
   port_ = io::local_port(listen_fd_);
   loop_.add(listen_fd_, this, EPOLLIN);
   // Writes use MSG_NOSIGNAL; this also covers anything else that writes to a dead peer.
@@ -66,30 +59,18 @@ uint16_t ServerCore::listen() {
 }
 
 void ServerCore::run() {
-  if (options_.handle_signals) {
-    loop_.on_signal(SIGINT, [this] { shutdown(); });
-    loop_.on_signal(SIGTERM, [this] { shutdown(); });
-    if (tls_) {
-      loop_.on_signal(SIGHUP, [this] {
-        std::string error;
-        try {
-          reload_certificates();
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-        if (options_.tls.on_reload) options_.tls.on_reload(error);
-      });
-    }
-  }
+  current_core = this;
   loop_.run();
+  current_core = nullptr;
 }
 
 void ServerCore::TlsIdleSweep::on_timer() {
-  const uint64_t now = server_.loop_.now_ms();
-  for (auto& [path, endpoint] : server_.endpoints_) {
-    for (Connection* c = endpoint->head_; c; c = c->next) c->release_idle_tls(now, kTlsQuietMs);
+  for (auto& [path, endpoint] : server_.shared_.endpoints) {
+    for (Connection* c = endpoint->local(server_.index_).head; c; c = c->next) {
+      c->release_idle_tls(kTlsQuietMs);
+    }
   }
-  for (Connection* c = server_.connections_; c; c = c->next) c->release_idle_tls(now, kTlsQuietMs);
+  for (Connection* c = server_.connections_; c; c = c->next) c->release_idle_tls(kTlsQuietMs);
   server_.loop_.schedule(*this, kTlsQuietMs);
 }
 
@@ -97,14 +78,8 @@ void ServerCore::AcceptPause::on_timer() {
   if (server_.listen_fd_ >= 0) server_.loop_.add(server_.listen_fd_, &server_, EPOLLIN);
 }
 
-void ServerCore::reload_certificates() {
-  const TlsOptions& tls = options_.tls;
-  if (!tls.enabled()) throw std::logic_error("TLS is not configured (no certificate file)");
-  tls_ = io::TlsServerContext::load(tls.cert_file, tls.key_file, tls.sni, tls.client_ca_file);
-}
-
 void ServerCore::tls_handshake_failed(const io::PeerAddress& peer, std::string_view reason) {
-  if (options_.tls.on_handshake_error) options_.tls.on_handshake_error(peer, reason);
+  if (options().tls.on_handshake_error) options().tls.on_handshake_error(peer, reason);
 }
 
 void ServerCore::stop_listening() {
@@ -145,9 +120,9 @@ void ServerCore::for_each_connection(const std::function<void(Connection*)>& fn)
   // `fn` may close a connection, which moves it from its endpoint's list to ours or retires it:
   // walk a snapshot.
   std::vector<Connection*> all;
-  all.reserve(live_connections_);
-  for (auto& [path, endpoint] : endpoints_) {
-    for (Connection* c = endpoint->head_; c; c = c->next) all.push_back(c);
+  all.reserve(connection_count());
+  for (auto& [path, endpoint] : shared_.endpoints) {
+    for (Connection* c = endpoint->local(index_).head; c; c = c->next) all.push_back(c);
   }
   for (Connection* c = connections_; c; c = c->next) all.push_back(c);
   for (Connection* c : all) {
@@ -175,7 +150,8 @@ void ServerCore::shutdown() {
     shutting_down_ = true;
     stop_listening();
     for_each_connection([](Connection* c) { c->shut_down(); });
-    loop_.schedule(*this, static_cast<uint64_t>(options_.close_timeout.count()) + kShutdownGraceMs);
+    loop_.schedule(*this,
+                   static_cast<uint64_t>(options().close_timeout.count()) + kShutdownGraceMs);
   });
 }
 
@@ -197,7 +173,7 @@ AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpReques
     return AfterRequest::close;
   }
   if (!serve_plain(request, out)) {
-    if (endpoints_.count(request.path)) {
+    if (shared_.endpoints.count(request.path)) {
       core::write_error_response(out, 426, "this path only accepts WebSocket connections", head);
     } else {
       core::write_error_response(out, 404, "nothing is served at this path", head);
@@ -211,20 +187,20 @@ AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpReques
 
 bool ServerCore::serve_plain(const core::HttpRequest& request, std::string& out) {
   const bool head = request.method == "HEAD";
-  if (auto it = pages_.find(request.path); it != pages_.end()) {
+  if (auto it = shared_.pages.find(request.path); it != shared_.pages.end()) {
     core::HttpResponse(200)
         .header("Cache-Control", "no-cache")
         .body(it->second.content, it->second.content_type)
         .serialize(out, head);
     return true;
   }
-  return static_files_ && static_files_->serve(request, out);
+  return shared_.static_files && shared_.static_files->serve(request, out);
 }
 
 AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& request,
                                  std::string& out) {
-  auto found = endpoints_.find(request.path);
-  if (found == endpoints_.end()) {
+  auto found = shared_.endpoints.find(request.path);
+  if (found == shared_.endpoints.end()) {
     core::write_error_response(out, 404, "no WebSocket endpoint at this path");
     return AfterRequest::close;
   }
@@ -274,8 +250,72 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
   out.clear();
   conn.become_websocket(
       endpoint, std::string(upgrade_request.protocol()), std::move(upgrade_request.user_data()),
+      upgrade_request.user_id(),
       deflate ? std::optional<core::DeflateParams>(deflate->params) : std::nullopt);
   return AfterRequest::upgraded;
+}
+
+void ServerCore::add_user(Connection& conn, std::string_view user) {
+  auto it = users_.find(user);
+  if (it == users_.end()) it = users_.emplace(std::string(user), std::vector<Connection*>{}).first;
+  it->second.push_back(&conn);
+  hub().count_user(index_, user, +1);
+}
+
+void ServerCore::remove_user(Connection& conn, std::string_view user) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return;
+  auto& conns = it->second;
+  conns.erase(std::find(conns.begin(), conns.end(), &conn));
+  hub().count_user(index_, user, -1);
+  if (conns.empty()) users_.erase(it);
+}
+
+size_t ServerCore::deliver_topic(std::string_view name, const OutgoingMessage& message,
+                                 const WebSocket* except) {
+  Topic* topic = topics_.find(name);
+  if (!topic) return 0;
+  BroadcastFrames frames(message);
+  size_t sent = 0;
+  topics_.for_each_subscriber(*topic, [&](Connection& c) {
+    if (&c != except && c.send_broadcast(frames)) ++sent;
+  });
+  return sent;
+}
+
+size_t ServerCore::deliver_users(const std::vector<std::string>& users,
+                                 const OutgoingMessage& message) {
+  BroadcastFrames frames(message);
+  size_t sent = 0;
+  for (const std::string& user : users) {
+    auto it = users_.find(user);
+    if (it == users_.end()) continue;
+    // A copy: a send may close a connection, which leaves this list.
+    const std::vector<Connection*> conns = it->second;
+    for (Connection* c : conns) {
+      if (c->send_broadcast(frames)) ++sent;
+    }
+  }
+  return sent;
+}
+
+size_t ServerCore::deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& message,
+                                    const WebSocket* except) {
+  BroadcastFrames frames(message);
+  size_t sent = 0;
+  const auto deliver = [&](Endpoint& e) {
+    for (Connection* c = e.local(index_).head; c;) {
+      Connection* next = c->next;  // a slow reader may be closed on the way
+      if (c != except && c->send_broadcast(frames)) ++sent;
+      c = next;
+    }
+  };
+  if (endpoint) {
+    deliver(*endpoint);
+  } else {
+    for (auto& [path, e] : shared_.endpoints) deliver(*e);
+  }
+  return sent;
 }
 
 }  // namespace duplex::detail
@@ -283,21 +323,132 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
 namespace duplex {
 
 Server::Server(ServerOptions options)
-    : core_(std::make_unique<detail::ServerCore>(std::move(options))) {}
-Server::~Server() = default;
+    : shared_(std::make_unique<detail::ServerShared>(std::move(options))) {
+  size_t threads = shared_->options.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<detail::ServerCore*> cores;
+  for (size_t i = 0; i < threads; ++i) {
+    cores_.push_back(std::make_unique<detail::ServerCore>(*shared_, i));
+    cores.push_back(cores_.back().get());
+  }
+  shared_->hub.set_cores(std::move(cores));
+}
+
+Server::~Server() {
+  cores_.clear();  // connections go first: they refer to endpoints and the hub
+}
 
 Endpoint& Server::endpoint(std::string path, EndpointConfig config) {
-  return core_->add_endpoint(std::move(path), std::move(config));
+  if (path.empty() || path[0] != '/') {
+    throw std::invalid_argument("endpoint path must start with '/': '" + path + "'");
+  }
+  if (shared_->endpoints.count(path)) {
+    throw std::invalid_argument("endpoint path already in use: '" + path + "'");
+  }
+  std::unique_ptr<Endpoint> endpoint(
+      new Endpoint(path, std::move(config), shared_->hub, cores_.size()));
+  Endpoint& ref = *endpoint;
+  shared_->endpoints.emplace(std::move(path), std::move(endpoint));
+  return ref;
 }
+
 void Server::page(std::string path, std::string content, std::string content_type) {
-  core_->add_page(std::move(path), std::move(content), std::move(content_type));
+  shared_->pages[std::move(path)] = {std::move(content), std::move(content_type)};
 }
-uint16_t Server::listen() { return core_->listen(); }
-uint16_t Server::port() const { return core_->port(); }
-void Server::reload_certificates() { core_->reload_certificates(); }
-void Server::run() { core_->run(); }
-void Server::shutdown() { core_->shutdown(); }
-size_t Server::connection_count() const { return core_->connection_count(); }
-io::EventLoop& Server::loop() { return core_->loop(); }
+
+uint16_t Server::listen() {
+  if (shared_->options.tls.enabled() && !cores_[0]->tls()) reload_certificates();
+  const bool several = cores_.size() > 1;
+  const uint16_t port = cores_[0]->listen(shared_->options.port, several);
+  for (size_t i = 1; i < cores_.size(); ++i) cores_[i]->listen(port, true);
+  return port;
+}
+
+uint16_t Server::port() const { return cores_[0]->port(); }
+
+size_t Server::thread_count() const { return cores_.size(); }
+
+void Server::reload_certificates() {
+  const TlsOptions& tls = shared_->options.tls;
+  if (!tls.enabled()) throw std::logic_error("TLS is not configured (no certificate file)");
+  std::shared_ptr<const io::TlsServerContext> context =
+      io::TlsServerContext::load(tls.cert_file, tls.key_file, tls.sni, tls.client_ca_file);
+  detail::ServerCore* here = detail::ServerCore::current();
+  for (auto& core : cores_) {
+    if (!running_ || core.get() == here) {
+      core->set_tls(context);
+    } else {
+      core->loop().post([c = core.get(), context] { c->set_tls(context); });
+    }
+  }
+}
+
+void Server::run() {
+  detail::ServerCore& first = *cores_[0];
+  if (shared_->options.handle_signals) {
+    // Registered before the other loops' threads start, so they inherit the blocked signals
+    // and only the first loop receives them.
+    io::EventLoop& loop = first.loop();
+    loop.on_signal(SIGINT, [this] { shutdown(); });
+    loop.on_signal(SIGTERM, [this] { shutdown(); });
+    if (first.tls()) {
+      loop.on_signal(SIGHUP, [this] {
+        std::string error;
+        try {
+          reload_certificates();
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        if (shared_->options.tls.on_reload) shared_->options.tls.on_reload(error);
+      });
+    }
+  }
+  running_ = true;
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < cores_.size(); ++i) {
+    threads.emplace_back([core = cores_[i].get()] { core->run(); });
+  }
+  first.run();
+  for (std::thread& t : threads) t.join();
+  running_ = false;
+}
+
+void Server::shutdown() {
+  for (auto& core : cores_) core->shutdown();
+}
+
+size_t Server::connection_count() const {
+  size_t total = 0;
+  for (const auto& core : cores_) total += core->connection_count();
+  return total;
+}
+
+io::EventLoop& Server::loop() { return cores_[0]->loop(); }
+
+void Server::publish(std::string_view topic, std::string_view message, MessageType type,
+                     const WebSocket* except) {
+  shared_->hub.publish(topic, message, type, except);
+}
+
+size_t Server::subscriber_count(std::string_view topic) const {
+  return shared_->hub.subscriber_count(topic);
+}
+
+std::vector<std::string> Server::members(std::string_view topic) const {
+  return shared_->hub.members(topic);
+}
+
+void Server::send_to_users(const std::vector<std::string>& user_ids, std::string_view message,
+                           MessageType type) {
+  shared_->hub.send_to_users(user_ids, message, type);
+}
+
+size_t Server::user_connection_count(std::string_view user_id) const {
+  return shared_->hub.user_connection_count(user_id);
+}
+
+void Server::broadcast(std::string_view message, MessageType type) {
+  shared_->hub.broadcast(nullptr, message, type, nullptr);
+}
 
 }  // namespace duplex

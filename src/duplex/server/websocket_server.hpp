@@ -7,8 +7,12 @@
 //                                          duplex::MessageType type) { ws.send(msg, type); }});
 //   server.listen();
 //   server.run();
+//
+// Connections are spread over `threads` event loops; publish/subscribe (topics, rooms, users)
+// and broadcast reach connections on every loop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -47,6 +51,10 @@ struct TlsOptions {
 struct ServerOptions {
   std::string host = "0.0.0.0";
   uint16_t port = 8080;  // 0 picks a free port; listen() returns it
+  /// Event loops, each on its own thread (run() uses the calling thread for the first). They
+  /// share the port (SO_REUSEPORT: the kernel spreads new connections); 0 means one per core.
+  /// A connection's handlers always run on its loop's thread.
+  size_t threads = 1;
   /// Plain HTTP GET/HEAD requests are served from this folder (empty: no files).
   std::string static_dir;
   /// Largest request head; a larger one is answered 431.
@@ -81,19 +89,44 @@ class Server {
   uint16_t port() const;
   /// Re-reads the TLS certificate and key files: new connections get the new ones, existing
   /// connections go on with theirs. Throws std::runtime_error (keeping the old ones) if a file
-  /// cannot be loaded. Call it on the loop's thread, or before run().
+  /// cannot be loaded. Call it on a loop's thread, or before run().
   void reload_certificates();
-  /// Runs the event loop until shutdown completes.
+  /// Runs the event loops until shutdown completes (the first on the calling thread).
   void run();
   /// Stops accepting, closes every WebSocket with 1001, waits for them (at most the close
   /// timeout), then makes run() return. Callable from any thread.
   void shutdown();
 
+  // Publish/subscribe. A topic is any name connections subscribe to (WebSocket::subscribe);
+  // a room is the same thing seen through its members' user ids. All of these are callable
+  // from any thread. A message is framed once (and compressed once per loop and window size)
+  // and shared by every recipient's send queue; on the calling loop it is queued at once, other
+  // loops queue it when they wake. Messages from one thread to one topic keep their order.
+
+  /// Sends to every subscriber of `topic`, on every loop, except `except`.
+  void publish(std::string_view topic, std::string_view message,
+               MessageType type = MessageType::text, const WebSocket* except = nullptr);
+  size_t subscriber_count(std::string_view topic) const;
+  /// The user ids (UpgradeRequest::set_user_id) of the topic's subscribers, sorted, each once;
+  /// subscribers without one are not listed.
+  std::vector<std::string> members(std::string_view topic) const;
+  /// Sends to every connection of these users (a user may have several), whatever their
+  /// endpoint: only the recipients' loops are woken.
+  void send_to_users(const std::vector<std::string>& user_ids, std::string_view message,
+                     MessageType type = MessageType::text);
+  size_t user_connection_count(std::string_view user_id) const;
+  /// Sends to every open WebSocket of every endpoint.
+  void broadcast(std::string_view message, MessageType type = MessageType::text);
+
   size_t connection_count() const;
+  size_t thread_count() const;
+  /// The first loop (the one run() runs on the calling thread).
   io::EventLoop& loop();
 
  private:
-  std::unique_ptr<detail::ServerCore> core_;
+  std::unique_ptr<detail::ServerShared> shared_;
+  std::vector<std::unique_ptr<detail::ServerCore>> cores_;
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace duplex

@@ -1,0 +1,34 @@
+#include "duplex/server/fanout.hpp"
+
+#include <string>
+
+#include "duplex/core/sender.hpp"
+#include "duplex/server/deflate_session.hpp"
+
+namespace duplex::detail {
+
+std::shared_ptr<const OutgoingMessage> OutgoingMessage::make(std::string_view payload,
+                                                             core::MessageType type) {
+  auto frame = std::make_shared<std::string>();
+  core::append_frame(*frame, static_cast<core::Opcode>(type), payload);
+  const size_t header_size = frame->size() - payload.size();
+  return std::shared_ptr<const OutgoingMessage>(
+      new OutgoingMessage(std::move(frame), header_size, type));
+}
+
+const io::SharedBytes& BroadcastFrames::compressed(int window_bits, EndpointDeflate& deflate) {
+  io::SharedBytes& slot = compressed_[static_cast<size_t>(window_bits)];
+  if (!slot) {
+    auto frame = std::make_shared<std::string>();  // stays empty when compressing does not help
+    std::string payload;
+    const std::string_view message = message_.payload();
+    if (deflate.shared_deflater(window_bits).compress(message, payload) &&
+        payload.size() < message.size()) {
+      core::append_frame(*frame, static_cast<core::Opcode>(message_.type()), payload, true, true);
+    }
+    slot = std::move(frame);
+  }
+  return slot->empty() ? plain() : slot;
+}
+
+}  // namespace duplex::detail

@@ -1,0 +1,54 @@
+// Internal: a message sent to many connections (broadcast, publish, send to users), framed once.
+// The plain frame is built once and shared by every loop and every recipient's send queue; each
+// loop adds the compressed variants its permessage-deflate recipients need, once per window size.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string_view>
+
+#include "duplex/core/frame.hpp"
+#include "duplex/io/output_buffer.hpp"
+
+namespace duplex::detail {
+
+class EndpointDeflate;
+
+/// The message and its plain frame, immutable once made: loops share it across threads.
+class OutgoingMessage {
+ public:
+  static std::shared_ptr<const OutgoingMessage> make(std::string_view payload,
+                                                     core::MessageType type);
+
+  core::MessageType type() const { return type_; }
+  /// The payload, inside the frame.
+  std::string_view payload() const { return std::string_view(*frame_).substr(header_size_); }
+  const io::SharedBytes& frame() const { return frame_; }
+
+ private:
+  OutgoingMessage(io::SharedBytes frame, size_t header_size, core::MessageType type)
+      : frame_(std::move(frame)), header_size_(header_size), type_(type) {}
+  io::SharedBytes frame_;
+  size_t header_size_;
+  core::MessageType type_;
+};
+
+/// One loop's frames of an OutgoingMessage: the shared plain frame, and compressed frames made
+/// on first need with the recipient endpoint's shared compressor (connections without context
+/// takeover; those with it compress the payload themselves).
+class BroadcastFrames {
+ public:
+  explicit BroadcastFrames(const OutgoingMessage& message) : message_(message) {}
+
+  std::string_view message() const { return message_.payload(); }
+  core::MessageType type() const { return message_.type(); }
+  const io::SharedBytes& plain() const { return message_.frame(); }
+  /// The compressed frame for `window_bits`, or the plain one if compressing did not help.
+  const io::SharedBytes& compressed(int window_bits, EndpointDeflate& deflate);
+
+ private:
+  const OutgoingMessage& message_;
+  std::array<io::SharedBytes, 16> compressed_;
+};
+
+}  // namespace duplex::detail

@@ -1,0 +1,62 @@
+#include "duplex/server/pubsub_endpoint.hpp"
+
+#include <utility>
+#include <variant>
+
+#include "duplex/core/pubsub_protocol.hpp"
+#include "duplex/server/websocket_server.hpp"
+
+namespace duplex {
+
+namespace pubsub = core::pubsub;
+
+namespace {
+
+void run_command(Server& server, const std::string& prefix, WebSocket& ws,
+                 const pubsub::Command& command) {
+  const std::string topic = prefix + command.topic;
+  switch (command.type) {
+    case pubsub::CommandType::subscribe:
+      // Subscribing again is answered the same; only a new topic counts against the limit.
+      if (!ws.is_subscribed(topic) && ws.topics().size() >= pubsub::kMaxTopicsPerConnection) {
+        ws.send(pubsub::error_message(pubsub::reason::kTooManyTopics));
+        return;
+      }
+      ws.subscribe(topic);
+      break;
+    case pubsub::CommandType::unsubscribe:
+      ws.unsubscribe(topic);
+      break;
+    case pubsub::CommandType::publish: {
+      const std::string message = pubsub::delivery(command.topic, command.data);
+      if (command.exclude_self) {
+        ws.publish(topic, message);
+      } else {
+        server.publish(topic, message);
+      }
+      return;  // no answer
+    }
+  }
+  ws.send(pubsub::answer(command.type, command.topic));
+}
+
+}  // namespace
+
+EndpointConfig pubsub_endpoint(Server& server, EndpointConfig base, PubSubOptions options) {
+  base.on_message = [&server, prefix = std::move(options.topic_prefix)](
+                        WebSocket& ws, std::string_view message, MessageType type) {
+    if (type == MessageType::binary) {
+      ws.send(pubsub::error_message(pubsub::reason::kBinary));
+      return;
+    }
+    const auto parsed = pubsub::parse_command(message);
+    if (const auto* error = std::get_if<pubsub::Error>(&parsed)) {
+      ws.send(pubsub::error_message(error->reason));
+      return;
+    }
+    run_command(server, prefix, ws, std::get<pubsub::Command>(parsed));
+  };
+  return base;
+}
+
+}  // namespace duplex
