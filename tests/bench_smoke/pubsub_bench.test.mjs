@@ -1,14 +1,15 @@
-// `duplex bench --pubsub` for a second against real publish/subscribe servers: the generator's
-// exact accounting (every publish of the window delivered to every subscriber of its topic, no
-// error) and its checks (a server that does not speak the protocol is reported). Figures are
-// never asserted here; bench/run prints them.
+// `duplex bench --pubsub` for a second against real publish/subscribe servers (the Node ws peer,
+// duplex serve's /pubsub on one thread and on two): the generator's exact accounting (every
+// publish of the window delivered to every subscriber of its topic, no error) and its checks (a
+// server that does not speak the protocol is reported). Figures are never asserted here;
+// bench/run prints them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { duplexBin, withTimeout } from '../interop/node/helpers.mjs';
+import { duplexBin, startServer, withTimeout } from '../interop/node/helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PEERS = path.join(REPO, 'bench', 'peers');
@@ -63,20 +64,38 @@ const kLoad = ['--subscribers', '20', '--topics', '2', '--publishers', '2', '-k'
 test('against the Node ws peer: every publish reaches every subscriber of its topic', async () => {
   const peer = await startPeer('ws_pubsub.mjs');
   try {
-    const { status, report } = await bench(peer.port, kLoad);
-    assert.deepEqual(report.error_samples, []);
-    assert.equal(report.errors, 0);
-    assert.equal(status, 0);
-    assert.equal(report.opened, 22);
-    assert.equal(report.subscribers_per_topic, 10);
-    assert.ok(report.publishes > 0, 'something was published');
-    assert.equal(report.deliveries, report.publishes * 10);
-    assert.equal(report.undelivered, 0);
-    assert.equal(report.latency_us.p50 > 0, true);
+    await expectExactRun(peer.port);
   } finally {
     await peer.stop();
   }
 });
+
+// The exact accounting of one run against a server on `port`.
+async function expectExactRun(port) {
+  const { status, report } = await bench(port, kLoad);
+  assert.deepEqual(report.error_samples, []);
+  assert.equal(report.errors, 0);
+  assert.equal(status, 0);
+  assert.equal(report.opened, 22);
+  assert.equal(report.subscribers_per_topic, 10);
+  assert.ok(report.publishes > 0, 'something was published');
+  assert.equal(report.deliveries, report.publishes * 10);
+  assert.equal(report.undelivered, 0);
+  assert.ok(report.latency_us.p50 > 0);
+}
+
+for (const threads of ['1', '2']) {
+  test(`against duplex serve --threads ${threads}: every publish reaches every subscriber`,
+    async () => {
+      const server = await startServer(['--threads', threads]);
+      try {
+        await expectExactRun(server.port);
+      } finally {
+        const { code } = await server.stop();
+        assert.equal(code, 0, server.output());
+      }
+    });
+}
 
 test('against an echo server: the echoed subscribe is reported, nothing is measured', async () => {
   const peer = await startPeer('ws_echo.mjs');
