@@ -167,10 +167,8 @@ class Engine final : public ClientPool::Handler {
                            : nullptr;
     if (!record || record->remaining == 0 || record->seq != seq ||
         record->topic != index % topics_.size()) {
-      return pool_.fail(index,
-                        "a delivery of no publish in flight (a duplicate, or one given "
-                        "up on): " +
-                            sample(m));
+      // A duplicate, or a delivery of a publish given up on.
+      return pool_.fail(index, "a delivery of no publish in flight: " + sample(m));
     }
     uint32_t& last = last_seq_[index * publishers_.size() + publisher];
     if (last != 0 && static_cast<int32_t>(seq - last) <= 0) {
