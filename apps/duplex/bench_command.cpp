@@ -16,6 +16,7 @@
 
 #include "load_generator.hpp"
 #include "process_stats.hpp"
+#include "pubsub_generator.hpp"
 
 namespace duplex::app {
 
@@ -36,6 +37,10 @@ struct BenchFlags {
   uint64_t messages = 0;
   pid_t server_pid = 0;
   bool idle = false;
+  bool pubsub = false;
+  int subscribers = 1000;
+  int publishers = 1;
+  int topics = 1;
   int source_addresses = 0;
   bool json = false;
   bool quiet = false;
@@ -113,6 +118,8 @@ const char* phase_name(Progress::Phase phase) {
       return "connecting";
     case Progress::Phase::baseline:
       return "baseline";
+    case Progress::Phase::subscribing:
+      return "subscribing";
     case Progress::Phase::warming_up:
       return "warming up";
     case Progress::Phase::measuring:
@@ -127,7 +134,8 @@ const char* phase_name(Progress::Phase phase) {
 
 std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
   std::ostringstream out;
-  out << options.url.to_string() << ": " << with_commas(options.connections) << " connections";
+  out << options.target.url.to_string() << ": " << with_commas(options.connections)
+      << " connections";
   if (flags.idle) {
     out << ", idle for " << fixed(flags.duration, 0) << " s";
   } else {
@@ -139,6 +147,59 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
   return out.str();
 }
 
+std::optional<double> server_cpu_seconds(const ServerSamples& server) {
+  if (server.cpu_start && server.cpu_end) return *server.cpu_end - *server.cpu_start;
+  return std::nullopt;
+}
+
+std::string latency_json(const LatencyHistogram& h) {
+  return "\"latency_us\":{\"p50\":" + micros(h.quantile(0.5)) +
+         ",\"p90\":" + micros(h.quantile(0.9)) + ",\"p99\":" + micros(h.quantile(0.99)) +
+         ",\"p999\":" + micros(h.quantile(0.999)) + ",\"max\":" + micros(h.max()) +
+         ",\"mean\":" + fixed(h.mean() / 1000.0, 1) + "}";
+}
+
+std::string errors_json(uint64_t errors, const std::vector<std::string>& samples) {
+  std::string out = "\"errors\":" + std::to_string(errors) + ",\"error_samples\":[";
+  for (size_t i = 0; i < samples.size(); ++i) out += (i ? "," : "") + json_string(samples[i]);
+  return out + "]";
+}
+
+// The human report's lines on server CPU, generator CPU and latency; `unit` names what is
+// counted per server CPU-second.
+void print_costs(const ServerSamples& server, double seconds, uint64_t count, const char* unit,
+                 const LatencyHistogram& latency) {
+  const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
+  if (const auto cpu = server_cpu_seconds(server)) {
+    std::cout << "  server CPU       " << fixed(*cpu, 2) << " s (" << fixed(100 * *cpu / seconds, 1)
+              << "% of a core): " << with_commas(*cpu > 0 ? static_cast<double>(count) / *cpu : 0)
+              << " " << unit << " per server CPU-second\n";
+  } else {
+    std::cout << "  server CPU       unknown (pass --server-pid)\n";
+  }
+  std::cout << "  generator CPU    " << fixed(100 * own_share, 1) << "% of a core"
+            << (own_share > 0.95 ? " (saturated: the generator may be the limit)" : "") << "\n";
+  std::cout << "  latency (us)     p50 " << micros(latency.quantile(0.5)) << "  p90 "
+            << micros(latency.quantile(0.9)) << "  p99 " << micros(latency.quantile(0.99))
+            << "  p99.9 " << micros(latency.quantile(0.999)) << "  max " << micros(latency.max())
+            << "\n";
+}
+
+void print_errors(uint64_t errors, const std::vector<std::string>& samples) {
+  std::cout << "  errors           " << errors << "\n";
+  for (const std::string& e : samples) std::cout << "    " << e << "\n";
+}
+
+// The server's CPU figures for the --json line, with `count` things done in the window.
+std::string server_cpu_json(const ServerSamples& server, double seconds, uint64_t count,
+                            const char* per_cpu_key) {
+  const auto cpu = server_cpu_seconds(server);
+  if (!cpu) return "";
+  return ",\"server_cpu_seconds\":" + fixed(*cpu, 3) +
+         ",\"server_cpu_share\":" + fixed(*cpu / seconds, 4) + ",\"" + per_cpu_key +
+         "\":" + fixed(*cpu > 0 ? static_cast<double>(count) / *cpu : 0, 1);
+}
+
 void print_report(const BenchFlags& flags, const LoadOptions& options, const LoadResult& result,
                   const ServerSamples& server) {
   const LoadWindow& w = result.window;
@@ -146,8 +207,6 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
   const double rate = static_cast<double>(w.messages) / seconds;
   const double mb_per_s = static_cast<double>(w.bytes) / seconds / 1e6;
   const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
-  std::optional<double> server_cpu;
-  if (server.cpu_start && server.cpu_end) server_cpu = *server.cpu_end - *server.cpu_start;
   std::optional<double> rss_per_connection;
   const int measured_connections = result.opened - result.baseline_opened;
   if (server.rss_before && server.rss_after && measured_connections > 0) {
@@ -158,7 +217,7 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
   if (flags.json) {
     std::ostringstream out;
     out << "{\"label\":" << json_string(flags.label)
-        << ",\"url\":" << json_string(options.url.to_string())
+        << ",\"url\":" << json_string(options.target.url.to_string())
         << ",\"connections\":" << options.connections << ",\"opened\":" << result.opened;
     if (flags.idle) {
       out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
@@ -175,25 +234,10 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
           << ",\"inflight\":" << options.inflight << ",\"seconds\":" << fixed(seconds, 3)
           << ",\"messages\":" << w.messages << ",\"msg_per_s\":" << fixed(rate, 1)
           << ",\"mb_per_s\":" << fixed(mb_per_s, 2);
-      if (server_cpu) {
-        out << ",\"server_cpu_seconds\":" << fixed(*server_cpu, 3)
-            << ",\"server_cpu_share\":" << fixed(*server_cpu / seconds, 4)
-            << ",\"msg_per_server_cpu_s\":"
-            << fixed(*server_cpu > 0 ? static_cast<double>(w.messages) / *server_cpu : 0, 1);
-      }
-      out << ",\"generator_cpu_share\":" << fixed(own_share, 4)
-          << ",\"latency_us\":{\"p50\":" << micros(w.latency.quantile(0.5))
-          << ",\"p90\":" << micros(w.latency.quantile(0.9))
-          << ",\"p99\":" << micros(w.latency.quantile(0.99))
-          << ",\"p999\":" << micros(w.latency.quantile(0.999))
-          << ",\"max\":" << micros(w.latency.max())
-          << ",\"mean\":" << fixed(w.latency.mean() / 1000.0, 1) << "}";
+      out << server_cpu_json(server, seconds, w.messages, "msg_per_server_cpu_s")
+          << ",\"generator_cpu_share\":" << fixed(own_share, 4) << "," << latency_json(w.latency);
     }
-    out << ",\"errors\":" << result.errors << ",\"error_samples\":[";
-    for (size_t i = 0; i < result.first_errors.size(); ++i) {
-      out << (i ? "," : "") << json_string(result.first_errors[i]);
-    }
-    out << "]}";
+    out << "," << errors_json(result.errors, result.first_errors) << "}";
     std::cout << out.str() << std::endl;
     return;
   }
@@ -213,34 +257,68 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
     std::cout << "  messages         " << with_commas(static_cast<double>(w.messages)) << " in "
               << fixed(seconds, 2) << " s: " << with_commas(rate) << " msg/s, "
               << fixed(mb_per_s, 1) << " MB/s\n";
-    if (server_cpu) {
-      std::cout << "  server CPU       " << fixed(*server_cpu, 2) << " s ("
-                << fixed(100 * *server_cpu / seconds, 1) << "% of a core): "
-                << with_commas(*server_cpu > 0 ? static_cast<double>(w.messages) / *server_cpu : 0)
-                << " msg per server CPU-second\n";
-    } else {
-      std::cout << "  server CPU       unknown (pass --server-pid)\n";
-    }
-    std::cout << "  generator CPU    " << fixed(100 * own_share, 1) << "% of a core"
-              << (own_share > 0.95 ? " (saturated: the generator may be the limit)" : "") << "\n";
-    std::cout << "  latency (us)     p50 " << micros(w.latency.quantile(0.5)) << "  p90 "
-              << micros(w.latency.quantile(0.9)) << "  p99 " << micros(w.latency.quantile(0.99))
-              << "  p99.9 " << micros(w.latency.quantile(0.999)) << "  max "
-              << micros(w.latency.max()) << "\n";
+    print_costs(server, seconds, w.messages, "msg", w.latency);
   }
-  std::cout << "  errors           " << result.errors << "\n";
-  for (const std::string& e : result.first_errors) std::cout << "    " << e << "\n";
+  print_errors(result.errors, result.first_errors);
+}
+
+void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
+                         const PubsubResult& result, const ServerSamples& server) {
+  const double seconds = result.seconds > 0 ? result.seconds : 1;
+  const double rate = static_cast<double>(result.deliveries) / seconds;
+  const double publish_rate = static_cast<double>(result.publishes) / seconds;
+  const double mb_per_s = static_cast<double>(result.delivered_bytes) / seconds / 1e6;
+  const int per_topic = options.subscribers / options.topics;
+  const int connections = options.subscribers + options.publishers;
+  if (flags.json) {
+    const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
+    std::ostringstream out;
+    out << "{\"label\":" << json_string(flags.label)
+        << ",\"url\":" << json_string(options.target.url.to_string())
+        << ",\"mode\":\"pubsub\",\"subscribers\":" << options.subscribers
+        << ",\"publishers\":" << options.publishers << ",\"topics\":" << options.topics
+        << ",\"subscribers_per_topic\":" << per_topic << ",\"connections\":" << connections
+        << ",\"opened\":" << result.opened << ",\"size\":" << options.data_size
+        << ",\"inflight\":" << options.inflight << ",\"seconds\":" << fixed(seconds, 3)
+        << ",\"publishes\":" << result.publishes << ",\"deliveries\":" << result.deliveries
+        << ",\"undelivered\":" << result.undelivered << ",\"deliveries_per_s\":" << fixed(rate, 1)
+        << ",\"publishes_per_s\":" << fixed(publish_rate, 1)
+        << ",\"mb_per_s\":" << fixed(mb_per_s, 2)
+        << server_cpu_json(server, seconds, result.deliveries, "deliveries_per_server_cpu_s")
+        << ",\"generator_cpu_share\":" << fixed(own_share, 4) << "," << latency_json(result.latency)
+        << "," << errors_json(result.errors, result.first_errors) << "}";
+    std::cout << out.str() << std::endl;
+    return;
+  }
+  std::cout << "duplex bench --pubsub " << options.target.url.to_string() << ": "
+            << with_commas(options.subscribers) << " subscribers on " << with_commas(options.topics)
+            << " topics (" << with_commas(per_topic) << " each), "
+            << with_commas(options.publishers) << " publishers x " << options.inflight
+            << " in flight, " << with_commas(static_cast<double>(options.data_size)) << " B data, "
+            << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up\n";
+  std::cout << "  connections      " << with_commas(result.opened) << " open of "
+            << with_commas(connections) << "\n";
+  std::cout << "  publishes        " << with_commas(static_cast<double>(result.publishes)) << " in "
+            << fixed(seconds, 2) << " s: " << with_commas(publish_rate) << " publishes/s\n";
+  std::cout << "  deliveries       " << with_commas(static_cast<double>(result.deliveries)) << ": "
+            << with_commas(rate) << " deliveries/s, " << fixed(mb_per_s, 1) << " MB/s";
+  if (result.undelivered > 0) {
+    std::cout << ", " << with_commas(static_cast<double>(result.undelivered)) << " missing";
+  }
+  std::cout << "\n";
+  print_costs(server, seconds, result.deliveries, "deliveries", result.latency);
+  print_errors(result.errors, result.first_errors);
 }
 
 // Spreads connections over 127.0.0.1, .2, ... when one source address would run out of ports.
-std::vector<io::SocketAddress> source_addresses(const BenchFlags& flags,
+std::vector<io::SocketAddress> source_addresses(const BenchFlags& flags, int connections,
                                                 const io::SocketAddress& target) {
   int count = flags.source_addresses;
   const bool loopback4 =
       target.storage.ss_family == AF_INET &&
       (ntohl(reinterpret_cast<const sockaddr_in*>(&target.storage)->sin_addr.s_addr) >> 24) == 127;
-  if (count == 0 && loopback4 && flags.connections > kConnectionsPerSource) {
-    count = (flags.connections + kConnectionsPerSource - 1) / kConnectionsPerSource;
+  if (count == 0 && loopback4 && connections > kConnectionsPerSource) {
+    count = (connections + kConnectionsPerSource - 1) / kConnectionsPerSource;
   }
   if (count > 0 && !loopback4) {
     throw std::invalid_argument("--source-addresses needs an IPv4 loopback target (127.x.x.x)");
@@ -255,17 +333,18 @@ std::vector<io::SocketAddress> source_addresses(const BenchFlags& flags,
   return sources;
 }
 
-int run_bench(const BenchFlags& flags) {
-  LoadOptions options;
+// Parses and resolves the URL, sets up TLS and the source addresses, checks --server-pid and
+// raises the descriptor limit. Returns 0, or the exit status after printing why.
+int prepare_target(const BenchFlags& flags, int connections, ClientTarget& target) {
   auto parsed = core::parse_websocket_url(flags.url);
   if (auto* error = std::get_if<std::string>(&parsed)) {
     std::cerr << "duplex bench: " << *error << "\n";
     return 2;
   }
-  options.url = std::get<core::WebSocketUrl>(parsed);
-  if (options.url.secure) {
+  target.url = std::get<core::WebSocketUrl>(parsed);
+  if (target.url.secure) {
     try {
-      options.tls =
+      target.tls =
           io::TlsClientContext::get({.ca_file = flags.ca_file, .insecure = flags.insecure});
     } catch (const std::runtime_error& e) {
       std::cerr << "duplex bench: " << e.what() << "\n";
@@ -273,59 +352,38 @@ int run_bench(const BenchFlags& flags) {
     }
   }
   std::string resolve_error;
-  const auto addresses = io::resolve_tcp(options.url.host, options.url.port, resolve_error);
+  const auto addresses = io::resolve_tcp(target.url.host, target.url.port, resolve_error);
   if (addresses.empty()) {
     std::cerr << "duplex bench: " << resolve_error << "\n";
     return 1;
   }
-  options.address = addresses.front();
-  if (!flags.payload_file.empty()) {
-    std::ifstream in(flags.payload_file, std::ios::binary);
-    if (!in) {
-      std::cerr << "duplex bench: cannot read " << flags.payload_file << "\n";
-      return 1;
-    }
-    options.payload.assign(std::istreambuf_iterator<char>(in), {});
-    if (options.payload.empty()) {
-      std::cerr << "duplex bench: " << flags.payload_file << " is empty\n";
-      return 1;
-    }
-  }
+  target.address = addresses.front();
   try {
-    options.sources = source_addresses(flags, options.address);
+    target.sources = source_addresses(flags, connections, target.address);
   } catch (const std::invalid_argument& e) {
     std::cerr << "duplex bench: " << e.what() << "\n";
     return 2;
   }
-  options.connections = flags.connections;
-  options.message_size = options.payload.empty() ? flags.size : options.payload.size();
-  options.binary = flags.binary;
-  options.deflate = flags.deflate;
-  options.inflight = flags.inflight;
-  options.warmup_seconds = flags.warmup;
-  options.duration_seconds = flags.duration;
-  options.max_messages = flags.messages;
-  options.idle = flags.idle;
-  // Memory per connection is the growth past a first 1% (one-time costs land there).
-  if (flags.idle) options.baseline_connections = std::max(1, flags.connections / 100);
-
   if (flags.server_pid > 0 && !process_cpu_seconds(flags.server_pid)) {
     std::cerr << "duplex bench: no process " << flags.server_pid << " (--server-pid)\n";
     return 2;
   }
   // Many connections need many descriptors: raise the soft limit to the hard one.
   raise_descriptor_limit();
+  return 0;
+}
 
-  ServerSamples server;
-  ProgressLine line(!flags.quiet);
-  LoadGenerator generator(options);
+// Samples the server around the phases (into `server`) and prints a progress line every
+// second; `unit` names the rate shown ("msg/s", "deliveries/s").
+ProgressCallback progress_printer(const BenchFlags& flags, ServerSamples& server,
+                                  ProgressLine& line, const char* unit) {
   double last_elapsed = 0;
   uint64_t last_messages = 0;
   std::optional<double> last_cpu;
-  generator.on_progress = [&](const Progress& p, LoadGenerator::Moment moment) {
-    const pid_t pid = flags.server_pid;
+  const pid_t pid = flags.server_pid;
+  return [=, &server, &line](const Progress& p, ProgressMoment moment) mutable {
     const auto cpu_now = [pid] { return pid > 0 ? process_cpu_seconds(pid) : std::nullopt; };
-    if (moment == LoadGenerator::Moment::started) {
+    if (moment == ProgressMoment::started) {
       last_elapsed = 0;
       last_messages = 0;
       last_cpu = cpu_now();
@@ -339,7 +397,7 @@ int run_bench(const BenchFlags& flags) {
       if (p.phase == Progress::Phase::done) line.finish();
       return;
     }
-    if (moment == LoadGenerator::Moment::ended) {
+    if (moment == ProgressMoment::ended) {
       // Sampled before the connections close, so closing them is not part of the window.
       if (p.phase == Progress::Phase::measuring) {
         server.cpu_end = cpu_now();
@@ -357,11 +415,14 @@ int run_bench(const BenchFlags& flags) {
     text << "bench: " << phase_name(p.phase) << " " << fixed(p.elapsed, 0);
     if (p.phase_seconds > 0) text << "/" << fixed(p.phase_seconds, 0);
     text << " s, " << with_commas(p.open) << " open";
+    if (p.phase == Progress::Phase::subscribing) {
+      text << ", " << with_commas(static_cast<double>(p.messages)) << " subscribed";
+    }
     const double span = p.elapsed - last_elapsed;
     if (span > 0 &&
         (p.phase == Progress::Phase::warming_up || p.phase == Progress::Phase::measuring)) {
-      text << ", " << with_commas(static_cast<double>(p.messages - last_messages) / span)
-           << " msg/s";
+      text << ", " << with_commas(static_cast<double>(p.messages - last_messages) / span) << " "
+           << unit;
       if (const auto cpu = cpu_now(); cpu && last_cpu) {
         text << ", server CPU " << fixed(100 * (*cpu - *last_cpu) / span, 0) << "%";
         last_cpu = cpu;
@@ -371,10 +432,80 @@ int run_bench(const BenchFlags& flags) {
     last_messages = p.messages;
     line.show(text.str());
   };
+}
+
+int run_echo(const BenchFlags& flags) {
+  LoadOptions options;
+  if (const int status = prepare_target(flags, flags.connections, options.target)) return status;
+  if (!flags.payload_file.empty()) {
+    std::ifstream in(flags.payload_file, std::ios::binary);
+    if (!in) {
+      std::cerr << "duplex bench: cannot read " << flags.payload_file << "\n";
+      return 1;
+    }
+    options.payload.assign(std::istreambuf_iterator<char>(in), {});
+    if (options.payload.empty()) {
+      std::cerr << "duplex bench: " << flags.payload_file << " is empty\n";
+      return 1;
+    }
+  }
+  options.connections = flags.connections;
+  options.message_size = options.payload.empty() ? flags.size : options.payload.size();
+  options.binary = flags.binary;
+  options.deflate = flags.deflate;
+  options.inflight = flags.inflight;
+  options.warmup_seconds = flags.warmup;
+  options.duration_seconds = flags.duration;
+  options.max_messages = flags.messages;
+  options.idle = flags.idle;
+  // Memory per connection is the growth past a first 1% (one-time costs land there).
+  if (flags.idle) options.baseline_connections = std::max(1, flags.connections / 100);
+
+  ServerSamples server;
+  ProgressLine line(!flags.quiet);
+  LoadGenerator generator(options);
+  generator.on_progress = progress_printer(flags, server, line, "msg/s");
   const LoadResult result = generator.run();
   print_report(flags, options, result, server);
-  if (result.opened == 0 && result.errors > 0) return 1;
   return result.errors > 0 ? 1 : 0;
+}
+
+int run_pubsub(const BenchFlags& flags) {
+  PubsubOptions options;
+  options.subscribers = flags.subscribers;
+  options.publishers = flags.publishers;
+  options.topics = flags.topics;
+  options.data_size = flags.size;
+  options.inflight = flags.inflight;
+  options.warmup_seconds = flags.warmup;
+  options.duration_seconds = flags.duration;
+  if (flags.binary || flags.deflate || flags.idle || !flags.payload_file.empty() ||
+      flags.messages > 0) {
+    std::cerr << "duplex bench: --pubsub takes none of --binary, --deflate, --idle, "
+                 "--payload-file, --messages\n";
+    return 2;
+  }
+  if (const int status =
+          prepare_target(flags, flags.subscribers + flags.publishers, options.target)) {
+    return status;
+  }
+  ServerSamples server;
+  ProgressLine line(!flags.quiet);
+  PubsubGenerator generator(options);
+  generator.on_progress = progress_printer(flags, server, line, "deliveries/s");
+  PubsubResult result;
+  try {
+    result = generator.run();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "duplex bench: " << e.what() << "\n";
+    return 2;
+  }
+  print_pubsub_report(flags, options, result, server);
+  return result.errors > 0 ? 1 : 0;
+}
+
+int run_bench(const BenchFlags& flags) {
+  return flags.pubsub ? run_pubsub(flags) : run_echo(flags);
 }
 
 }  // namespace
@@ -387,15 +518,18 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "flight on each (K=1: send, wait for the echo, send again) and reports msg/s, MB/s, "
       "latency percentiles, its own CPU share and, with --server-pid, the server's CPU time and "
       "messages per server CPU-second. With --idle it holds the connections open without "
-      "traffic and reports the server's RSS growth per connection. Exit status 0 when every "
-      "connection and echo went right, 1 when any failed (the report still prints), 2 for a "
-      "bad argument.");
+      "traffic and reports the server's RSS growth per connection. With --pubsub it drives a "
+      "publish/subscribe server (the /pubsub protocol of duplex serve) instead: subscribers, "
+      "publishers and topics, reporting deliveries/s and publish-to-receive latency. Exit "
+      "status 0 when every connection and message went right, 1 when any failed (the report "
+      "still prints), 2 for a bad argument.");
   cmd->add_option("url", flags->url, "Echo server ws://host:port/path or wss://...")
       ->capture_default_str();
   cmd->add_option("-c,--connections", flags->connections, "Connections to open")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
-  cmd->add_option("-s,--size", flags->size, "Message payload size in bytes")
+  cmd->add_option("-s,--size", flags->size,
+                  "Message payload size in bytes (with --pubsub: of the data string, at least 16)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   cmd->add_flag("--binary", flags->binary, "Send binary messages (default: text)");
@@ -405,10 +539,13 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--payload-file", flags->payload_file,
                   "Send this file's bytes as every message instead of generated ones (e.g. JSON, "
                   "for compression); --size is then the file's size");
-  cmd->add_option("-k,--inflight", flags->inflight,
-                  "Messages in flight per connection (1 = non-pipelined echo)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
+  CLI::Option* inflight =
+      cmd->add_option("-k,--inflight", flags->inflight,
+                      "Messages in flight per connection (1 = non-pipelined echo); with --pubsub, "
+                      "publishes in flight per publisher, not yet delivered to every subscriber "
+                      "(default 16)")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 65536));
   cmd->add_option("-d,--duration", flags->duration, "Seconds measured (or held, with --idle)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -425,6 +562,21 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                 "Open the connections and hold them for --duration seconds without traffic; "
                 "report the server's RSS growth per connection past the first 1% of them (so "
                 "one-time costs are left out; needs --server-pid)");
+  cmd->add_flag("--pubsub", flags->pubsub,
+                "Publish/subscribe load (docs/pubsub-protocol.md): --subscribers connections each "
+                "subscribe to one of --topics topics (spread evenly, every answer awaited), "
+                "--publishers connections publish -s bytes of data round the topics; every "
+                "delivery is checked and timed from its publish");
+  cmd->add_option("--subscribers", flags->subscribers, "With --pubsub: subscriber connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--publishers", flags->publishers, "With --pubsub: publisher connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--topics", flags->topics,
+                  "With --pubsub: topics t0, t1, ...; must divide --subscribers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--source-addresses", flags->source_addresses,
                   "Spread connections over 127.0.0.1..127.0.0.N (default: enough of them for "
                   "the connection count, 20,000 each)")
@@ -439,7 +591,10 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--label", flags->label, "A name copied into the --json output");
   cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
-  cmd->callback([flags, &exit_status] { exit_status = run_bench(*flags); });
+  cmd->callback([flags, inflight, &exit_status] {
+    if (flags->pubsub && inflight->count() == 0) flags->inflight = 16;
+    exit_status = run_bench(*flags);
+  });
 }
 
 }  // namespace duplex::app

@@ -1,30 +1,22 @@
-// The engine of `duplex bench`: many WebSocket client connections on one raw epoll loop, each
+// The echo engine of `duplex bench`: many WebSocket client connections (a ClientPool), each
 // keeping a fixed number of messages in flight and timing every echo. It is deliberately lean
 // (a pre-masked frame sent as is, echoes only counted and size-checked, not unmasked or
 // validated) so that a saturated server, not the generator, sets the figures.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "duplex/core/url.hpp"
-#include "duplex/io/socket.hpp"
-#include "duplex/io/tls.hpp"
+#include "bench_progress.hpp"
+#include "client_pool.hpp"
 #include "latency_histogram.hpp"
 
 namespace duplex::app {
 
 struct LoadOptions {
-  core::WebSocketUrl url;
-  io::SocketAddress address;                        // resolved url host
-  std::shared_ptr<const io::TlsClientContext> tls;  // wss:// only
-  std::vector<io::SocketAddress> sources;  // local addresses to spread connections over (or none)
+  ClientTarget target;
   int connections = 100;
   size_t message_size = 512;
   bool binary = false;
@@ -49,30 +41,16 @@ struct LoadWindow {
   LatencyHistogram latency;
 };
 
-struct Progress {
-  enum class Phase { connecting, baseline, warming_up, measuring, holding, done } phase;
-  double elapsed = 0;        // in this phase
-  double phase_seconds = 0;  // its length (0 for connecting)
-  int open = 0;              // open connections
-  uint64_t messages = 0;     // echoes received in this phase so far
-};
-
-struct LoadResult {
-  int opened = 0;           // connections whose handshake succeeded
-  int baseline_opened = 0;  // of them, opened in the baseline batch
+struct LoadResult : ConnectionOutcome {
+  int baseline_opened = 0;  // of the connections opened, those of the baseline batch
   LoadWindow window;
-  uint64_t errors = 0;
-  std::vector<std::string> first_errors;  // up to a few, for the report
 };
 
 class LoadGenerator {
  public:
   explicit LoadGenerator(LoadOptions options) : options_(std::move(options)) {}
 
-  enum class Moment { started, tick, ended };
-  /// Called when a phase starts, about every second in it, and when it ends (before anything
-  /// else happens): the command prints a progress line and samples the server's CPU time there.
-  std::function<void(const Progress&, Moment)> on_progress;
+  ProgressCallback on_progress;
 
   /// Runs the phases (connect, warm up, measure, or hold when idle) and closes everything.
   LoadResult run();

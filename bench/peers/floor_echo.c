@@ -8,29 +8,11 @@
  * answered one for one. A ping is answered by a pong of its size, a close by an empty close and
  * the end of the connection; pongs are dropped. Level-triggered epoll; a connection with output
  * pending stops reading until it has written it. */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
+#include "floor_common.h"
 
-#include "peer_common.h"
+#include <sys/uio.h>
 
 #define READ_BUFFER (512 * 1024)
-#define MAX_HANDSHAKE 8192
 #define ZEROS (1024 * 1024)
 #define MAX_IOV 64
 
@@ -61,10 +43,6 @@ struct conn {
 
 static char read_buffer[READ_BUFFER];
 static char zeros[ZEROS]; /* never written: the payload of every ready-made frame */
-static int epfd;
-static int listen_tag, signal_tag; /* their addresses tell listener and signal events apart */
-
-static const char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 static void conn_close(struct conn* c) {
   close(c->fd); /* also leaves the epoll set */
@@ -88,20 +66,7 @@ static int owe(struct conn* c, uint8_t first, uint64_t len) {
   }
   struct owed* o = &c->out[c->out_head + c->out_count++];
   o->len = len;
-  o->hdr[0] = first;
-  if (len < 126) {
-    o->hdr[1] = (uint8_t)len;
-    o->hdr_len = 2;
-  } else if (len <= 0xFFFF) {
-    o->hdr[1] = 126;
-    o->hdr[2] = (uint8_t)(len >> 8);
-    o->hdr[3] = (uint8_t)len;
-    o->hdr_len = 4;
-  } else {
-    o->hdr[1] = 127;
-    for (int i = 0; i < 8; ++i) o->hdr[2 + i] = (uint8_t)(len >> (56 - 8 * i));
-    o->hdr_len = 10;
-  }
+  o->hdr_len = floor_frame_header(o->hdr, first, len);
   return 0;
 }
 
@@ -131,16 +96,8 @@ static int consume_frames(struct conn* c, const uint8_t* data, size_t len) {
     }
     c->hdr[c->hdr_len++] = *data++;
     --len;
-    if (c->hdr_len < 2) continue;
-    uint8_t len7 = c->hdr[1] & 0x7F;
-    size_t need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((c->hdr[1] & 0x80) ? 4 : 0);
-    if (c->hdr_len < need) continue;
-    uint64_t payload = len7;
-    if (len7 == 126) payload = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
-    if (len7 == 127) {
-      payload = 0;
-      for (int i = 0; i < 8; ++i) payload = payload << 8 | c->hdr[2 + i];
-    }
+    if (c->hdr_len < 2 || c->hdr_len < floor_header_size(c->hdr)) continue;
+    uint64_t payload = floor_payload_length(c->hdr);
     c->op = c->hdr[0];
     c->hdr_len = 0;
     c->frame_len = c->skip = payload;
@@ -152,47 +109,10 @@ static int consume_frames(struct conn* c, const uint8_t* data, size_t len) {
 
 /* Answers the upgrade once the head is complete; returns -1 to drop the connection. */
 static int handshake(struct conn* c, const char* data, size_t len) {
-  if (c->hs_len + len > MAX_HANDSHAKE) return -1;
-  if (!c->hs && !(c->hs = malloc(MAX_HANDSHAKE + 1))) return -1;
-  memcpy(c->hs + c->hs_len, data, len);
-  c->hs_len += len;
-  c->hs[c->hs_len] = '\0';
-  char* end = strstr(c->hs, "\r\n\r\n");
-  if (!end) return 0;
-
-  const char* key = NULL;
-  size_t key_len = 0;
-  for (char* line = strstr(c->hs, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n")) {
-    static const char kName[] = "sec-websocket-key:";
-    if (strncasecmp(line + 2, kName, sizeof kName - 1) != 0) continue;
-    key = line + 2 + sizeof kName - 1;
-    while (*key == ' ' || *key == '\t') ++key;
-    const char* stop = strstr(key, "\r\n");
-    while (stop > key && (stop[-1] == ' ' || stop[-1] == '\t')) --stop;
-    key_len = (size_t)(stop - key);
-    break;
-  }
-  if (!key || key_len == 0 || key_len > 64) return -1;
-
-  char concat[64 + sizeof kGuid];
-  memcpy(concat, key, key_len);
-  memcpy(concat + key_len, kGuid, sizeof kGuid - 1);
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1((const unsigned char*)concat, key_len + sizeof kGuid - 1, digest);
-  char accept[32];
-  EVP_EncodeBlock((unsigned char*)accept, digest, SHA_DIGEST_LENGTH);
-  char response[160];
-  int n = snprintf(response, sizeof response,
-                   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                   "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-                   accept);
-  /* A fresh socket's send buffer always takes these few bytes whole. */
-  if (write(c->fd, response, (size_t)n) != n) return -1;
-
-  size_t head = (size_t)(end + 4 - c->hs);
-  size_t rest = c->hs_len - head;
+  long head = floor_handshake(c->fd, &c->hs, &c->hs_len, data, len);
+  if (head <= 0) return (int)head;
   c->phase = OPEN;
-  int rc = consume_frames(c, (const uint8_t*)c->hs + head, rest);
+  int rc = consume_frames(c, (const uint8_t*)c->hs + head, c->hs_len - (size_t)head);
   free(c->hs);
   c->hs = NULL;
   return rc;
@@ -239,10 +159,7 @@ static int flush(struct conn* c) {
   return c->out_count == 0;
 }
 
-static void watch(struct conn* c, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.ptr = c};
-  epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
+static void watch(struct conn* c, uint32_t events) { floor_watch(c->fd, c, events, 0); }
 
 /* Writes what is owed; a connection with output left waits for EPOLLOUT and reads nothing. */
 static void after_output(struct conn* c, int was_waiting) {
@@ -272,69 +189,24 @@ static void on_readable(struct conn* c) {
   after_output(c, 0);
 }
 
-static void on_accept(int listen_fd) {
-  for (int i = 0; i < 64; ++i) {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct conn* c = calloc(1, sizeof *c);
-    if (!c) {
-      close(fd);
-      continue;
-    }
-    c->fd = fd;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) conn_close(c);
+static void accepted(int fd) {
+  struct conn* c = calloc(1, sizeof *c);
+  if (!c) {
+    close(fd);
+    return;
+  }
+  c->fd = fd;
+  if (floor_watch(fd, c, EPOLLIN, 1) != 0) conn_close(c);
+}
+
+static void on_event(void* p, uint32_t events) {
+  if (events & EPOLLOUT) {
+    after_output(p, 1);
+  } else {
+    on_readable(p); /* also on EPOLLHUP/EPOLLERR: the read reports it */
   }
 }
 
 int main(int argc, char** argv) {
-  const int port = peer_init(argc, argv, NULL);
-
-  int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listen_fd, (struct sockaddr*)&addr, sizeof addr) != 0 ||
-      listen(listen_fd, PEER_BACKLOG) != 0) {
-    perror("floor_echo: listen");
-    return 1;
-  }
-
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop, NULL);
-  int sig_fd = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
-
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_tag};
-  epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
-  ev.data.ptr = &signal_tag;
-  epoll_ctl(epfd, EPOLL_CTL_ADD, sig_fd, &ev);
-  peer_announce_ready(port);
-
-  struct epoll_event events[256];
-  for (;;) {
-    int n = epoll_wait(epfd, events, 256, -1);
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      void* p = events[i].data.ptr;
-      if (p == &signal_tag) return 0;
-      if (p == &listen_tag) {
-        on_accept(listen_fd);
-        continue;
-      }
-      struct conn* c = p;
-      if (events[i].events & EPOLLOUT) {
-        after_output(c, 1);
-      } else {
-        on_readable(c); /* also on EPOLLHUP/EPOLLERR: the read reports it */
-      }
-    }
-  }
-  return 1;
+  return floor_main(argc, argv, "floor_echo: listen", accepted, on_event, NULL);
 }

@@ -1,0 +1,476 @@
+#include "client_pool.hpp"
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "duplex/core/client_handshake.hpp"
+#include "duplex/core/frame.hpp"
+#include "duplex/core/mask.hpp"
+#include "duplex/core/sender.hpp"
+
+namespace duplex::app {
+
+namespace {
+
+constexpr size_t kReceiveBufferSize = 256 * 1024;
+constexpr double kHandshakeTimeout = 10;
+constexpr size_t kMaxReportedErrors = 5;
+constexpr size_t kMaxHeadBytes = 1024;
+
+double seconds_since(uint64_t start, uint64_t now) {
+  return static_cast<double>(now - start) / 1e9;
+}
+
+std::string openssl_reason() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "connection closed";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  const char* reason = ERR_reason_error_string(code);
+  return reason ? reason : text;
+}
+
+}  // namespace
+
+uint64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+struct ClientPool::Connection {
+  enum class State : uint8_t { idle, connecting, tls_handshaking, handshaking, open, closed };
+
+  int fd = -1;
+  SSL* ssl = nullptr;  // wss:// only
+  State state = State::idle;
+  bool want_write = false;  // EPOLLOUT armed
+  uint8_t header_len = 0;   // bytes of a frame header split across reads
+  uint8_t header[core::kMaxFrameHeader];
+  uint8_t opcode = 0;          // of the frame being read
+  uint8_t message_opcode = 0;  // of the message being read (its first frame)
+  bool fin = false;
+  bool compressed = false;     // the message being read has RSV1
+  uint16_t head_len = 0;       // bytes of the message kept in `head`
+  uint64_t payload_left = 0;   // of the frame being read
+  uint64_t message_bytes = 0;  // of the message being read, all fragments
+  uint64_t opened_at = 0;
+  std::unique_ptr<uint8_t[]> head;  // the first head_bytes of the message being read
+  std::string pending;              // bytes a short write left over
+  std::unique_ptr<core::ClientHandshake> handshake;
+  std::string response;
+};
+
+ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler)
+    : options_(options), handler_(handler), connections_(connections) {
+  options_.head_bytes = std::min(options_.head_bytes, kMaxHeadBytes);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
+  buffer_ = std::make_unique<char[]>(kReceiveBufferSize);
+}
+
+ClientPool::~ClientPool() {
+  for (Connection& c : connections_) drop(c);
+  ::close(epoll_fd_);
+}
+
+size_t ClientPool::size() const { return connections_.size(); }
+
+size_t ClientPool::index_of(const Connection& c) const {
+  return static_cast<size_t>(&c - connections_.data());
+}
+
+bool ClientPool::is_open(size_t index) const {
+  return connections_[index].state == Connection::State::open;
+}
+
+// --- connecting ----------------------------------------------------------------------------
+
+void ClientPool::connect(size_t first, size_t last, const std::function<void(double)>& tick) {
+  const uint64_t start = now_ns();
+  uint64_t next_tick = start + 1'000'000'000u;
+  size_t next = first;
+  while (true) {
+    while (next < last && pending_ < options_.max_pending_connects) {
+      start_connect(connections_[next], next);
+      ++next;
+    }
+    if (next == last && pending_ == 0) break;
+    poll(100);
+    const uint64_t now = now_ns();
+    expire_handshakes(now);
+    if (now >= next_tick) {
+      if (tick) tick(seconds_since(start, now));
+      next_tick += 1'000'000'000u;
+    }
+  }
+}
+
+void ClientPool::start_connect(Connection& c, size_t index) {
+  const std::vector<io::SocketAddress>& sources = options_.target.sources;
+  const io::SocketAddress* source = sources.empty() ? nullptr : &sources[index % sources.size()];
+  c.fd = io::connect_tcp(options_.target.address, source);
+  if (c.fd < 0) return error(c, std::string("connect: ") + std::strerror(errno));
+  std::array<uint8_t, 16> key{};
+  if (RAND_bytes(key.data(), key.size()) != 1) throw std::runtime_error("RAND_bytes failed");
+  core::ClientHandshakeOptions offer;
+  if (options_.deflate) {
+    offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+  }
+  c.handshake = std::make_unique<core::ClientHandshake>(options_.target.url, offer, key);
+  c.state = Connection::State::connecting;
+  c.opened_at = now_ns();
+  if (options_.head_bytes > 0) c.head = std::make_unique<uint8_t[]>(options_.head_bytes);
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.u64 = index;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev);
+  c.want_write = true;
+  ++pending_;
+}
+
+void ClientPool::on_connected(Connection& c) {
+  const int err = io::connect_error(c.fd);
+  if (err != 0) return error(c, std::string("connect: ") + std::strerror(err));
+  if (const auto& tls = options_.target.tls) {
+    c.ssl = SSL_new(tls->context());
+    if (!c.ssl) return error(c, "TLS: " + openssl_reason());
+    SSL_set_fd(c.ssl, c.fd);
+    // Partial writes behave like send(); a retry may come from another buffer (pending).
+    SSL_set_mode(c.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    const std::string& host = options_.target.url.host;
+    if (!io::is_numeric_host(host)) SSL_set_tlsext_host_name(c.ssl, host.c_str());
+    if (!tls->insecure() && SSL_set1_host(c.ssl, host.c_str()) != 1) {
+      return error(c, "TLS: cannot check the certificate against " + host);
+    }
+    c.state = Connection::State::tls_handshaking;
+    return continue_tls_handshake(c);
+  }
+  start_upgrade(c);
+}
+
+void ClientPool::continue_tls_handshake(Connection& c) {
+  const int result = SSL_connect(c.ssl);
+  if (result == 1) return start_upgrade(c);
+  const int reason = SSL_get_error(c.ssl, result);
+  if (reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE) {
+    set_write_interest(c, reason == SSL_ERROR_WANT_WRITE);
+    return;
+  }
+  error(c, "TLS handshake failed: " + openssl_reason());
+}
+
+void ClientPool::start_upgrade(Connection& c) {
+  c.state = Connection::State::handshaking;
+  set_write_interest(c, false);
+  write(c, c.handshake->request().data(), c.handshake->request().size());
+}
+
+void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len) {
+  c.response.append(data, len);
+  const core::ClientHandshake::Result result = c.handshake->feed(c.response);
+  if (result.status == core::ClientHandshake::Status::need_more) return;
+  if (result.status != core::ClientHandshake::Status::accepted) {
+    return error(c, result.status == core::ClientHandshake::Status::redirect
+                        ? "handshake: redirected to " + result.location
+                        : "handshake: " + result.error);
+  }
+  if (options_.deflate && result.extensions.find("permessage-deflate") == std::string::npos) {
+    return error(c, "handshake: the server declined permessage-deflate");
+  }
+  if (result.consumed != c.response.size()) {
+    return error(c, "handshake: server sent data before any message");
+  }
+  c.handshake.reset();
+  std::string().swap(c.response);
+  c.state = Connection::State::open;
+  --pending_;
+  ++opened_;
+}
+
+void ClientPool::expire_handshakes(uint64_t now) {
+  const auto limit = static_cast<uint64_t>(kHandshakeTimeout * 1e9);
+  for (Connection& c : connections_) {
+    if (opening(c) && now - c.opened_at > limit) error(c, "handshake timed out");
+  }
+}
+
+// --- traffic -------------------------------------------------------------------------------
+
+double ClientPool::run_for(double seconds, const std::function<void(double)>& tick,
+                           const std::function<bool()>& stop) {
+  const uint64_t start = now_ns();
+  const uint64_t end = start + static_cast<uint64_t>(seconds * 1e9);
+  uint64_t next_tick = start + 1'000'000'000u;
+  while (true) {
+    const uint64_t now = now_ns();
+    if (now >= end) break;
+    if (now >= next_tick) {
+      if (tick) tick(seconds_since(start, now));
+      next_tick += 1'000'000'000u;
+    }
+    const uint64_t wait_ns = std::min(end, next_tick) - now;
+    poll(static_cast<int>(std::min<uint64_t>(wait_ns / 1'000'000u + 1, 100)));
+    if (stop && stop()) break;
+  }
+  return seconds_since(start, now_ns());
+}
+
+void ClientPool::poll(int timeout_ms) {
+  epoll_event events[256];
+  const int n = epoll_wait(epoll_fd_, events, 256, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    const size_t index = events[i].data.u64;
+    Connection& c = connections_[index];
+    if (c.fd < 0) continue;
+    if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+      if (c.state == Connection::State::connecting) {
+        on_connected(c);
+        continue;
+      }
+      if (c.state == Connection::State::tls_handshaking) {
+        continue_tls_handshake(c);
+        continue;
+      }
+      if (c.want_write && !c.pending.empty()) flush_pending(c);
+    }
+    if (c.fd < 0 || !(events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
+    if (c.state == Connection::State::tls_handshaking) {
+      continue_tls_handshake(c);
+      continue;
+    }
+    // TLS may hold decrypted bytes the socket no longer shows: read until it has none.
+    do {
+      on_readable(c, index);
+    } while (c.fd >= 0 && c.ssl && SSL_pending(c.ssl) > 0);
+  }
+  handler_.on_poll_end(now_ns());
+}
+
+// recv() or SSL_read(): bytes, 0 at the end, or -1 with errno (EAGAIN: nothing yet).
+ssize_t ClientPool::receive(Connection& c, char* buffer, size_t size) {
+  if (!c.ssl) return ::recv(c.fd, buffer, size, 0);
+  const int n = SSL_read(c.ssl, buffer, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
+  if (n > 0) return n;
+  const int reason = SSL_get_error(c.ssl, n);
+  if (reason == SSL_ERROR_ZERO_RETURN) return 0;
+  errno = reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+  return -1;
+}
+
+// send() or SSL_write(), with the same conventions.
+ssize_t ClientPool::transmit(Connection& c, const char* data, size_t len) {
+  if (!c.ssl) return ::send(c.fd, data, len, MSG_NOSIGNAL);
+  const int n = SSL_write(c.ssl, data, static_cast<int>(std::min<size_t>(len, INT32_MAX)));
+  if (n > 0) return n;
+  const int reason = SSL_get_error(c.ssl, n);
+  errno = reason == SSL_ERROR_WANT_READ || reason == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+  return -1;
+}
+
+void ClientPool::on_readable(Connection& c, size_t index) {
+  const ssize_t n = receive(c, buffer_.get(), kReceiveBufferSize);
+  if (n <= 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    return error(c, n == 0 ? "connection closed by the server"
+                           : std::string("recv: ") + std::strerror(errno));
+  }
+  if (c.state == Connection::State::handshaking) {
+    return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
+  }
+  const uint64_t now = now_ns();
+  read_frames(c, index, reinterpret_cast<const uint8_t*>(buffer_.get()), static_cast<size_t>(n),
+              now);
+  if (c.fd >= 0) handler_.on_read_end(index, now);
+}
+
+// Walks the server's frames: headers are parsed, payloads skipped (but for the head kept).
+void ClientPool::read_frames(Connection& c, size_t index, const uint8_t* p, size_t len,
+                             uint64_t now) {
+  const uint8_t* end = p + len;
+  while (p < end) {
+    if (c.payload_left > 0) {
+      const size_t take =
+          static_cast<size_t>(std::min<uint64_t>(c.payload_left, static_cast<uint64_t>(end - p)));
+      take_payload(c, p, take);
+      p += take;
+      c.payload_left -= take;
+      if (c.payload_left > 0) break;
+      frame_done(c, index, now);
+      if (c.fd < 0) return;
+      continue;
+    }
+    // A header: whole in this read (the usual case), or gathered across reads.
+    const uint8_t* h = p;
+    const size_t available = static_cast<size_t>(end - p);
+    if (c.header_len > 0 || available < 2 || available < core::header_size_from_second_byte(p[1])) {
+      const size_t want = c.header_len < 2 ? 2 : core::header_size_from_second_byte(c.header[1]);
+      const size_t take = std::min(want - c.header_len, available);
+      std::memcpy(c.header + c.header_len, p, take);
+      c.header_len += static_cast<uint8_t>(take);
+      p += take;
+      if (c.header_len < 2 || c.header_len < core::header_size_from_second_byte(c.header[1]))
+        continue;
+      h = c.header;
+      c.header_len = 0;
+    } else {
+      p += core::header_size_from_second_byte(p[1]);
+    }
+    if (!start_frame(c, index, h)) return;
+    if (c.payload_left == 0) {
+      frame_done(c, index, now);
+      if (c.fd < 0) return;
+    }
+  }
+}
+
+bool ClientPool::start_frame(Connection& c, size_t index, const uint8_t* h) {
+  c.fin = (h[0] & 0x80) != 0;
+  c.opcode = h[0] & 0x0f;
+  if (c.opcode != 0 && c.opcode < 8) {
+    c.compressed = (h[0] & 0x40) != 0;
+    c.message_opcode = c.opcode;
+  }
+  uint64_t len = h[1] & 0x7f;
+  if (len == 126) {
+    len = (uint64_t{h[2]} << 8) | h[3];
+  } else if (len == 127) {
+    len = 0;
+    for (int i = 2; i < 10; ++i) len = (len << 8) | h[i];
+  }
+  c.payload_left = len;
+  if (c.opcode < 8) c.message_bytes += len;
+  if (c.opcode == 8) {
+    fail(index, "server closed the connection");
+    return false;
+  }
+  return true;
+}
+
+void ClientPool::take_payload(Connection& c, const uint8_t* p, size_t len) {
+  if (c.opcode >= 8 || c.head_len >= options_.head_bytes) return;
+  const size_t take = std::min(len, options_.head_bytes - c.head_len);
+  std::memcpy(c.head.get() + c.head_len, p, take);
+  c.head_len += static_cast<uint16_t>(take);
+}
+
+void ClientPool::frame_done(Connection& c, size_t index, uint64_t now) {
+  if (c.opcode >= 8 || !c.fin) return;  // ping/pong, or a fragment of a longer message
+  ReceivedMessage message;
+  message.opcode = c.message_opcode;
+  message.compressed = c.compressed;
+  message.size = c.message_bytes;
+  message.head = c.head.get();
+  message.head_size = c.head_len;
+  c.message_bytes = 0;
+  c.head_len = 0;
+  handler_.on_message(index, message, now);
+}
+
+void ClientPool::send(size_t index, const char* data, size_t len) {
+  Connection& c = connections_[index];
+  if (c.state == Connection::State::open) write(c, data, len);
+}
+
+void ClientPool::write(Connection& c, const char* data, size_t len) {
+  if (!c.pending.empty()) {
+    c.pending.append(data, len);
+    return;
+  }
+  const ssize_t n = transmit(c, data, len);
+  if (n < 0 && errno != EAGAIN && errno != EINTR) {
+    return error(c, std::string("send: ") + std::strerror(errno));
+  }
+  const size_t written = n > 0 ? static_cast<size_t>(n) : 0;
+  if (written < len) {
+    c.pending.assign(data + written, len - written);
+    set_write_interest(c, true);
+  }
+}
+
+void ClientPool::flush_pending(Connection& c) {
+  const ssize_t n = transmit(c, c.pending.data(), c.pending.size());
+  if (n < 0 && errno != EAGAIN && errno != EINTR) {
+    return error(c, std::string("send: ") + std::strerror(errno));
+  }
+  c.pending.erase(0, n > 0 ? static_cast<size_t>(n) : 0);
+  if (c.pending.empty()) set_write_interest(c, false);
+}
+
+void ClientPool::set_write_interest(Connection& c, bool on) {
+  epoll_event ev{};
+  ev.events = on ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
+  ev.data.u64 = index_of(c);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  c.want_write = on;
+}
+
+// --- ending --------------------------------------------------------------------------------
+
+void ClientPool::fail(size_t index, std::string what) {
+  error(connections_[index], std::move(what));
+}
+
+void ClientPool::count_error(std::string what) {
+  ++errors_;
+  if (first_errors_.size() < kMaxReportedErrors) first_errors_.push_back(std::move(what));
+}
+
+void ClientPool::error(Connection& c, std::string what) {
+  count_error(std::move(what));
+  if (c.state == Connection::State::open) {
+    --opened_;
+  } else if (opening(c)) {
+    --pending_;
+  }
+  drop(c);
+}
+
+bool ClientPool::opening(const Connection& c) {
+  return c.state == Connection::State::connecting ||
+         c.state == Connection::State::tls_handshaking || c.state == Connection::State::handshaking;
+}
+
+void ClientPool::drop(Connection& c) {
+  if (c.ssl) SSL_free(c.ssl);
+  c.ssl = nullptr;
+  if (c.fd >= 0) ::close(c.fd);  // closing removes it from the epoll set
+  c.fd = -1;
+  c.state = Connection::State::closed;
+  c.handshake.reset();
+  c.pending.clear();
+}
+
+void ClientPool::tell(ConnectionOutcome& outcome) const {
+  outcome.opened = opened_;
+  outcome.errors = errors_;
+  outcome.first_errors = first_errors_;
+}
+
+void ClientPool::close_all() {
+  // A close frame (1000) so servers see a clean close; the answer is not awaited.
+  std::string close_frame;
+  static constexpr char kNormal[2] = {0x03, static_cast<char>(0xe8)};
+  core::append_masked_frame(close_frame, core::Opcode::close, {kNormal, 2},
+                            core::random_mask_key());
+  for (Connection& c : connections_) {
+    if (c.state == Connection::State::open && c.pending.empty()) {
+      [[maybe_unused]] ssize_t n = transmit(c, close_frame.data(), close_frame.size());
+    }
+    drop(c);  // opened_ keeps its count: the report says how many were open
+  }
+}
+
+}  // namespace duplex::app

@@ -1,0 +1,139 @@
+// The connection machinery of `duplex bench`: many WebSocket client connections on one raw
+// epoll loop. It connects them (a bounded number of handshakes at a time, TLS for wss://),
+// writes what it is given (keeping what a socket does not take), walks the server's frames by
+// their headers alone and hands each whole data message to a handler with its size and its first
+// few payload bytes; payloads are otherwise skipped, never copied, unmasked or validated. The
+// traffic itself (echo, publish/subscribe) is the handler's business.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "duplex/core/url.hpp"
+#include "duplex/io/socket.hpp"
+#include "duplex/io/tls.hpp"
+
+namespace duplex::app {
+
+/// Where the connections go, as the command resolved it.
+struct ClientTarget {
+  core::WebSocketUrl url;
+  io::SocketAddress address;                        // resolved url host
+  std::shared_ptr<const io::TlsClientContext> tls;  // wss:// only
+  std::vector<io::SocketAddress> sources;  // local addresses to spread connections over (or none)
+};
+
+struct ClientPoolOptions {
+  ClientTarget target;
+  // Offer permessage-deflate (client_no_context_takeover); a server that declines is an error.
+  bool deflate = false;
+  size_t head_bytes = 0;  // payload bytes of each message kept for the handler (at most 1,024)
+  int max_pending_connects = 256;
+};
+
+/// A whole data message, as the pool saw it go by.
+struct ReceivedMessage {
+  uint8_t opcode = 0;       // of its first frame: 1 text, 2 binary
+  bool compressed = false;  // RSV1: its size is the compressed one
+  uint64_t size = 0;        // payload bytes, all fragments
+  const uint8_t* head = nullptr;
+  size_t head_size = 0;  // min(size, head_bytes)
+};
+
+/// How the connections fared: the part of every engine's result the pool knows.
+struct ConnectionOutcome {
+  int opened = 0;  // connections whose handshake succeeded and that did not fail later
+  uint64_t errors = 0;
+  std::vector<std::string> first_errors;  // up to a few, for the report
+};
+
+uint64_t now_ns();  // CLOCK_MONOTONIC
+
+class ClientPool {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    /// A whole data message arrived on connection `index`, read at `now`.
+    virtual void on_message(size_t index, const ReceivedMessage& message, uint64_t now) = 0;
+    /// Every message of one read of connection `index` has been handed over.
+    virtual void on_read_end(size_t /*index*/, uint64_t /*now*/) {}
+    /// One poll's events have all been handled.
+    virtual void on_poll_end(uint64_t /*now*/) {}
+  };
+
+  ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler);
+  ~ClientPool();
+  ClientPool(const ClientPool&) = delete;
+  ClientPool& operator=(const ClientPool&) = delete;
+
+  /// Opens connections [first, last), at most max_pending_connects handshakes under way at a
+  /// time, each given 10 s; `tick` is called about every second with the seconds so far.
+  void connect(size_t first, size_t last, const std::function<void(double)>& tick);
+
+  /// Polls for `seconds` (until `stop` says so, if sooner), calling `tick` about every second
+  /// with the seconds so far. Returns the seconds it ran.
+  double run_for(double seconds, const std::function<void(double)>& tick,
+                 const std::function<bool()>& stop);
+
+  /// Waits up to `timeout_ms` for events and handles them.
+  void poll(int timeout_ms);
+
+  /// Sends on an open connection; what the socket does not take now goes out on writability.
+  void send(size_t index, const char* data, size_t len);
+
+  bool is_open(size_t index) const;
+  /// Counts an error, keeps its text (the first few) and drops the connection.
+  void fail(size_t index, std::string what);
+  /// Counts an error that is no connection's fault alone.
+  void count_error(std::string what);
+
+  /// Sends a close frame (1000) on every open connection, without waiting for the answer, and
+  /// closes them all.
+  void close_all();
+  /// Copies the connection counts and errors into an engine's result.
+  void tell(ConnectionOutcome& outcome) const;
+
+  size_t size() const;
+  int open_count() const { return opened_; }
+
+ private:
+  struct Connection;
+
+  void start_connect(Connection& c, size_t index);
+  void expire_handshakes(uint64_t now);
+  void on_connected(Connection& c);
+  void continue_tls_handshake(Connection& c);
+  void start_upgrade(Connection& c);
+  void on_handshake_bytes(Connection& c, const char* data, size_t len);
+  ssize_t receive(Connection& c, char* buffer, size_t size);
+  ssize_t transmit(Connection& c, const char* data, size_t len);
+  void on_readable(Connection& c, size_t index);
+  void read_frames(Connection& c, size_t index, const uint8_t* p, size_t len, uint64_t now);
+  bool start_frame(Connection& c, size_t index, const uint8_t* header);
+  void take_payload(Connection& c, const uint8_t* p, size_t len);
+  void frame_done(Connection& c, size_t index, uint64_t now);
+  void write(Connection& c, const char* data, size_t len);
+  void flush_pending(Connection& c);
+  void set_write_interest(Connection& c, bool on);
+  void error(Connection& c, std::string what);
+  void drop(Connection& c);
+  size_t index_of(const Connection& c) const;
+  static bool opening(const Connection& c);
+
+  ClientPoolOptions options_;
+  Handler& handler_;
+  std::vector<Connection> connections_;
+  std::unique_ptr<char[]> buffer_;
+  int epoll_fd_ = -1;
+  int pending_ = 0;  // connections connecting or handshaking
+  int opened_ = 0;   // connections open now
+  uint64_t errors_ = 0;
+  std::vector<std::string> first_errors_;
+};
+
+}  // namespace duplex::app
