@@ -231,6 +231,37 @@ TEST(OutputBuffer, ContiguousWhileOnlyCopiesAreQueued) {
   EXPECT_EQ(piece.use_count(), 1);
 }
 
+TEST(OutputBuffer, SlicesThatContinueEachOtherGoOutAsOnePiece) {
+  // A topic's batch buffer: three frames laid end to end, another buffer beside it.
+  auto batch =
+      std::make_shared<std::string>(pattern('a', 300) + pattern('b', 200) + pattern('c', 100));
+  const SharedBytes bytes = batch;
+  const SharedBytes other = shared(pattern('x', 50));
+  OutputBuffer out;
+  out.append_slice(bytes, 0, 300);
+  out.append_slice(bytes, 300, 500);  // continues the last slice: one piece
+  iovec iov[8];
+  ASSERT_EQ(out.gather(iov, 8), 1);
+  EXPECT_EQ(iov[0].iov_len, 500u);
+  out.append("own");  // something in between: the next slice is a new piece
+  out.append_slice(bytes, 500, 600);
+  out.append_slice(other, 0, 50);     // another buffer: a new piece
+  out.append_slice(bytes, 600, 600);  // empty: ignored
+  ASSERT_EQ(out.gather(iov, 8), 4);
+  EXPECT_EQ(out.size(), 500u + 3 + 100 + 50);
+  EXPECT_EQ(gathered(out), batch->substr(0, 500) + "own" + batch->substr(500, 100) + *other);
+  // A partial write inside the merged piece, then more appended to the batch buffer itself
+  // (it grows while queued: slices are offsets, not pointers).
+  out.consume(250);
+  batch->append(pattern('d', 4000));
+  out.append_slice(bytes, 600, 4600);
+  EXPECT_EQ(gathered(out), batch->substr(250, 250) + "own" + batch->substr(500, 100) + *other +
+                               batch->substr(600, 4000));
+  out.consume(out.size());
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(out.contiguous());
+}
+
 TEST(OutputPool, LendsReleasedBuffersAgainClearedAndWorking) {
   OutputPool pool;
   OutputBuffer* first = pool.acquire();

@@ -614,5 +614,47 @@ TEST(PubSub, PublishedFramesArriveIntactThroughPartialWrites) {
   }
 }
 
+// Several publishes to one topic in one loop iteration share a batch buffer; a direct send to a
+// subscriber between them must still arrive between them, and each subscriber gets each message
+// once, in order, whatever its size (below and above the size frames are shared from).
+TEST(PubSub, PublishesOfOneIterationKeepTheirOrderAroundDirectSends) {
+  Registry registry;
+  ServerThread s;
+  s.server.endpoint("/", {.on_message = [&](WebSocket& ws, std::string_view m, MessageType) {
+                      const std::vector<std::string> w = split(m, ' ');
+                      if (w[0] == "name") {
+                        registry.add(w[1], &ws);
+                        ws.subscribe("t");
+                        ws.send("named " + w[1]);
+                        return;
+                      }
+                      // "go": three publishes and a direct send to s1, all in this one call.
+                      const std::string big = patterned(1, 3000);
+                      ws.publish("t", "A");
+                      registry.at("s1").send("direct");
+                      ws.publish("t", big);
+                      s.server.publish("t", "C", MessageType::text, &ws);
+                    }});
+  s.start();
+  auto s1 = open_websocket(s.port, "/");
+  auto s2 = open_websocket(s.port, "/");
+  auto pub = open_websocket(s.port, "/");
+  s1->send_frame(core::Opcode::text, "name s1");
+  EXPECT_EQ(s1->read_frame().payload, "named s1");
+  s2->send_frame(core::Opcode::text, "name s2");
+  EXPECT_EQ(s2->read_frame().payload, "named s2");
+  pub->send_frame(core::Opcode::text, "name pub");
+  EXPECT_EQ(pub->read_frame().payload, "named pub");
+  const std::string big = patterned(1, 3000);
+  for (int round = 0; round < 3; ++round) {
+    pub->send_frame(core::Opcode::text, "go");
+    EXPECT_EQ(read_until(*s1, "C"), (std::vector<std::string>{"A", "direct", big, "C"}));
+    EXPECT_EQ(read_until(*s2, "C"), (std::vector<std::string>{"A", big, "C"}));
+  }
+  // The publisher is subscribed too but excluded from all three.
+  pub->send_frame(core::Opcode::text, "name pub2");
+  EXPECT_EQ(pub->read_frame().payload, "named pub2");
+}
+
 }  // namespace
 }  // namespace duplex

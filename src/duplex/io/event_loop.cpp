@@ -212,6 +212,7 @@ void EventLoop::run() {
 }
 
 void EventLoop::run_once(int timeout_ms) {
+  ++iteration_;
   constexpr int kMaxEvents = 1024;
   epoll_event events[kMaxEvents];
   int wait = timers_.ms_until_next(now_ms_);

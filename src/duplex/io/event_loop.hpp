@@ -48,6 +48,8 @@ class EventLoop {
 
   /// Monotonic milliseconds, read once per iteration.
   uint64_t now_ms() const { return now_ms_; }
+  /// Counts iterations: work batched within one iteration can tell when the next one began.
+  uint64_t iteration() const { return iteration_; }
   void schedule(Timer& timer, uint64_t delay_ms) { timers_.schedule(timer, now_ms_ + delay_ms); }
   void cancel(Timer& timer) { timers_.cancel(timer); }
 
@@ -87,6 +89,7 @@ class EventLoop {
 
   int epoll_fd_ = -1;
   uint64_t now_ms_ = 0;
+  uint64_t iteration_ = 0;
   bool stopping_ = false;
   TimerHeap timers_;
   std::vector<Flushable*> flush_queue_;

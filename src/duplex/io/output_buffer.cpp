@@ -34,10 +34,18 @@ void OutputBuffer::make_room(size_t n) {
   end_ = pending;
 }
 
-void OutputBuffer::append_shared(SharedBytes bytes) {
-  if (bytes->empty()) return;
-  shared_bytes_ += bytes->size();
-  shared_.push_back({std::move(bytes), stream_begin_ + (end_ - begin_)});
+void OutputBuffer::append_slice(const SharedBytes& bytes, size_t begin, size_t end) {
+  if (begin == end) return;
+  shared_bytes_ += end - begin;
+  const uint64_t at = stream_begin_ + (end_ - begin_);
+  if (shared_head_ < shared_.size()) {
+    SharedPiece& last = shared_.back();
+    if (last.bytes == bytes && last.end == begin && last.at == at) {
+      last.end = end;
+      return;
+    }
+  }
+  shared_.push_back({bytes, at, begin, end});
 }
 
 int OutputBuffer::gather(iovec* iov, int max) const {
@@ -54,7 +62,7 @@ int OutputBuffer::gather(iovec* iov, int max) const {
     own_until(piece.at);
     if (count == max) break;
     iov[count++] = {const_cast<char*>(piece.bytes->data()) + piece.offset,
-                    piece.bytes->size() - piece.offset};
+                    piece.end - piece.offset};
   }
   own_until(stream_begin_ + (end_ - begin_));
   return count;
@@ -74,11 +82,11 @@ void OutputBuffer::consume_mixed(size_t n) {
       continue;
     }
     SharedPiece& piece = shared_[shared_head_];
-    const size_t take = std::min(n, piece.bytes->size() - piece.offset);
+    const size_t take = std::min(n, piece.end - piece.offset);
     piece.offset += take;
     shared_bytes_ -= take;
     n -= take;
-    if (piece.offset == piece.bytes->size()) {
+    if (piece.offset == piece.end) {
       piece.bytes.reset();
       if (++shared_head_ == shared_.size()) {
         shared_.clear();

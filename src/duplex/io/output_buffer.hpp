@@ -39,7 +39,11 @@ class OutputBuffer {
   }
 
   /// Queues `bytes` by reference after what is queued: written from the shared buffer.
-  void append_shared(SharedBytes bytes);
+  void append_shared(const SharedBytes& bytes) { append_slice(bytes, 0, bytes->size()); }
+  /// Queues bytes [begin, end) of `bytes` by reference. A slice that continues the last one
+  /// queued (same buffer, nothing queued in between) extends it: messages laid end to end in
+  /// one buffer go out as one piece.
+  void append_slice(const SharedBytes& bytes, size_t begin, size_t end);
 
   /// True when everything queued is in the buffer itself (nothing by reference): data() and
   /// size() then cover all of it, for a single send().
@@ -74,11 +78,13 @@ class OutputBuffer {
   void consume_mixed(size_t n);
   void drop_shared();
 
-  // A frame queued by reference; it goes out once the buffer's bytes before `at` have gone.
+  // Bytes [offset, end) of a shared buffer, queued by reference; they go out once the buffer's
+  // own bytes before `at` have gone.
   struct SharedPiece {
     SharedBytes bytes;
-    uint64_t at;        // position in the buffer's own byte stream (see stream_begin_)
-    size_t offset = 0;  // bytes of it already written
+    uint64_t at;    // position in the buffer's own byte stream (see stream_begin_)
+    size_t offset;  // next byte to write (the slice's start until some is written)
+    size_t end;
   };
 
   char* data_ = nullptr;

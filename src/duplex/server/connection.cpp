@@ -272,6 +272,13 @@ bool Connection::send_broadcast(BroadcastFrames& frames) {
         frames.compressed(deflate_->params().server_max_window_bits, deflate_->endpoint_deflate()),
         frames);
   }
+  if (const io::SharedBytes& batch = frames.batch()) {
+    if (!admit(frames.batch_end() - frames.batch_begin(), frames.message(), frames.type())) {
+      return false;
+    }
+    output().append_slice(batch, frames.batch_begin(), frames.batch_end());
+    return true;
+  }
   return send_shared(frames.plain(), frames);
 }
 

@@ -43,12 +43,24 @@ class BroadcastFrames {
   std::string_view message() const { return message_.payload(); }
   core::MessageType type() const { return message_.type(); }
   const io::SharedBytes& plain() const { return message_.frame(); }
+  /// Where the plain frame lies in a topic's batch buffer, when it was laid there.
+  void set_plain_slice(io::SharedBytes batch, size_t begin, size_t end) {
+    batch_ = std::move(batch);
+    batch_begin_ = begin;
+    batch_end_ = end;
+  }
+  const io::SharedBytes& batch() const { return batch_; }
+  size_t batch_begin() const { return batch_begin_; }
+  size_t batch_end() const { return batch_end_; }
   /// The compressed frame for `window_bits`, or the plain one if compressing did not help.
   const io::SharedBytes& compressed(int window_bits, EndpointDeflate& deflate);
 
  private:
   const OutgoingMessage& message_;
   std::array<io::SharedBytes, 16> compressed_;
+  io::SharedBytes batch_;
+  size_t batch_begin_ = 0;
+  size_t batch_end_ = 0;
 };
 
 }  // namespace duplex::detail

@@ -24,6 +24,11 @@ struct Topic {
   std::vector<Connection*> subscribers;
   uint32_t delivering = 0;  // deliveries walking `subscribers` now (handlers may re-enter)
   bool has_holes = false;
+  // This loop iteration's messages to the topic, framed end to end: a subscriber that gets
+  // several of them in one iteration queues one growing slice of this buffer (one piece, one
+  // iovec) instead of one piece per message.
+  std::shared_ptr<std::string> batch;
+  uint64_t batch_iteration = 0;
 };
 
 /// What a connection takes part in: its user id (bound at upgrade) and its topics in the

@@ -276,6 +276,21 @@ size_t ServerCore::deliver_topic(std::string_view name, const OutgoingMessage& m
   Topic* topic = topics_.find(name);
   if (!topic) return 0;
   BroadcastFrames frames(message);
+  if (!tls_) {
+    // Lay the frame after this iteration's earlier ones to the topic (see Topic::batch).
+    if (!topic->batch || topic->batch_iteration != loop_.iteration()) {
+      if (topic->batch && topic->batch.use_count() == 1) {
+        topic->batch->clear();  // no queue holds the last one: reuse its storage
+      } else {
+        topic->batch = std::make_shared<std::string>();
+      }
+      topic->batch_iteration = loop_.iteration();
+    }
+    const std::string& frame = *message.frame();
+    const size_t begin = topic->batch->size();
+    topic->batch->append(frame);
+    frames.set_plain_slice(topic->batch, begin, begin + frame.size());
+  }
   size_t sent = 0;
   topics_.for_each_subscriber(*topic, [&](Connection& c) {
     if (&c != except && c.send_broadcast(frames)) ++sent;
