@@ -247,12 +247,14 @@ bool Connection::queue_message(std::string_view payload, MessageType type, bool 
   return true;
 }
 
-bool Connection::send_shared(const io::SharedBytes& frame, const BroadcastFrames& frames) {
-  if (!admit(frame->size(), frames.message(), frames.type())) return false;
-  if (tls_ || frame->size() < kShareFramesFrom) {
-    output().append(*frame);
+bool Connection::send_shared(const FrameSlice& frame, const BroadcastFrames& frames) {
+  if (!admit(frame.size(), frames.message(), frames.type())) return false;
+  // A slice of a topic's batch is referenced whatever its size: it usually extends the piece
+  // queued before it.
+  if (tls_ || (!frame.batched && frame.size() < kShareFramesFrom)) {
+    output().append(frame.view());
   } else {
-    output().append_shared(frame);
+    output().append_slice(frame.bytes, frame.begin, frame.end);
   }
   return true;
 }
@@ -269,15 +271,9 @@ bool Connection::send_broadcast(BroadcastFrames& frames) {
   if (deflate_ && deflate_->wants(frames.message().size())) {
     if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
     return send_shared(
-        frames.compressed(deflate_->params().server_max_window_bits, deflate_->endpoint_deflate()),
+        FrameSlice::whole(frames.compressed(deflate_->params().server_max_window_bits,
+                                            deflate_->endpoint_deflate())),
         frames);
-  }
-  if (const io::SharedBytes& batch = frames.batch()) {
-    if (!admit(frames.batch_end() - frames.batch_begin(), frames.message(), frames.type())) {
-      return false;
-    }
-    output().append_slice(batch, frames.batch_begin(), frames.batch_end());
-    return true;
   }
   return send_shared(frames.plain(), frames);
 }

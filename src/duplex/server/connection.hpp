@@ -22,6 +22,7 @@
 namespace duplex::detail {
 
 class BroadcastFrames;
+struct FrameSlice;
 class DeflateSession;
 class ServerCore;
 
@@ -136,7 +137,7 @@ class Connection final : public WebSocket,
   // Whether a frame of `frame_bytes` may be queued: open, and within max_backpressure (else
   // the slow-consumer policy applies to `payload`).
   bool admit(size_t frame_bytes, std::string_view payload, MessageType type);
-  bool send_shared(const io::SharedBytes& frame, const BroadcastFrames& frames);
+  bool send_shared(const FrameSlice& frame, const BroadcastFrames& frames);
   bool send_compressed(std::string_view message, MessageType type);
   // Frames `payload` into the send queue (RSV1 set when `compressed`), within max_backpressure.
   bool queue_message(std::string_view payload, MessageType type, bool compressed);

@@ -9,6 +9,10 @@
 
 namespace duplex {
 
+void detail::EndpointLocal::snapshot(std::vector<Connection*>& out) const {
+  for (Connection* c = head; c; c = c->next) out.push_back(c);
+}
+
 Endpoint::Endpoint(std::string path, EndpointConfig config, detail::PubSubHub& hub, size_t loops)
     : path_(std::move(path)), config_(std::move(config)), hub_(hub) {
   core::validate_deflate_options(config_.per_message_deflate);
@@ -31,12 +35,9 @@ size_t Endpoint::connection_count() const {
 
 void Endpoint::for_each(const std::function<void(WebSocket&)>& fn) {
   const detail::ServerCore* here = detail::ServerCore::current();
-  // A snapshot: fn may close or drop any connection, which leaves this list (connections are
-  // freed only at the end of the loop iteration); those that left are not visited.
+  // Those that left while fn ran are not visited.
   std::vector<detail::Connection*> open;
-  for (detail::Connection* c = local(here ? here->index() : 0).head; c; c = c->next) {
-    open.push_back(c);
-  }
+  local(here ? here->index() : 0).snapshot(open);
   for (detail::Connection* c : open) {
     if (c->listed()) fn(*c);
   }

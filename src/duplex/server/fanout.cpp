@@ -28,7 +28,7 @@ const io::SharedBytes& BroadcastFrames::compressed(int window_bits, EndpointDefl
     }
     slot = std::move(frame);
   }
-  return slot->empty() ? plain() : slot;
+  return slot->empty() ? message_.frame() : slot;
 }
 
 }  // namespace duplex::detail

@@ -14,6 +14,19 @@ namespace duplex::detail {
 
 class EndpointDeflate;
 
+/// Bytes [begin, end) of a shared buffer that make one frame: a whole frame, or one laid in a
+/// topic's batch buffer (which later frames of the iteration continue).
+struct FrameSlice {
+  const io::SharedBytes& bytes;
+  size_t begin;
+  size_t end;
+  bool batched;
+
+  static FrameSlice whole(const io::SharedBytes& frame) { return {frame, 0, frame->size(), false}; }
+  size_t size() const { return end - begin; }
+  std::string_view view() const { return std::string_view(*bytes).substr(begin, size()); }
+};
+
 /// The message and its plain frame, immutable once made: loops share it across threads.
 class OutgoingMessage {
  public:
@@ -42,16 +55,17 @@ class BroadcastFrames {
 
   std::string_view message() const { return message_.payload(); }
   core::MessageType type() const { return message_.type(); }
-  const io::SharedBytes& plain() const { return message_.frame(); }
-  /// Where the plain frame lies in a topic's batch buffer, when it was laid there.
-  void set_plain_slice(io::SharedBytes batch, size_t begin, size_t end) {
+  /// The plain frame: in the topic's batch buffer once laid there, else the message's own.
+  FrameSlice plain() const {
+    return batch_ ? FrameSlice{batch_, batch_begin_, batch_end_, true}
+                  : FrameSlice::whole(message_.frame());
+  }
+  /// Records where the plain frame was laid in a topic's batch buffer.
+  void set_batch_slice(io::SharedBytes batch, size_t begin, size_t end) {
     batch_ = std::move(batch);
     batch_begin_ = begin;
     batch_end_ = end;
   }
-  const io::SharedBytes& batch() const { return batch_; }
-  size_t batch_begin() const { return batch_begin_; }
-  size_t batch_end() const { return batch_end_; }
   /// The compressed frame for `window_bits`, or the plain one if compressing did not help.
   const io::SharedBytes& compressed(int window_bits, EndpointDeflate& deflate);
 

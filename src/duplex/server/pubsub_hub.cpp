@@ -10,18 +10,25 @@ namespace duplex::detail {
 
 void PubSubHub::set_cores(std::vector<ServerCore*> cores) { cores_ = std::move(cores); }
 
+template <class Map>
+typename Map::iterator PubSubHub::add(Map& map, std::string_view key, size_t core, int delta) {
+  auto it = map.find(key);
+  if (it == map.end()) {
+    if (delta < 0) return it;
+    it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+    it->second.per_core.resize(cores_.size());
+  }
+  it->second.per_core[core] += delta;
+  it->second.total += delta;
+  return it;
+}
+
 void PubSubHub::count_subscription(size_t core, std::string_view topic, std::string_view user,
                                    int delta) {
   std::lock_guard lock(mutex_);
-  auto it = topics_.find(topic);
-  if (it == topics_.end()) {
-    if (delta < 0) return;
-    it = topics_.emplace(std::string(topic), TopicCounts{}).first;
-    it->second.per_core.resize(cores_.size());
-  }
+  auto it = add(topics_, topic, core, delta);
+  if (it == topics_.end()) return;
   TopicCounts& counts = it->second;
-  counts.per_core[core] += delta;
-  counts.total += delta;
   if (!user.empty()) {
     auto member = counts.members.find(user);
     if (member == counts.members.end()) member = counts.members.emplace(user, 0).first;
@@ -33,15 +40,8 @@ void PubSubHub::count_subscription(size_t core, std::string_view topic, std::str
 
 void PubSubHub::count_user(size_t core, std::string_view user, int delta) {
   std::lock_guard lock(mutex_);
-  auto it = users_.find(user);
-  if (it == users_.end()) {
-    if (delta < 0) return;
-    it = users_.emplace(std::string(user), UserCounts{}).first;
-    it->second.per_core.resize(cores_.size());
-  }
-  it->second.per_core[core] += delta;
-  it->second.total += delta;
-  if (it->second.total == 0) users_.erase(it);
+  auto it = add(users_, user, core, delta);
+  if (it != users_.end() && it->second.total == 0) users_.erase(it);
 }
 
 size_t PubSubHub::subscriber_count(std::string_view topic) const {

@@ -57,15 +57,18 @@ class PubSubHub {
                    const WebSocket* except);
 
  private:
-  struct TopicCounts {
+  struct LoopCounts {
     std::vector<uint32_t> per_core;
     size_t total = 0;
+  };
+  struct TopicCounts : LoopCounts {
     std::map<std::string, uint32_t, std::less<>> members;  // user id -> subscribed connections
   };
-  struct UserCounts {
-    std::vector<uint32_t> per_core;
-    size_t total = 0;
-  };
+  using UserCounts = LoopCounts;
+  // Adds `delta` to `key`'s count on `core`, making the entry on first use; end() when a
+  // decrement finds none. The caller erases the entry once its total is zero.
+  template <class Map>
+  typename Map::iterator add(Map& map, std::string_view key, size_t core, int delta);
   // Runs `deliver(core, except_there)` on each core marked in `cores`: directly on the calling
   // loop (its count is returned), posted to the others. `except` only matters on its own loop.
   template <class Deliver>

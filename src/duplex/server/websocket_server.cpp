@@ -121,9 +121,7 @@ void ServerCore::for_each_connection(const std::function<void(Connection*)>& fn)
   // walk a snapshot.
   std::vector<Connection*> all;
   all.reserve(connection_count());
-  for (auto& [path, endpoint] : shared_.endpoints) {
-    for (Connection* c = endpoint->local(index_).head; c; c = c->next) all.push_back(c);
-  }
+  for (auto& [path, endpoint] : shared_.endpoints) endpoint->local(index_).snapshot(all);
   for (Connection* c = connections_; c; c = c->next) all.push_back(c);
   for (Connection* c : all) {
     if (!c->retired()) fn(c);
@@ -289,7 +287,7 @@ size_t ServerCore::deliver_topic(std::string_view name, const OutgoingMessage& m
     const std::string& frame = *message.frame();
     const size_t begin = topic->batch->size();
     topic->batch->append(frame);
-    frames.set_plain_slice(topic->batch, begin, begin + frame.size());
+    frames.set_batch_slice(topic->batch, begin, begin + frame.size());
   }
   size_t sent = 0;
   topics_.for_each_subscriber(*topic, [&](Connection& c) {
@@ -320,10 +318,9 @@ size_t ServerCore::deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& m
   size_t sent = 0;
   std::vector<Connection*> recipients;
   const auto deliver = [&](Endpoint& e) {
-    // A snapshot: a slow reader's handler (on_close, on_dropped) may drop any connection,
-    // which leaves this list; connections are freed only at the end of the loop iteration.
+    // A slow reader's handler (on_close, on_dropped) may drop any connection.
     recipients.clear();
-    for (Connection* c = e.local(index_).head; c; c = c->next) recipients.push_back(c);
+    e.local(index_).snapshot(recipients);
     for (Connection* c : recipients) {
       if (c != except && c->send_broadcast(frames)) ++sent;
     }
