@@ -1,5 +1,5 @@
 // Checks one reference server against the peers' contract, with Node `ws` as the client:
-//   node bench/peers/check.mjs [--zeros] [--many N] -- COMMAND [ARGS...]
+//   node bench/peers/check.mjs [--zeros] [--many N] [--tls DIR] -- COMMAND [ARGS...]
 //   node bench/peers/check.mjs --pubsub [--floor] [--many N] -- COMMAND [ARGS...]
 // starts `COMMAND ARGS... PORT` on a free port, waits for its `ready PORT` line, then checks by
 // real round trips: 1000 echoes each of text and binary at 0, 1, 125, 126, 127, 65535, 64 Ki
@@ -8,6 +8,9 @@
 // at once; and finally that SIGTERM makes it exit with status 0.
 // --zeros is for the floor server, which answers each frame with zeros of the same size: echoes
 // are then checked for kind, size and all-zero content instead of equal bytes.
+// --tls DIR checks the same over wss://: the server is started as `COMMAND ARGS... PORT --tls
+// DIR/server.pem DIR/server.key` and trusted through DIR/ca.pem (tests/support/make_test_certs.sh
+// makes the three; bench/run keeps them in build/bench/tls).
 // --pubsub checks a publish/subscribe server (docs/pubsub-protocol.md) instead: `subscribed`
 // answers, every delivery to every subscriber of its topic exactly and in order (and none to
 // others) for data strings of 16 B to 70,000 B, a connection on two topics, unsubscribe, a closed
@@ -17,6 +20,8 @@
 // checked for topic, size and those 16 bytes.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import WebSocket from 'ws';
 
@@ -24,23 +29,29 @@ const args = process.argv.slice(2);
 let zeros = false;
 let pubsub = false;
 let many = 0;
+let tlsDir = null;
 while (args.length && args[0] !== '--') {
   const a = args.shift();
   if (a === '--zeros' || a === '--floor') zeros = true;
   else if (a === '--pubsub') pubsub = true;
   else if (a === '--many') many = Number(args.shift());
+  else if (a === '--tls' && args.length) tlsDir = args.shift();
   else usage();
 }
 if (args.shift() !== '--' || args.length === 0 || !Number.isInteger(many)) usage();
+const tlsArgs = tlsDir
+  ? ['--tls', path.join(tlsDir, 'server.pem'), path.join(tlsDir, 'server.key')]
+  : [];
+const trusted = tlsDir ? readFileSync(path.join(tlsDir, 'ca.pem')) : null;
 
 function usage() {
-  console.error('usage: node check.mjs [--zeros] [--many N] -- COMMAND [ARGS...]\n' +
+  console.error('usage: node check.mjs [--zeros] [--many N] [--tls DIR] -- COMMAND [ARGS...]\n' +
     '       node check.mjs --pubsub [--floor] [--many N] -- COMMAND [ARGS...]');
   process.exit(2);
 }
 
 const kMessageTimeoutMs = 20000;
-const name = args.map((a) => a.split('/').pop()).join(' ');
+const name = [...args, ...(tlsDir ? ['--tls'] : [])].map((a) => a.split('/').pop()).join(' ');
 let child;
 
 function fail(message) {
@@ -66,7 +77,7 @@ async function freePort() {
 }
 
 async function startPeer(port) {
-  child = spawn(args[0], [...args.slice(1), String(port)], {
+  child = spawn(args[0], [...args.slice(1), String(port), ...tlsArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -85,10 +96,11 @@ async function startPeer(port) {
 
 // A client connection whose incoming messages are awaited in order.
 class Client {
-  static async open(port, path) {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {
+  static async open(port, target) {
+    const ws = new WebSocket(`${trusted ? 'wss' : 'ws'}://127.0.0.1:${port}${target}`, {
       perMessageDeflate: false,
       maxPayload: 64 * 1024 * 1024,
+      ...(trusted ? { ca: trusted } : {}),
     });
     const client = new Client(ws);
     await withTimeout(

@@ -14,12 +14,12 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "peer_common.h"
@@ -90,11 +90,12 @@ static inline int floor_upgrade_response(char* head, const char* end, char* out)
 
 #define FLOOR_MAX_HANDSHAKE 8192
 
-/* Gathers a request head into *hs (allocated on first use, `*hs_len` bytes so far) and, once
- * it is complete, writes the 101 answer to `fd`. Returns the size of the head (bytes past it in
- * *hs are the first frames), 0 while it is incomplete, -1 to drop the connection. */
-static inline long floor_handshake(int fd, char** hs, size_t* hs_len, const char* data,
-                                   size_t len) {
+/* Gathers a request head into *hs (allocated on first use, `*hs_len` bytes so far). Once it is
+ * complete, writes the 101 answer into `response` (room for 160 bytes, its length in
+ * *response_len) and returns the size of the head (bytes past it in *hs are the first frames);
+ * returns 0 while it is incomplete, -1 to drop the connection. */
+static inline long floor_request_head(char** hs, size_t* hs_len, const char* data, size_t len,
+                                      char* response, int* response_len) {
   if (*hs_len + len > FLOOR_MAX_HANDSHAKE) return -1;
   if (!*hs && !(*hs = malloc(FLOOR_MAX_HANDSHAKE + 1))) return -1;
   memcpy(*hs + *hs_len, data, len);
@@ -102,11 +103,19 @@ static inline long floor_handshake(int fd, char** hs, size_t* hs_len, const char
   (*hs)[*hs_len] = '\0';
   char* end = strstr(*hs, "\r\n\r\n");
   if (!end) return 0;
+  *response_len = floor_upgrade_response(*hs, end, response);
+  return *response_len < 0 ? -1 : end + 4 - *hs;
+}
+
+/* floor_request_head on a plain socket: once the head is complete, writes the 101 to `fd`. */
+static inline long floor_handshake(int fd, char** hs, size_t* hs_len, const char* data,
+                                   size_t len) {
   char response[160];
-  int n = floor_upgrade_response(*hs, end, response);
+  int n = 0;
+  long head = floor_request_head(hs, hs_len, data, len, response, &n);
   /* A fresh socket's send buffer always takes these few bytes whole. */
-  if (n < 0 || write(fd, response, (size_t)n) != n) return -1;
-  return end + 4 - *hs;
+  if (head > 0 && write(fd, response, (size_t)n) != n) return -1;
+  return head;
 }
 
 /* Writes an unmasked frame header with first byte `first` (FIN, opcode) for `len` payload bytes
@@ -144,14 +153,13 @@ static inline uint64_t floor_payload_length(const uint8_t* hdr) {
   return len;
 }
 
-/* The floors' main loop. Listens on 127.0.0.1:PORT (from argv), prints `ready PORT` and runs
- * until SIGINT or SIGTERM, then returns 0. Every accepted socket (non-blocking, TCP_NODELAY) goes
+/* The floors' main loop. Listens on 127.0.0.1:port, prints `ready PORT` and runs until SIGINT or
+ * SIGTERM, then returns 0. Every accepted socket (non-blocking, TCP_NODELAY) goes
  * to `accepted`, which watches it (floor_watch) with its connection as the pointer; every other
  * event goes to `event`; `batch_done` (or NULL) runs after each batch of events. */
-static inline int floor_main(int argc, char** argv, const char* who, void (*accepted)(int fd),
+static inline int floor_main(int port, const char* who, void (*accepted)(int fd),
                              void (*event)(void* conn, uint32_t events), void (*batch_done)(void)) {
   static int listen_tag, signal_tag; /* their addresses tell listener and signal events apart */
-  const int port = peer_init(argc, argv, NULL);
   int listen_fd = floor_listen(port, who);
   int sig_fd = floor_signal_fd();
   floor_epfd = epoll_create1(EPOLL_CLOEXEC);

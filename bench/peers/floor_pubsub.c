@@ -19,7 +19,6 @@
  * after each batch of events, so a subscriber that fails during a publish is not freed under it. */
 #include "floor_common.h"
 
-
 #define READ_BUFFER (512 * 1024)
 #define HEAD_MAX 320 /* bytes of a client message looked at: its type, topic and id */
 #define ID_DIGITS 16
@@ -418,5 +417,6 @@ static void on_event(void* p, uint32_t events) {
 }
 
 int main(int argc, char** argv) {
-  return floor_main(argc, argv, "floor_pubsub: listen", accepted, on_event, after_batch);
+  return floor_main(peer_init(argc, argv, NULL, NULL), "floor_pubsub: listen", accepted, on_event,
+                    after_batch);
 }
