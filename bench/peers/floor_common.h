@@ -5,7 +5,9 @@
 #ifndef DUPLEX_BENCH_FLOOR_COMMON_H
 #define DUPLEX_BENCH_FLOOR_COMMON_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

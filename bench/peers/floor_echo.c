@@ -15,6 +15,7 @@
  * the answers to one read are copied into one record's plaintext (a frame's header and payload
  * must lie together to share a record) and sent with one SSL_write, one record and one send per
  * 16 KiB. What it costs is the syscalls and the records' cryptography. */
+#define _GNU_SOURCE /* accept4, in floor_common.h: before any system header */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/uio.h>
