@@ -5,7 +5,9 @@
 #ifndef DUPLEX_BENCH_FLOOR_COMMON_H
 #define DUPLEX_BENCH_FLOOR_COMMON_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,12 +16,13 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <stdlib.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "peer_common.h"
