@@ -2,7 +2,7 @@
 # Installs what Duplex needs on Debian 12, only what is missing: `setup.sh` for building and
 # serving, `setup.sh --test` also for the test suites (clang for fuzzing, Python websockets,
 # Node and the npm packages from package-lock.json), `setup.sh --bench` for bench/run and its
-# reference servers (Boost.Beast, websocketpp, libwebsockets, Node ws, Python websockets).
+# reference servers (Boost.Beast, websocketpp, libwebsockets, liburing, Node ws, Python websockets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ if [[ "$mode" == "--test" ]]; then
 fi
 if [[ "$mode" == "--bench" ]]; then
   packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev
-             libwebsockets-dev openssl)
+             libwebsockets-dev liburing-dev openssl)
 fi
 if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

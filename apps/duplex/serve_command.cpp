@@ -13,6 +13,7 @@
 #include "chat_room.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
+#include "process_stats.hpp"
 
 extern const std::string_view kBuiltinPage;
 extern const std::string_view kChatPage;
@@ -135,6 +136,9 @@ int serve(const ServeFlags& flags) {
     };
   }
 
+  // Every connection is a descriptor: a default soft limit (often 1,024) would cap the server
+  // far below what its memory allows.
+  raise_descriptor_limit();
   ChatRooms chat;  // before the server: its handlers run until the server is gone
   Server server(options);
   server.endpoint("/", echo);

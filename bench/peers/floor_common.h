@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "peer_common.h"
@@ -58,9 +59,11 @@ static inline int floor_signal_fd(void) {
   return signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+#define FLOOR_UPGRADE_RESPONSE 160 /* room for the 101 answer */
+
 /* The 101 answer to the request head in [head, end) (end at its blank line), written into
- * `out` (room for 160 bytes): Sec-WebSocket-Accept computed from the key, nothing else checked.
- * Returns its length, or -1 when the head has no usable key. */
+ * `out` (FLOOR_UPGRADE_RESPONSE bytes): Sec-WebSocket-Accept computed from the key, nothing else
+ * checked. Returns its length, or -1 when the head has no usable key. */
 static inline int floor_upgrade_response(char* head, const char* end, char* out) {
   static const char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   static const char kName[] = "sec-websocket-key:";
@@ -84,7 +87,7 @@ static inline int floor_upgrade_response(char* head, const char* end, char* out)
   SHA1((const unsigned char*)concat, key_len + sizeof kGuid - 1, digest);
   char accept[32];
   EVP_EncodeBlock((unsigned char*)accept, digest, SHA_DIGEST_LENGTH);
-  return snprintf(out, 160,
+  return snprintf(out, FLOOR_UPGRADE_RESPONSE,
                   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                   "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
                   accept);
@@ -93,7 +96,7 @@ static inline int floor_upgrade_response(char* head, const char* end, char* out)
 #define FLOOR_MAX_HANDSHAKE 8192
 
 /* Gathers a request head into *hs (allocated on first use, `*hs_len` bytes so far). Once it is
- * complete, writes the 101 answer into `response` (room for 160 bytes, its length in
+ * complete, writes the 101 answer into `response` (FLOOR_UPGRADE_RESPONSE bytes, its length in
  * *response_len) and returns the size of the head (bytes past it in *hs are the first frames);
  * returns 0 while it is incomplete, -1 to drop the connection. */
 static inline long floor_request_head(char** hs, size_t* hs_len, const char* data, size_t len,
@@ -112,7 +115,7 @@ static inline long floor_request_head(char** hs, size_t* hs_len, const char* dat
 /* floor_request_head on a plain socket: once the head is complete, writes the 101 to `fd`. */
 static inline long floor_handshake(int fd, char** hs, size_t* hs_len, const char* data,
                                    size_t len) {
-  char response[160];
+  char response[FLOOR_UPGRADE_RESPONSE];
   int n = 0;
   long head = floor_request_head(hs, hs_len, data, len, response, &n);
   /* A fresh socket's send buffer always takes these few bytes whole. */

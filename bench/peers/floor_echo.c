@@ -7,7 +7,8 @@
  * Frame boundaries are tracked (header length plus payload length), so pipelined frames are
  * answered one for one. A ping is answered by a pong of its size, a close by an empty close and
  * the end of the connection; pongs are dropped. Level-triggered epoll; a connection with output
- * pending stops reading until it has written it.
+ * pending stops reading until it has written it. The connection's frame walking and owed output
+ * are floor_echo_conn.h's, shared with the io_uring twin (floor_uring.c).
  *
  * With --tls CERT KEY it is the TLS floor: the same server over OpenSSL (TLS 1.2 and 1.3,
  * OpenSSL's defaults otherwise) on the socket itself (a socket BIO, non-blocking SSL_accept,
@@ -18,214 +19,61 @@
 #define _GNU_SOURCE /* accept4, in floor_common.h: before any system header */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <sys/uio.h>
 
-#include "floor_common.h"
+#include "floor_echo_conn.h"
 
 #define READ_BUFFER (512 * 1024)
-#define ZEROS (1024 * 1024)
-#define MAX_IOV 64
 #define MAX_RECORD 16384 /* TLS's largest record plaintext */
 
-enum phase { HANDSHAKE, OPEN, CLOSING };
-
-/* A frame owed to the client: its header, then `len` payload bytes taken from `zeros`. */
-struct owed {
-  uint64_t len;
-  uint8_t hdr[10];
-  uint8_t hdr_len;
-};
-
 struct conn {
-  int fd;
-  enum phase phase;
-  char* hs; /* the request head while the handshake is under way */
-  size_t hs_len;
-  uint8_t hdr[14]; /* the current client frame header, possibly split across reads */
-  uint8_t hdr_len;
-  uint8_t op;         /* first byte of the frame whose payload is being skipped */
-  int in_payload;     /* its header is complete */
-  uint64_t frame_len; /* its payload length */
-  uint64_t skip;      /* its payload bytes still to read */
-  struct owed* out;
-  size_t out_head, out_count, out_cap;
-  uint64_t out_offset; /* bytes of out[out_head] already written */
-  SSL* ssl;            /* NULL for cleartext */
-  int tls_open;        /* the TLS handshake is done */
-  int tls_waits_out;   /* the TLS handshake waits for EPOLLOUT */
+  struct floor_echo_conn e; /* first: the epoll pointer is the connection */
+  SSL* ssl;                 /* NULL for cleartext */
+  int tls_open;             /* the TLS handshake is done */
+  int tls_waits_out;        /* the TLS handshake waits for EPOLLOUT */
 };
 
 static char read_buffer[READ_BUFFER];
-static char zeros[ZEROS];          /* never written: the payload of every ready-made frame */
 static SSL_CTX* tls_context;       /* NULL: cleartext */
 static uint8_t record[MAX_RECORD]; /* the plaintext of one outgoing TLS record */
 
 static void conn_close(struct conn* c) {
   if (c->ssl) {
-    if (c->phase == CLOSING) SSL_shutdown(c->ssl); /* close_notify, after the close frame */
+    if (c->e.phase == FLOOR_CLOSING) SSL_shutdown(c->ssl); /* close_notify, after the close */
     SSL_free(c->ssl);
   }
-  close(c->fd); /* also leaves the epoll set */
-  free(c->hs);
-  free(c->out);
+  close(c->e.fd); /* also leaves the epoll set */
+  floor_echo_free(&c->e);
   free(c);
 }
 
-static int owe(struct conn* c, uint8_t first, uint64_t len) {
-  if (c->out_head + c->out_count == c->out_cap) {
-    if (c->out_head > 0) {
-      memmove(c->out, c->out + c->out_head, c->out_count * sizeof *c->out);
-      c->out_head = 0;
-    } else {
-      size_t cap = c->out_cap ? c->out_cap * 2 : 8;
-      struct owed* out = realloc(c->out, cap * sizeof *out);
-      if (!out) return -1;
-      c->out = out;
-      c->out_cap = cap;
-    }
-  }
-  struct owed* o = &c->out[c->out_head + c->out_count++];
-  o->len = len;
-  o->hdr_len = floor_frame_header(o->hdr, first, len);
-  return 0;
-}
-
-/* A client frame has been read whole: owe the answer. */
-static int frame_done(struct conn* c) {
-  c->in_payload = 0;
-  uint8_t opcode = c->op & 0x0F;
-  if (opcode == 0x8) { /* close: an empty close, then the end */
-    c->phase = CLOSING;
-    return owe(c, 0x88, 0);
-  }
-  if (opcode == 0xA) return 0;                          /* pong: nothing */
-  if (opcode == 0x9) return owe(c, 0x8A, c->frame_len); /* ping: a pong of its size */
-  return owe(c, c->op & 0x8F, c->frame_len);            /* data: FIN and opcode kept */
-}
-
-/* Walks frame boundaries in `data`; payload bytes are skipped, never looked at. */
-static int consume_frames(struct conn* c, const uint8_t* data, size_t len) {
-  while (len > 0 && c->phase == OPEN) {
-    if (c->in_payload) {
-      uint64_t take = c->skip < len ? c->skip : len;
-      c->skip -= take;
-      data += take;
-      len -= take;
-      if (c->skip == 0 && frame_done(c) != 0) return -1;
-      continue;
-    }
-    c->hdr[c->hdr_len++] = *data++;
-    --len;
-    if (c->hdr_len < 2 || c->hdr_len < floor_header_size(c->hdr)) continue;
-    uint64_t payload = floor_payload_length(c->hdr);
-    c->op = c->hdr[0];
-    c->hdr_len = 0;
-    c->frame_len = c->skip = payload;
-    c->in_payload = 1;
-    if (payload == 0 && frame_done(c) != 0) return -1;
-  }
-  return 0;
-}
-
-/* Answers the upgrade once the head is complete; returns -1 to drop the connection. */
-static int handshake(struct conn* c, const char* data, size_t len) {
-  char response[160];
-  int n = 0;
-  long head = floor_request_head(&c->hs, &c->hs_len, data, len, response, &n);
-  if (head <= 0) return (int)head;
-  /* A fresh connection's send buffer always takes these few bytes whole. */
-  int sent = c->ssl ? SSL_write(c->ssl, response, n) : (int)write(c->fd, response, (size_t)n);
-  if (sent != n) return -1;
-  c->phase = OPEN;
-  int rc = consume_frames(c, (const uint8_t*)c->hs + head, c->hs_len - (size_t)head);
-  free(c->hs);
-  c->hs = NULL;
-  return rc;
-}
-
-/* Drops `written` bytes from the front of the owed output. Returns 1 when none is left, 0
- * otherwise. */
-static int wrote(struct conn* c, uint64_t written) {
-  uint64_t done = c->out_offset + written;
-  while (c->out_count > 0) {
-    struct owed* o = &c->out[c->out_head];
-    uint64_t size = o->hdr_len + o->len;
-    if (done < size) break;
-    done -= size;
-    ++c->out_head;
-    --c->out_count;
-  }
-  c->out_offset = done;
-  if (c->out_count == 0) c->out_head = 0;
-  return c->out_count == 0;
-}
-
-/* One writev of as much owed output as fits in MAX_IOV pieces. Returns 1 when all is written,
- * 0 when some is left, -1 on error. */
+/* One writev of as much owed output as fits in FLOOR_MAX_IOV pieces. Returns 1 when all is
+ * written, 0 when some is left, -1 on error. */
 static int flush(struct conn* c) {
-  struct iovec iov[MAX_IOV];
-  int n = 0;
-  uint64_t skip = c->out_offset;
-  for (size_t i = c->out_head; i < c->out_head + c->out_count && n + 2 <= MAX_IOV; ++i) {
-    struct owed* o = &c->out[i];
-    if (skip < o->hdr_len) {
-      iov[n].iov_base = o->hdr + skip;
-      iov[n++].iov_len = o->hdr_len - skip;
-      skip = 0;
-    } else {
-      skip -= o->hdr_len;
-    }
-    uint64_t left = o->len - skip;
-    skip = 0;
-    while (left > 0 && n < MAX_IOV) {
-      size_t piece = left < ZEROS ? (size_t)left : ZEROS;
-      iov[n].iov_base = zeros;
-      iov[n++].iov_len = piece;
-      left -= piece;
-    }
-    if (left > 0) break;
-  }
-  ssize_t written = writev(c->fd, iov, n);
+  struct iovec iov[FLOOR_MAX_IOV];
+  ssize_t written = writev(c->e.fd, iov, floor_echo_gather(&c->e, iov));
   if (written < 0) return errno == EAGAIN || errno == EINTR ? 0 : -1;
-  return wrote(c, (uint64_t)written);
+  return floor_echo_written(&c->e, (uint64_t)written);
 }
 
 /* Over TLS: owed output copied a record at a time into `record` and written with one SSL_write
  * each, until all is written (1), the socket is full (0) or it fails (-1). */
 static int flush_tls(struct conn* c) {
-  while (c->out_count > 0) {
-    size_t n = 0;
-    uint64_t skip = c->out_offset;
-    for (size_t i = c->out_head; i < c->out_head + c->out_count && n < MAX_RECORD; ++i) {
-      struct owed* o = &c->out[i];
-      if (skip < o->hdr_len) {
-        size_t take = o->hdr_len - skip < MAX_RECORD - n ? o->hdr_len - skip : MAX_RECORD - n;
-        memcpy(record + n, o->hdr + skip, take);
-        n += take;
-        skip = 0;
-      } else {
-        skip -= o->hdr_len;
-      }
-      uint64_t left = o->len - skip;
-      skip = 0;
-      size_t take = left < MAX_RECORD - n ? (size_t)left : MAX_RECORD - n;
-      memcpy(record + n, zeros, take);
-      n += take;
-    }
+  while (c->e.out_count > 0) {
     /* A retry after WANT_WRITE copies the same bytes again, as OpenSSL requires. */
-    int written = SSL_write(c->ssl, record, (int)n);
+    int n = (int)floor_echo_copy(&c->e, record, sizeof record);
+    int written = SSL_write(c->ssl, record, n);
     if (written <= 0) return SSL_get_error(c->ssl, written) == SSL_ERROR_WANT_WRITE ? 0 : -1;
-    wrote(c, (uint64_t)written);
+    floor_echo_written(&c->e, (uint64_t)written);
   }
   return 1;
 }
 
-static void watch(struct conn* c, uint32_t events) { floor_watch(c->fd, c, events, 0); }
+static void watch(struct conn* c, uint32_t events) { floor_watch(c->e.fd, c, events, 0); }
 
 /* Writes what is owed; a connection with output left waits for EPOLLOUT and reads nothing. */
 static void after_output(struct conn* c, int was_waiting) {
-  int rc = !c->out_count ? 1 : c->ssl ? flush_tls(c) : flush(c);
-  if (rc < 0 || (rc == 1 && c->phase == CLOSING)) {
+  int rc = !c->e.out_count ? 1 : c->ssl ? flush_tls(c) : flush(c);
+  if (rc < 0 || (rc == 1 && c->e.phase == FLOOR_CLOSING)) {
     conn_close(c);
   } else if (rc == 0 && !was_waiting) {
     watch(c, EPOLLOUT);
@@ -234,16 +82,20 @@ static void after_output(struct conn* c, int was_waiting) {
   }
 }
 
-/* Takes `n` bytes read; returns -1 to drop the connection. */
-static int received(struct conn* c, size_t n) {
-  return c->phase == HANDSHAKE ? handshake(c, read_buffer, n)
-                               : consume_frames(c, (const uint8_t*)read_buffer, n);
+/* Takes `n` bytes decrypted into read_buffer: floor_echo_input over TLS. Returns -1 to drop the
+ * connection. */
+static int received_tls(struct conn* c, size_t n) {
+  char response[FLOOR_UPGRADE_RESPONSE];
+  int len = 0;
+  if (floor_echo_take(&c->e, read_buffer, n, response, &len) != 0) return -1;
+  /* A fresh connection's send buffer always takes these few bytes whole. */
+  return len == 0 || SSL_write(c->ssl, response, len) == len ? 0 : -1;
 }
 
 static void on_readable(struct conn* c) {
-  ssize_t n = read(c->fd, read_buffer, sizeof read_buffer);
+  ssize_t n = read(c->e.fd, read_buffer, sizeof read_buffer);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  if (n <= 0 || received(c, (size_t)n) != 0) {
+  if (n <= 0 || floor_echo_input(&c->e, read_buffer, (size_t)n) != 0) {
     conn_close(c);
     return;
   }
@@ -257,7 +109,7 @@ static void on_readable_tls(struct conn* c) {
   do {
     int n = SSL_read(c->ssl, read_buffer, sizeof read_buffer);
     if (n <= 0 && SSL_get_error(c->ssl, n) == SSL_ERROR_WANT_READ) break;
-    if (n <= 0 || received(c, (size_t)n) != 0) {
+    if (n <= 0 || received_tls(c, (size_t)n) != 0) {
       conn_close(c);
       return;
     }
@@ -290,7 +142,7 @@ static void accepted(int fd) {
     close(fd);
     return;
   }
-  c->fd = fd;
+  c->e.fd = fd;
   if (tls_context) {
     c->ssl = SSL_new(tls_context);
     if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {

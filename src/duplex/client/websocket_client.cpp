@@ -64,7 +64,6 @@ io::TlsClientSettings tls_settings(const ClientOptions& options) {
 
 class WebSocketClient::Impl final : public io::IoHandler,
                                     public io::Timer,
-                                    public io::Flushable,
                                     private core::ReceiverEvents,
                                     public std::enable_shared_from_this<Impl> {
  public:
@@ -463,7 +462,7 @@ class WebSocketClient::Impl final : public io::IoHandler,
     transport_closed(why);
   }
 
-  void flush() override {
+  void flush() {
     if (fd_ < 0) return;
     if (out_offset_ < out_.size()) {
       const ssize_t n = io::transport_write(fd_, tls_.get(), out_.data() + out_offset_,
@@ -707,10 +706,15 @@ class WebSocketClient::Impl final : public io::IoHandler,
   Phase phase_ = Phase::connecting;
   Step step_ = Step::tcp;
   bool waiting_writable_ = false;
+  bool flush_queued_ = false;  // in the loop's flush queue (io::Flushable)
   bool close_after_flush_ = false;
   bool write_shut_ = false;
   bool user_closed_ = false;
   bool failed_ = false;  // the error event for this attempt has fired
+
+  friend class io::EventLoop;
+  bool flush_queued() const { return flush_queued_; }
+  void set_flush_queued(bool queued) { flush_queued_ = queued; }
 };
 
 WebSocketClient::WebSocketClient(io::EventLoop& loop, std::string url, ClientOptions options) {

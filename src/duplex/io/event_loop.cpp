@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -151,16 +150,10 @@ void EventLoop::modify(int fd, IoHandler* handler, uint32_t events) {
 
 void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
-void EventLoop::queue_flush(Flushable& target) {
-  if (target.flush_queued_) return;
-  target.flush_queued_ = true;
-  flush_queue_.push_back(&target);
-}
-
-void EventLoop::cancel_flush(Flushable& target) {
-  if (!target.flush_queued_) return;
-  target.flush_queued_ = false;
-  std::replace(flush_queue_.begin(), flush_queue_.end(), &target, static_cast<Flushable*>(nullptr));
+void EventLoop::forget_flush(const void* target) {
+  for (QueuedFlush& queued : flush_queue_) {
+    if (queued.target == target) queued.target = nullptr;
+  }
 }
 
 void EventLoop::offload(std::function<void()> work, std::function<void()> done) {
@@ -227,10 +220,8 @@ void EventLoop::run_once(int timeout_ms) {
   timers_.fire_due(now_ms_);
   // Index loop: a flush may queue more (a drain handler that sends).
   for (size_t i = 0; i < flush_queue_.size(); ++i) {
-    if (Flushable* target = flush_queue_[i]) {
-      target->flush_queued_ = false;
-      target->flush();
-    }
+    const QueuedFlush queued = flush_queue_[i];  // copied: flush() may grow the queue
+    if (queued.target) queued.flush(queued.target);
   }
   flush_queue_.clear();
   for (auto& work : iteration_end_) work();

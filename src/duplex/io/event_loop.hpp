@@ -2,6 +2,7 @@
 // corked writes are flushed), signals and work posted from other threads.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,17 +23,15 @@ class IoHandler {
   ~IoHandler() = default;
 };
 
-/// Something with output to write once at the end of the loop iteration (write corking).
-class Flushable {
- public:
-  virtual void flush() = 0;
-
- protected:
-  ~Flushable() = default;
-
- private:
-  friend class EventLoop;
-  bool flush_queued_ = false;
+/// A target of write corking: something with output to write once at the end of the loop
+/// iteration. It needs no virtual table (connections are many and small): the loop keeps the
+/// flushing function next to each queued target, and the target keeps the flag that says it is
+/// queued (a spare bit; EventLoop reads it as a friend or through public accessors).
+template <class T>
+concept Flushable = requires(T& target, bool queued) {
+  target.flush();
+  { target.flush_queued() } -> std::convertible_to<bool>;
+  target.set_flush_queued(queued);
 };
 
 class EventLoop {
@@ -54,9 +53,23 @@ class EventLoop {
   void cancel(Timer& timer) { timers_.cancel(timer); }
 
   /// Queues `target` to flush at the end of this iteration, once however often it is queued.
-  void queue_flush(Flushable& target);
+  template <Flushable T>
+  void queue_flush(T& target) {
+    if (target.flush_queued()) return;
+    target.set_flush_queued(true);
+    flush_queue_.push_back({&target, [](void* queued) {
+                              T& self = *static_cast<T*>(queued);
+                              self.set_flush_queued(false);
+                              self.flush();
+                            }});
+  }
   /// Forgets a queued flush (for a target destroyed before the iteration ends).
-  void cancel_flush(Flushable& target);
+  template <Flushable T>
+  void cancel_flush(T& target) {
+    if (!target.flush_queued()) return;
+    target.set_flush_queued(false);
+    forget_flush(&target);
+  }
   /// Runs `work` after the events, timers and flushes of every iteration (in registration order).
   void at_iteration_end(std::function<void()> work);
   /// Handles `signo` on the loop (through a signalfd) instead of the default action.
@@ -84,6 +97,11 @@ class EventLoop {
   class Wakeup;
   class Signals;
   class Offload;
+  struct QueuedFlush {
+    void* target;  // null once forgotten
+    void (*flush)(void* target);
+  };
+  void forget_flush(const void* target);
   void update_clock();
   void run_posted();
 
@@ -92,7 +110,7 @@ class EventLoop {
   uint64_t iteration_ = 0;
   bool stopping_ = false;
   TimerHeap timers_;
-  std::vector<Flushable*> flush_queue_;
+  std::vector<QueuedFlush> flush_queue_;
   std::vector<std::function<void()>> iteration_end_;
   std::unique_ptr<char[]> receive_buffer_;
   std::unique_ptr<Wakeup> wakeup_;

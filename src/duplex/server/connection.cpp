@@ -41,6 +41,10 @@ struct Connection::HttpState {
   core::Http1RequestParser parser;
 };
 
+// An idle WebSocket costs its Connection plus a few bytes of bookkeeping: 216 bytes fit a
+// 224-byte malloc chunk, which keeps an idle connection under µWebSockets' ~256 B.
+static_assert(sizeof(Connection) <= 216, "Connection outgrew its 224-byte malloc chunk");
+
 Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
     : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
   if (server_.tls()) tls_ = io::TlsSession::accept(server_.tls(), fd_);

@@ -29,7 +29,6 @@ class ServerCore;
 class Connection final : public WebSocket,
                          public io::IoHandler,
                          public io::Timer,
-                         public io::Flushable,
                          private core::ReceiverEvents {
  public:
   Connection(ServerCore& server, int fd, const io::PeerAddress& peer);
@@ -41,7 +40,7 @@ class Connection final : public WebSocket,
                         std::string user_id,
                         const std::optional<core::DeflateParams>& deflate = std::nullopt);
   /// Writes queued output; the loop calls it once at the end of an iteration.
-  void flush() override;
+  void flush();
   /// Queues bytes as they are (an HTTP response).
   void queue_bytes(std::string_view bytes) { output().append(bytes); }
   /// Queues a broadcast message in the form this connection needs (the shared plain or
@@ -170,6 +169,11 @@ class Connection final : public WebSocket,
   bool dead_ : 1 = false;            // transport closed; waiting to be freed
   bool listed_ : 1 = false;          // in the endpoint's list
   bool reporting_drop_ : 1 = false;  // in on_dropped: a send from there is not reported again
+  bool flush_queued_ : 1 = false;    // in the loop's flush queue (io::Flushable)
+
+  friend class io::EventLoop;
+  bool flush_queued() const { return flush_queued_; }
+  void set_flush_queued(bool queued) { flush_queued_ = queued; }
 };
 
 }  // namespace duplex::detail
