@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ca-certificates: the system CA store that wss:// clients trust by default.
+# ca-certificates: the system CA store that wss:// clients trust by default. liburing-dev: the
+# event loop's io_uring backend (`duplex serve --io io_uring`).
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev nlohmann-json3-dev
-  ca-certificates)
+  liburing-dev ca-certificates)
 mode="${1:-}"
 if [[ "$mode" == "--test" ]]; then
   # openssl: the command that makes the TLS tests' certificates.

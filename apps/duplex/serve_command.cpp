@@ -26,6 +26,7 @@ struct ServeFlags {
   std::string host = "0.0.0.0";
   uint16_t port = 8080;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  std::string io = "epoll";
   std::string static_dir;
   uint64_t max_payload = 16 * 1024 * 1024;
   size_t max_backpressure = 16 * 1024 * 1024;
@@ -81,6 +82,7 @@ int serve(const ServeFlags& flags) {
   options.host = flags.host;
   options.port = flags.port;
   options.threads = flags.threads;
+  options.io = flags.io == "io_uring" ? io::IoBackend::io_uring : io::IoBackend::epoll;
   options.static_dir = flags.static_dir;
   options.max_header_bytes = flags.max_header_bytes;
   options.close_timeout = to_ms(flags.close_timeout);
@@ -140,7 +142,17 @@ int serve(const ServeFlags& flags) {
   // far below what its memory allows.
   raise_descriptor_limit();
   ChatRooms chat;  // before the server: its handlers run until the server is gone
-  Server server(options);
+  std::unique_ptr<Server> made;
+  try {
+    made = std::make_unique<Server>(options);
+  } catch (const std::system_error& e) {
+    // Asked for io_uring and the kernel refuses it: say so rather than serve on epoll.
+    if (options.io != io::IoBackend::io_uring) throw;
+    std::cerr << "duplex serve: --io io_uring is not available here (" << e.what()
+              << "); use --io epoll\n";
+    return 1;
+  }
+  Server& server = *made;
   server.endpoint("/", echo);
   server.endpoint("/echo", echo);
   server.page("/", std::string(kBuiltinPage));
@@ -197,6 +209,12 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "Event loops, each on its own thread, sharing the port (default: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1024}));
+  cmd->add_option("--io", flags->io,
+                  "How the loops reach the kernel: epoll, or io_uring (multishot receives into "
+                  "provided buffers, one system call per loop iteration besides the writes); "
+                  "io_uring exits with an error where the kernel does not offer it")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"epoll", "io_uring"}));
   cmd->add_option("--static", flags->static_dir, "Serve plain HTTP GETs from this folder")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--max-payload", flags->max_payload,

@@ -20,6 +20,9 @@ TLS to the server (Python's ssl module, verifying against the test CA) while the
 test still writes and reads raw bytes on a plain TCP socket.  The relay forwards
 EOF as close_notify plus FIN and a reset as a reset, so the cases see the same
 transport behaviour as over cleartext.
+
+With DUPLEX_SERVE_IO=io_uring the server runs with ``--io io_uring`` (the event
+loop's io_uring backend); the cases and their expectations are the same.
 """
 
 import atexit
@@ -117,6 +120,8 @@ class Server:
     def start(self):
         self._stderr = tempfile.TemporaryFile()
         cmd = [server_binary(), "serve", "--host", HOST, "--port", "0"] + self.flags
+        if os.environ.get("DUPLEX_SERVE_IO"):
+            cmd += ["--io", os.environ["DUPLEX_SERVE_IO"]]
         if TLS:
             certs = test_certs_dir()
             cmd += ["--tls-cert", os.path.join(certs, "server.pem"),

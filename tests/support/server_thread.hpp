@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -95,6 +96,10 @@ class ServerThread {
     o.host = "127.0.0.1";
     o.port = 0;
     o.handle_signals = false;
+    // DUPLEX_TEST_IO=io_uring runs the same tests on the io_uring loop (ctest's io_uring.*).
+    if (const char* io = std::getenv("DUPLEX_TEST_IO"); io && std::string(io) == "io_uring") {
+      o.io = io::IoBackend::io_uring;
+    }
     return o;
   }
   std::thread thread_;

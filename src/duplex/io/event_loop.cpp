@@ -1,7 +1,7 @@
 #include "duplex/io/event_loop.hpp"
 
 #include <signal.h>
-#include <sys/epoll.h>
+#include <sys/epoll.h>  // EPOLLIN: readiness bits, whatever the backend
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -119,9 +119,10 @@ class EventLoop::Offload {
   std::thread thread_;
 };
 
-EventLoop::EventLoop() : receive_buffer_(new char[kReceiveBufferSize]) {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw_errno("epoll_create1");
+EventLoop::EventLoop(IoBackend backend)
+    : backend_(backend),
+      poller_(backend == IoBackend::io_uring ? make_uring_poller() : make_epoll_poller()),
+      receive_buffer_(new char[kReceiveBufferSize]) {
   update_clock();
   wakeup_ = std::make_unique<Wakeup>(*this);
   signals_ = std::make_unique<Signals>(*this);
@@ -131,24 +132,8 @@ EventLoop::~EventLoop() {
   offload_.reset();  // joins the helper thread before anything it could post to goes away
   signals_.reset();
   wakeup_.reset();
-  close(epoll_fd_);
+  poller_.reset();
 }
-
-void EventLoop::add(int fd, IoHandler* handler, uint32_t events) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = handler;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno("epoll_ctl(ADD)");
-}
-
-void EventLoop::modify(int fd, IoHandler* handler, uint32_t events) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = handler;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) < 0) throw_errno("epoll_ctl(MOD)");
-}
-
-void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::forget_flush(const void* target) {
   for (QueuedFlush& queued : flush_queue_) {
@@ -206,17 +191,11 @@ void EventLoop::run() {
 
 void EventLoop::run_once(int timeout_ms) {
   ++iteration_;
-  constexpr int kMaxEvents = 1024;
-  epoll_event events[kMaxEvents];
   int wait = timers_.ms_until_next(now_ms_);
   if (timeout_ms >= 0 && (wait < 0 || wait > timeout_ms)) wait = timeout_ms;
   if (!flush_queue_.empty()) wait = 0;  // output queued between iterations goes out now
-  const int n = epoll_wait(epoll_fd_, events, kMaxEvents, wait);
-  if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
+  poller_->wait(wait);
   update_clock();
-  for (int i = 0; i < n; ++i) {
-    static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
-  }
   timers_.fire_due(now_ms_);
   // Index loop: a flush may queue more (a drain handler that sends).
   for (size_t i = 0; i < flush_queue_.size(); ++i) {

@@ -1,5 +1,7 @@
-// One epoll event loop per thread: readiness callbacks, timers, end-of-iteration work (where
-// corked writes are flushed), signals and work posted from other threads.
+// One event loop per thread: readiness callbacks, timers, end-of-iteration work (where corked
+// writes are flushed), signals and work posted from other threads. The kernel is reached through
+// epoll or io_uring (io_backend.hpp), chosen when the loop is made; on io_uring a loop can also
+// receive for a descriptor and hand the bytes over (start_receiving).
 #pragma once
 
 #include <concepts>
@@ -10,11 +12,14 @@
 #include <mutex>
 #include <vector>
 
+#include "duplex/io/io_backend.hpp"
+#include "duplex/io/poller.hpp"
 #include "duplex/io/timers.hpp"
 
 namespace duplex::io {
 
-/// Receives epoll readiness events (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR) for one descriptor.
+/// Receives readiness events, in epoll's bits (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR), for one
+/// descriptor, whatever the backend.
 class IoHandler {
  public:
   virtual void on_io(uint32_t events) = 0;
@@ -34,16 +39,43 @@ concept Flushable = requires(T& target, bool queued) {
   target.set_flush_queued(queued);
 };
 
+/// A target of received bytes (EventLoop::start_receiving): `on_received(data, result)` gets
+/// result > 0 bytes at `data`, writable and valid only during the call (the buffer goes back to
+/// the kernel after it), 0 at EOF, or -errno. Like Flushable, it needs no virtual table.
+template <class T>
+concept ReceiveTarget = requires(T& target, char* data, ssize_t result) {
+  target.on_received(data, result);
+};
+
 class EventLoop {
  public:
-  EventLoop();
+  /// Throws std::system_error if the backend cannot be set up (io_uring unavailable).
+  explicit EventLoop(IoBackend backend = IoBackend::epoll);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  void add(int fd, IoHandler* handler, uint32_t events);
-  void modify(int fd, IoHandler* handler, uint32_t events);
-  void remove(int fd);
+  IoBackend backend() const { return backend_; }
+
+  void add(int fd, IoHandler* handler, uint32_t events) { poller_->add(fd, handler, events); }
+  void modify(int fd, IoHandler* handler, uint32_t events) { poller_->modify(fd, handler, events); }
+  /// Events already taken in this iteration may still reach the handler (on epoll); none after.
+  void remove(int fd) { poller_->remove(fd); }
+
+  /// Whether start_receiving() is available: on io_uring, a multishot receive into the loop's
+  /// provided buffers replaces readiness and recv for a descriptor.
+  bool delivers_receives() const { return backend_ == IoBackend::io_uring; }
+  /// Hands what arrives on `fd` to `target` until stop_receiving(fd). Readiness for other
+  /// events (EPOLLOUT) can still be watched with add() and remove().
+  template <ReceiveTarget T>
+  void start_receiving(int fd, T& target) {
+    poller_->start_receiving(fd, {&target, [](void* self, char* data, ssize_t result) {
+                                    static_cast<T*>(self)->on_received(data, result);
+                                  }});
+  }
+  /// Nothing more reaches the target, not even bytes already received; the target may be
+  /// destroyed at once.
+  void stop_receiving(int fd) { poller_->stop_receiving(fd); }
 
   /// Monotonic milliseconds, read once per iteration.
   uint64_t now_ms() const { return now_ms_; }
@@ -105,7 +137,8 @@ class EventLoop {
   void update_clock();
   void run_posted();
 
-  int epoll_fd_ = -1;
+  IoBackend backend_;
+  std::unique_ptr<Poller> poller_;
   uint64_t now_ms_ = 0;
   uint64_t iteration_ = 0;
   bool stopping_ = false;

@@ -49,7 +49,11 @@ Connection::Connection(ServerCore& server, int fd, const io::PeerAddress& peer)
     : server_(server), receiver_(core::Role::server, 0), peer_(peer), fd_(fd) {
   if (server_.tls()) tls_ = io::TlsSession::accept(server_.tls(), fd_);
   last_activity_ms_ = mark(server_.loop().now_ms());
-  server_.loop().add(fd_, this, kReadEvents);
+  if (receiving()) {
+    server_.loop().start_receiving(fd_, *this);
+  } else {
+    server_.loop().add(fd_, this, kReadEvents);
+  }
   arm_timer();
 }
 
@@ -73,6 +77,12 @@ uint64_t Connection::since(uint32_t mark_ms) const {
 
 void Connection::on_io(uint32_t events) {
   if (dead_) return;  // closed earlier in this iteration; freed at its end
+  if (receiving()) {
+    // Only writability is watched (while the kernel pushes back); bytes come to on_received,
+    // and an error or hang-up shows there too, or in the write.
+    flush();
+    return;
+  }
   if (tls_ && !tls_->established()) {
     if (!continue_tls_handshake()) return;
     events |= EPOLLIN;  // records that came with the handshake's last flight
@@ -102,22 +112,30 @@ bool Connection::continue_tls_handshake() {
   return false;
 }
 
+bool Connection::receiving() const { return !tls_ && server_.loop().delivers_receives(); }
+
 void Connection::on_readable() {
   char* buffer = server_.loop().receive_buffer();
   const ssize_t n = io::transport_read(fd_, tls_.get(), buffer, io::EventLoop::kReceiveBufferSize);
-  if (n > 0) {
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  on_received(buffer, n < 0 ? -errno : n);
+}
+
+void Connection::on_received(char* data, ssize_t result) {
+  if (dead_) return;
+  if (result > 0) {
     last_activity_ms_ = mark(server_.loop().now_ms());
     if (write_shut_) return;  // closing: only waiting for the peer's EOF
     if (!endpoint_) {
-      on_http_bytes(buffer, static_cast<size_t>(n));
+      on_http_bytes(data, static_cast<size_t>(result));
     } else if (!receiver_.halted()) {
-      receiver_.feed(buffer, static_cast<size_t>(n), *this);
+      receiver_.feed(data, static_cast<size_t>(result), *this);
     }
     return;
   }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   // EOF or a reset: without a close frame this is an abnormal closure (1006).
-  report_close(core::close_code::kAbnormal, n == 0 ? "" : io::transport_error(tls_.get(), errno));
+  report_close(core::close_code::kAbnormal,
+               result == 0 ? "" : io::transport_error(tls_.get(), static_cast<int>(-result)));
   close_transport();
 }
 
@@ -320,7 +338,7 @@ void Connection::flush() {
       // The kernel pushed back: keep the rest and wait until the socket is writable.
       if (!waiting_writable_) {
         waiting_writable_ = true;
-        server_.loop().modify(fd_, this, kReadEvents | EPOLLOUT);
+        watch_writable(true);
       }
       return;
     }
@@ -328,7 +346,7 @@ void Connection::flush() {
     out_ = nullptr;
     if (waiting_writable_) {
       waiting_writable_ = false;
-      server_.loop().modify(fd_, this, kReadEvents);
+      watch_writable(false);
       if (endpoint_ && close_.state() == ReadyState::open) {
         if (const auto& handler = endpoint_->config().on_drain) handler(*this);
       }
@@ -341,6 +359,17 @@ void Connection::flush() {
     write_shut_ = true;
     timer_mark_ms_ = mark(server_.loop().now_ms());
     arm_timer();
+  }
+}
+
+void Connection::watch_writable(bool on) {
+  io::EventLoop& loop = server_.loop();
+  if (!receiving()) {
+    loop.modify(fd_, this, on ? kReadEvents | EPOLLOUT : kReadEvents);
+  } else if (on) {
+    loop.add(fd_, this, EPOLLOUT);
+  } else {
+    loop.remove(fd_);
   }
 }
 
@@ -450,7 +479,14 @@ void Connection::close_transport() {
   report_close(core::close_code::kAbnormal, {});
   dead_ = true;
   receiver_.halt();  // frames left in the current read are not delivered
-  server_.loop().remove(fd_);
+  if (receiving()) {
+    // Nothing names the connection in the loop after this (the receive is cancelled), so it
+    // can be freed at the end of the iteration whatever is still in flight.
+    server_.loop().stop_receiving(fd_);
+    if (waiting_writable_) server_.loop().remove(fd_);
+  } else {
+    server_.loop().remove(fd_);
+  }
   server_.loop().cancel_flush(*this);
   ::close(fd_);
   server_.loop().cancel(*this);

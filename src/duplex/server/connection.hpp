@@ -129,7 +129,13 @@ class Connection final : public WebSocket,
   void on_close(uint16_t code, std::string_view reason) override;
   void on_protocol_error(uint16_t code, std::string_view reason) override;
 
+  // Plain TCP on a loop that receives for it (io_uring): bytes come to on_received, and only
+  // writability is watched with readiness, while the kernel pushes back.
+  bool receiving() const;
   void on_readable();
+  // What a read gave: > 0 bytes at `data` (writable, valid during the call), 0 at EOF, -errno.
+  void on_received(char* data, ssize_t result);
+  void watch_writable(bool on);
   bool continue_tls_handshake();
   void on_http_bytes(char* data, size_t len);
   void apply(const core::CloseStep& step, std::string_view reason);

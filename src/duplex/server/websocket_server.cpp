@@ -35,7 +35,8 @@ ServerShared::ServerShared(ServerOptions server_options) : options(std::move(ser
   if (!options.static_dir.empty()) static_files.emplace(options.static_dir);
 }
 
-ServerCore::ServerCore(ServerShared& shared, size_t index) : shared_(shared), index_(index) {
+ServerCore::ServerCore(ServerShared& shared, size_t index)
+    : shared_(shared), index_(index), loop_(shared.options.io) {
   loop_.at_iteration_end([this] { end_iteration(); });
 }
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "duplex/io/io_backend.hpp"
 #include "duplex/io/tls.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/websocket.hpp"
@@ -55,6 +56,11 @@ struct ServerOptions {
   /// share the port (SO_REUSEPORT: the kernel spreads new connections); 0 means one per core.
   /// A connection's handlers always run on its loop's thread.
   size_t threads = 1;
+  /// How the loops reach the kernel: epoll (the default) or io_uring, where plain-TCP
+  /// connections receive through a multishot receive into provided buffers and each iteration
+  /// costs one system call besides the writes (see io/io_backend.hpp). With io_uring
+  /// unavailable the Server constructor throws std::system_error; there is no silent fallback.
+  io::IoBackend io = io::IoBackend::epoll;
   /// Plain HTTP GET/HEAD requests are served from this folder (empty: no files).
   std::string static_dir;
   /// Largest request head; a larger one is answered 431.
