@@ -23,8 +23,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import WebSocket from 'ws';
+import { freePort } from './free_port.mjs';
 
 const args = process.argv.slice(2);
 let zeros = false;
@@ -67,14 +67,6 @@ function withTimeout(promise, what, ms = kMessageTimeoutMs) {
     timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function startPeer(port) {
