@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 
 namespace duplex::io {
 namespace {
@@ -96,6 +98,86 @@ TEST_P(EventLoopBackends, ModifyAndRemove) {
   EXPECT_TRUE(run_until(loop, [&] { return other == 1; }));
   EXPECT_EQ(writable, 1);
   EXPECT_EQ(readable, 1);
+}
+
+struct StopwatchTimer final : Timer {
+  std::chrono::steady_clock::time_point armed_at;
+  std::chrono::steady_clock::time_point fired_at;
+  bool fired = false;
+  void on_timer() override {
+    fired_at = std::chrono::steady_clock::now();
+    fired = true;
+  }
+  long long waited_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(fired_at - armed_at).count();
+  }
+};
+
+// The loop sleeps in the kernel for 600 ms with nothing armed; the byte that wakes it arms a
+// 200 ms timer from its handler. The timer must wait its whole delay: computed from the time
+// before the wait, it would already be due (a new connection's handshake deadline was).
+TEST_P(EventLoopBackends, TimerArmedFromAHandlerAfterALongWaitWaitsItsWholeDelay) {
+  EventLoop loop(GetParam());
+  loop.run_once(0);
+  Pair p;
+  StopwatchTimer timer;
+  Handler h;
+  h.fn = [&](uint32_t) {
+    char c;
+    [[maybe_unused]] ssize_t n = ::read(p.ours, &c, 1);
+    if (timer.armed() || timer.fired) return;
+    timer.armed_at = std::chrono::steady_clock::now();
+    loop.schedule(timer, 200);
+  };
+  loop.add(p.ours, &h, EPOLLIN);
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    p.send("x");
+  });
+  // The quiet wait, ended by the byte (a wait may also end early, as EINTR ends it).
+  for (int i = 0; i < 10 && !timer.armed() && !timer.fired; ++i) loop.run_once(2000);
+  late.join();
+  ASSERT_TRUE(timer.armed());
+  EXPECT_FALSE(timer.fired) << "fired in the iteration that armed it";
+  EXPECT_TRUE(run_until(loop, [&] { return timer.fired; }));
+  EXPECT_GE(timer.waited_ms(), 199);  // the loop's clock counts whole milliseconds
+  loop.remove(p.ours);
+}
+
+// The same for work posted from another thread after a quiet spell (it runs from the wake-up
+// descriptor's handler).
+TEST_P(EventLoopBackends, TimerArmedFromPostedWorkAfterALongWaitWaitsItsWholeDelay) {
+  EventLoop loop(GetParam());
+  loop.run_once(0);
+  StopwatchTimer timer;
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    loop.post([&] {
+      timer.armed_at = std::chrono::steady_clock::now();
+      loop.schedule(timer, 200);
+    });
+  });
+  for (int i = 0; i < 10 && !timer.armed() && !timer.fired; ++i) loop.run_once(2000);
+  late.join();
+  ASSERT_TRUE(timer.armed());
+  EXPECT_FALSE(timer.fired) << "fired in the iteration that armed it";
+  EXPECT_TRUE(run_until(loop, [&] { return timer.fired; }));
+  EXPECT_GE(timer.waited_ms(), 199);
+}
+
+// A caller that drives the loop itself and arms a timer between two run_once() calls, after
+// time passed outside the loop, gets the whole delay too.
+TEST_P(EventLoopBackends, TimerArmedBetweenIterationsWaitsItsWholeDelay) {
+  EventLoop loop(GetParam());
+  loop.run_once(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  StopwatchTimer timer;
+  timer.armed_at = std::chrono::steady_clock::now();
+  loop.schedule(timer, 200);
+  loop.run_once(0);
+  EXPECT_FALSE(timer.fired) << "fired at once";
+  EXPECT_TRUE(run_until(loop, [&] { return timer.fired; }));
+  EXPECT_GE(timer.waited_ms(), 199);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, EventLoopBackends,

@@ -38,12 +38,15 @@ class EpollPoller final : public Poller {
   void stop_receiving(int) override {}
 
   void wait(int timeout_ms) override {
-    constexpr int kMaxEvents = 1024;
-    epoll_event events[kMaxEvents];
-    const int n = epoll_wait(fd_, events, kMaxEvents, timeout_ms);
+    const int n = epoll_wait(fd_, events_, kMaxEvents, timeout_ms);
     if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
+    taken_ = n > 0 ? n : 0;
+  }
+  void dispatch() override {
+    const int n = taken_;
+    taken_ = 0;
     for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);
+      static_cast<IoHandler*>(events_[i].data.ptr)->on_io(events_[i].events);
     }
   }
 
@@ -55,6 +58,9 @@ class EpollPoller final : public Poller {
     if (epoll_ctl(fd_, op, fd, &ev) < 0) throw_errno(what);
   }
   int fd_ = -1;
+  static constexpr int kMaxEvents = 1024;
+  int taken_ = 0;  // events of the last wait, not yet dispatched
+  epoll_event events_[kMaxEvents];
 };
 
 }  // namespace

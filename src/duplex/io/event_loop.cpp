@@ -184,6 +184,13 @@ void EventLoop::update_clock() {
   now_ms_ = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
+void EventLoop::schedule(Timer& timer, uint64_t delay_ms) {
+  // From the time of arming, wherever that is: inside a long iteration, before run(), or
+  // between two run_once() calls of a caller that drives the loop itself.
+  update_clock();
+  timers_.schedule(timer, now_ms_ + delay_ms);
+}
+
 void EventLoop::run() {
   stopping_ = false;
   while (!stopping_) run_once(-1);
@@ -191,11 +198,17 @@ void EventLoop::run() {
 
 void EventLoop::run_once(int timeout_ms) {
   ++iteration_;
+  // The clock is read before the wait is sized (time may have passed since the last iteration,
+  // in handlers or outside the loop) and again as soon as the kernel returns, before any handler
+  // runs: a handler that arms a timer or stamps activity after a long quiet wait must see the
+  // time it runs at, or a new connection's deadline would already be due.
+  update_clock();
   int wait = timers_.ms_until_next(now_ms_);
   if (timeout_ms >= 0 && (wait < 0 || wait > timeout_ms)) wait = timeout_ms;
   if (!flush_queue_.empty()) wait = 0;  // output queued between iterations goes out now
   poller_->wait(wait);
   update_clock();
+  poller_->dispatch();
   timers_.fire_due(now_ms_);
   // Index loop: a flush may queue more (a drain handler that sends).
   for (size_t i = 0; i < flush_queue_.size(); ++i) {

@@ -77,11 +77,14 @@ class EventLoop {
   /// destroyed at once.
   void stop_receiving(int fd) { poller_->stop_receiving(fd); }
 
-  /// Monotonic milliseconds, read once per iteration.
+  /// Monotonic milliseconds, read when the kernel returns from each wait (before any handler
+  /// runs) and whenever a timer is armed; within one iteration it lags the true time by at most
+  /// what that iteration's handlers have spent.
   uint64_t now_ms() const { return now_ms_; }
   /// Counts iterations: work batched within one iteration can tell when the next one began.
   uint64_t iteration() const { return iteration_; }
-  void schedule(Timer& timer, uint64_t delay_ms) { timers_.schedule(timer, now_ms_ + delay_ms); }
+  /// Arms `timer` to fire `delay_ms` from now, the clock read at this call.
+  void schedule(Timer& timer, uint64_t delay_ms);
   void cancel(Timer& timer) { timers_.cancel(timer); }
 
   /// Queues `target` to flush at the end of this iteration, once however often it is queued.

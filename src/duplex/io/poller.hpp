@@ -34,9 +34,12 @@ class Poller {
   /// stop_receiving(fd), even ones already received.
   virtual void start_receiving(int fd, ReceiveCallback target) = 0;
   virtual void stop_receiving(int fd) = 0;
-  /// Waits at most `timeout_ms` (-1: until something comes), then calls the handlers and
-  /// targets of what came.
+  /// Waits at most `timeout_ms` (-1: until something comes) and takes what came, without
+  /// calling anyone: the loop reads its clock between wait() and dispatch(), so that handlers
+  /// (and the timers they arm) see the time they run at, not the time the wait began.
   virtual void wait(int timeout_ms) = 0;
+  /// Calls the handlers and targets of what the last wait() took.
+  virtual void dispatch() = 0;
 };
 
 std::unique_ptr<Poller> make_epoll_poller();

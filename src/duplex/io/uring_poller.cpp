@@ -58,6 +58,7 @@ class UringPoller final : public Poller {
   void start_receiving(int fd, ReceiveCallback target) override;
   void stop_receiving(int fd) override;
   void wait(int timeout_ms) override;
+  void dispatch() override;
 
  private:
   // One watch: a poll (handler set) or a receive (target set). Detached (both null) once
@@ -304,6 +305,9 @@ void UringPoller::wait(int timeout_ms) {
   if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EAGAIN && rc != -EBUSY) {
     throw_error(-rc, "io_uring_enter");
   }
+}
+
+void UringPoller::dispatch() {
   // Each completion is copied and marked seen before its handler runs: a handler may queue
   // requests (and submit them, if the queue fills) without touching this walk.
   io_uring_cqe* cqe;
