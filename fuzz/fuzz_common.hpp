@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 
 namespace duplex::fuzz {
 

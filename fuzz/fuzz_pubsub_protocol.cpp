@@ -11,8 +11,8 @@
 #include <string_view>
 #include <variant>
 
-#include "duplex/core/pubsub_protocol.hpp"
-#include "duplex/core/utf8.hpp"
+#include "duplex/core/pubsub/pubsub_protocol.hpp"
+#include "duplex/core/text/utf8.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

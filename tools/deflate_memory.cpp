@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "duplex/core/deflate_codec.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/deflate_codec.hpp"
+#include "duplex/core/ws/sender.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace {

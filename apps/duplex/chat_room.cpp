@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/core/query_string.hpp"
-#include "duplex/core/utf8.hpp"
+#include "duplex/core/http/query_string.hpp"
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex::app {

@@ -14,10 +14,10 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "duplex/core/client_handshake.hpp"
-#include "duplex/core/frame.hpp"
-#include "duplex/core/mask.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/client_handshake.hpp"
+#include "duplex/core/ws/frame.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex::app {
 

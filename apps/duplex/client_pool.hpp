@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "duplex/core/url.hpp"
+#include "duplex/core/http/url.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
 

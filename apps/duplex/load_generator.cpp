@@ -4,9 +4,9 @@
 #include <memory>
 #include <stdexcept>
 
-#include "duplex/core/deflate_codec.hpp"
-#include "duplex/core/mask.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/deflate_codec.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex::app {
 

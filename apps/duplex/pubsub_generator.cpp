@@ -4,8 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "duplex/core/mask.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex::app {
 

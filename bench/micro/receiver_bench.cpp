@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "duplex/core/mask.hpp"
-#include "duplex/core/receiver.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/receiver.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace {
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "duplex/core/mask.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace {
 

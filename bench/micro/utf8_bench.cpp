@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "duplex/core/utf8.hpp"
+#include "duplex/core/text/utf8.hpp"
 
 namespace {
 

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "../support/raw_client.hpp"
-#include "duplex/core/mask.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/sender.hpp"
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/server/websocket_server.hpp"
 

@@ -9,9 +9,9 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "duplex/core/mask.hpp"
-#include "duplex/core/receiver.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/mask.hpp"
+#include "duplex/core/ws/receiver.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex::test {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/frame.hpp"
+#include "duplex/core/ws/frame.hpp"
 
 namespace duplex::test {
 

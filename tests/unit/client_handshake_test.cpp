@@ -1,4 +1,4 @@
-#include "duplex/core/client_handshake.hpp"
+#include "duplex/core/ws/client_handshake.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "duplex/core/close_handshake.hpp"
+#include "duplex/core/ws/close_handshake.hpp"
 
 #include <gtest/gtest.h>
 
-#include "duplex/core/close_codes.hpp"
+#include "duplex/core/ws/close_codes.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/handshake.hpp"
+#include "duplex/core/ws/handshake.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 
 namespace duplex::core {
 namespace {

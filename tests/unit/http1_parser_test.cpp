@@ -1,4 +1,4 @@
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 
 #include <gtest/gtest.h>
 

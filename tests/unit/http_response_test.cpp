@@ -1,4 +1,4 @@
-#include "duplex/core/http_response.hpp"
+#include "duplex/core/http/http_response.hpp"
 
 #include <gtest/gtest.h>
 

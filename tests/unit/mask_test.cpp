@@ -1,4 +1,4 @@
-#include "duplex/core/mask.hpp"
+#include "duplex/core/ws/mask.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // permessage-deflate (RFC 7692): negotiation, the codec with the RFC's examples, and the receiver
 // with compressed messages fed at every byte boundary, RSV1 rules and a decompression bomb.
-#include "duplex/core/permessage_deflate.hpp"
+#include "duplex/core/ws/permessage_deflate.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "../support/bytes.hpp"
-#include "duplex/core/close_codes.hpp"
-#include "duplex/core/deflate_codec.hpp"
-#include "duplex/core/receiver.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/close_codes.hpp"
+#include "duplex/core/ws/deflate_codec.hpp"
+#include "duplex/core/ws/receiver.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 // --- allocation accounting for the decompression bomb -----------------------------------------
 // While armed, the largest single allocation and the sum of all allocations are recorded. Not

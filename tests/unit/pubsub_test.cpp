@@ -16,7 +16,7 @@
 #include "../support/raw_client.hpp"
 #include "../support/server_thread.hpp"
 #include "../support/websocket_peers.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex {

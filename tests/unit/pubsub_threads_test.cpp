@@ -21,7 +21,7 @@
 #include "../support/test_certs.hpp"
 #include "../support/websocket_peers.hpp"
 #include "duplex/client/blocking_websocket.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex {

@@ -1,4 +1,4 @@
-#include "duplex/core/receiver.hpp"
+#include "duplex/core/ws/receiver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/close_codes.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/close_codes.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex::core {
 

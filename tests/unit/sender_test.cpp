@@ -1,4 +1,4 @@
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "../support/bytes.hpp"
-#include "duplex/core/close_codes.hpp"
-#include "duplex/core/utf8.hpp"
+#include "duplex/core/ws/close_codes.hpp"
+#include "duplex/core/text/utf8.hpp"
 
 namespace duplex::core {
 

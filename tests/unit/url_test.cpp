@@ -1,4 +1,4 @@
-#include "duplex/core/url.hpp"
+#include "duplex/core/http/url.hpp"
 
 #include <gtest/gtest.h>
 

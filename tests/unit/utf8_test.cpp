@@ -1,4 +1,4 @@
-#include "duplex/core/utf8.hpp"
+#include "duplex/core/text/utf8.hpp"
 
 #include <gtest/gtest.h>
 

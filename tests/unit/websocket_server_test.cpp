@@ -19,7 +19,7 @@
 
 #include "../support/raw_client.hpp"
 #include "../support/server_thread.hpp"
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex {
 namespace {

@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/core/close_handshake.hpp"
-#include "duplex/core/frame.hpp"
-#include "duplex/core/permessage_deflate.hpp"
+#include "duplex/core/ws/close_handshake.hpp"
+#include "duplex/core/ws/frame.hpp"
+#include "duplex/core/ws/permessage_deflate.hpp"
 
 namespace duplex {
 

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "duplex/core/close_handshake.hpp"
-#include "duplex/core/permessage_deflate.hpp"
-#include "duplex/core/receiver.hpp"
+#include "duplex/core/ws/close_handshake.hpp"
+#include "duplex/core/ws/permessage_deflate.hpp"
+#include "duplex/core/ws/receiver.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"

@@ -1,6 +1,6 @@
 #include "duplex/server/deflate_session.hpp"
 
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 namespace duplex::detail {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "duplex/core/deflate_codec.hpp"
-#include "duplex/core/frame.hpp"
-#include "duplex/core/permessage_deflate.hpp"
+#include "duplex/core/ws/deflate_codec.hpp"
+#include "duplex/core/ws/frame.hpp"
+#include "duplex/core/ws/permessage_deflate.hpp"
 
 namespace duplex::detail {
 

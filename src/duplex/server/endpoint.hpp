@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/permessage_deflate.hpp"
+#include "duplex/core/ws/permessage_deflate.hpp"
 #include "duplex/server/upgrade_request.hpp"
 #include "duplex/server/websocket.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 #include "duplex/server/deflate_session.hpp"
 
 namespace duplex::detail {

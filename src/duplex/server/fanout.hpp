@@ -7,7 +7,7 @@
 #include <memory>
 #include <string_view>
 
-#include "duplex/core/frame.hpp"
+#include "duplex/core/ws/frame.hpp"
 #include "duplex/io/output_buffer.hpp"
 
 namespace duplex::detail {

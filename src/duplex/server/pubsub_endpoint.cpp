@@ -3,7 +3,7 @@
 #include <utility>
 #include <variant>
 
-#include "duplex/core/pubsub_protocol.hpp"
+#include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex {

@@ -5,7 +5,7 @@
 //   server.endpoint("/pubsub", duplex::pubsub_endpoint(server));
 //
 // Server code reaches the same subscribers with Server::publish(prefix + topic,
-// core::pubsub::delivery(topic, json)) (duplex/core/pubsub_protocol.hpp).
+// core::pubsub::delivery(topic, json)) (duplex/core/pubsub/pubsub_protocol.hpp).
 #pragma once
 
 #include <string>

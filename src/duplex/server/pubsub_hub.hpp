@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "duplex/core/frame.hpp"
+#include "duplex/core/ws/frame.hpp"
 #include "duplex/server/topic_table.hpp"
 
 namespace duplex {

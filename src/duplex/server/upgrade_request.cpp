@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 #include "duplex/io/tls.hpp"
 
 namespace duplex {

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/close_handshake.hpp"
-#include "duplex/core/frame.hpp"
+#include "duplex/core/ws/close_handshake.hpp"
+#include "duplex/core/ws/frame.hpp"
 #include "duplex/io/socket.hpp"
 
 namespace duplex {

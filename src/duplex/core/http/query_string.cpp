@@ -1,4 +1,4 @@
-#include "duplex/core/query_string.hpp"
+#include "duplex/core/http/query_string.hpp"
 
 namespace duplex::core {
 

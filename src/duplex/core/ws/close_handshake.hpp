@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "duplex/core/receiver.hpp"
+#include "duplex/core/ws/receiver.hpp"
 
 namespace duplex::core {
 

@@ -1,9 +1,9 @@
-#include "duplex/core/receiver.hpp"
+#include "duplex/core/ws/receiver.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "duplex/core/close_codes.hpp"
+#include "duplex/core/ws/close_codes.hpp"
 
 namespace duplex::core {
 

@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "duplex/core/header_values.hpp"
+#include "duplex/core/http/header_values.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/url.hpp"
+#include "duplex/core/http/url.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -9,8 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "duplex/core/base64.hpp"
-#include "duplex/core/header_values.hpp"
+#include "duplex/core/text/base64.hpp"
+#include "duplex/core/http/header_values.hpp"
 
 namespace duplex::core {
 

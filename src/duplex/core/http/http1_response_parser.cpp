@@ -1,4 +1,4 @@
-#include "duplex/core/http1_response_parser.hpp"
+#include "duplex/core/http/http1_response_parser.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -1,8 +1,8 @@
-#include "duplex/core/sender.hpp"
+#include "duplex/core/ws/sender.hpp"
 
 #include <cstring>
 
-#include "duplex/core/close_codes.hpp"
+#include "duplex/core/ws/close_codes.hpp"
 
 namespace duplex::core {
 

@@ -1,6 +1,6 @@
-#include "duplex/core/http_response.hpp"
+#include "duplex/core/http/http_response.hpp"
 
-#include "duplex/core/header_values.hpp"
+#include "duplex/core/http/header_values.hpp"
 
 namespace duplex::core {
 

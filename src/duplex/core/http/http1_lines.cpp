@@ -1,4 +1,4 @@
-#include "duplex/core/http1_lines.hpp"
+#include "duplex/core/http/http1_lines.hpp"
 
 #include <algorithm>
 #include <cstring>

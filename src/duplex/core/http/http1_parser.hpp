@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/http1_lines.hpp"
+#include "duplex/core/http/http1_lines.hpp"
 
 namespace duplex::core {
 

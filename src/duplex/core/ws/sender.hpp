@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "duplex/core/frame.hpp"
-#include "duplex/core/mask.hpp"
+#include "duplex/core/ws/frame.hpp"
+#include "duplex/core/ws/mask.hpp"
 
 namespace duplex::core {
 

@@ -1,13 +1,13 @@
-#include "duplex/core/client_handshake.hpp"
+#include "duplex/core/ws/client_handshake.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "duplex/core/base64.hpp"
-#include "duplex/core/handshake.hpp"
-#include "duplex/core/header_values.hpp"
+#include "duplex/core/text/base64.hpp"
+#include "duplex/core/ws/handshake.hpp"
+#include "duplex/core/http/header_values.hpp"
 
 namespace duplex::core {
 

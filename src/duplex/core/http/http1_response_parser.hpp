@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/http1_lines.hpp"
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/http1_lines.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/header_values.hpp"
+#include "duplex/core/http/header_values.hpp"
 
 #include <cstddef>
 

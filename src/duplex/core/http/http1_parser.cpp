@@ -1,9 +1,9 @@
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 
 #include <algorithm>
 
-#include "duplex/core/header_values.hpp"
-#include "duplex/core/http1_lines.hpp"
+#include "duplex/core/http/header_values.hpp"
+#include "duplex/core/http/http1_lines.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/handshake.hpp"
+#include "duplex/core/ws/handshake.hpp"
 
 #include <openssl/evp.h>
 
@@ -7,8 +7,8 @@
 #include <iterator>
 #include <utility>
 
-#include "duplex/core/base64.hpp"
-#include "duplex/core/http_response.hpp"
+#include "duplex/core/text/base64.hpp"
+#include "duplex/core/http/http_response.hpp"
 
 namespace duplex::core {
 

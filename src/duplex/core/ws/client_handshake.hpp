@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/core/http1_response_parser.hpp"
-#include "duplex/core/url.hpp"
+#include "duplex/core/http/http1_response_parser.hpp"
+#include "duplex/core/http/url.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/base64.hpp"
+#include "duplex/core/text/base64.hpp"
 
 #include <openssl/evp.h>
 

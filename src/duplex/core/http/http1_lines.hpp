@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/header_values.hpp"
+#include "duplex/core/http/header_values.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/pubsub_protocol.hpp"
+#include "duplex/core/pubsub/pubsub_protocol.hpp"
 
 #include <charconv>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "duplex/core/deflate_codec.hpp"
+#include "duplex/core/ws/deflate_codec.hpp"
 
 #include <algorithm>
 #include <atomic>

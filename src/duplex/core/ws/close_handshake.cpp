@@ -1,4 +1,4 @@
-#include "duplex/core/close_handshake.hpp"
+#include "duplex/core/ws/close_handshake.hpp"
 
 namespace duplex::core {
 

@@ -8,8 +8,8 @@
 #include <variant>
 #include <vector>
 
-#include "duplex/core/header_values.hpp"
-#include "duplex/core/http1_parser.hpp"
+#include "duplex/core/http/header_values.hpp"
+#include "duplex/core/http/http1_parser.hpp"
 
 namespace duplex::core {
 

@@ -1,4 +1,4 @@
-#include "duplex/core/permessage_deflate.hpp"
+#include "duplex/core/ws/permessage_deflate.hpp"
 
 #include <algorithm>
 #include <stdexcept>
