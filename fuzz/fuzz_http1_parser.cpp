@@ -11,9 +11,9 @@
 #include <string_view>
 #include <variant>
 
-#include "duplex/core/ws/handshake.hpp"
 #include "duplex/core/http/header_values.hpp"
 #include "duplex/core/http/http1_parser.hpp"
+#include "duplex/core/ws/handshake.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

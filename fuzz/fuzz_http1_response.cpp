@@ -12,10 +12,10 @@
 #include <string_view>
 #include <variant>
 
-#include "duplex/core/ws/client_handshake.hpp"
 #include "duplex/core/http/header_values.hpp"
 #include "duplex/core/http/http1_response_parser.hpp"
 #include "duplex/core/http/url.hpp"
+#include "duplex/core/ws/client_handshake.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

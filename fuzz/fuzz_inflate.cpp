@@ -15,11 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/close_codes.hpp"
 #include "duplex/core/ws/deflate_codec.hpp"
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/core/ws/receiver.hpp"
-#include "duplex/core/text/utf8.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

@@ -14,10 +14,10 @@
 #include <string_view>
 #include <vector>
 
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/close_codes.hpp"
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/core/ws/receiver.hpp"
-#include "duplex/core/text/utf8.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

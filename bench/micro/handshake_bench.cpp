@@ -5,8 +5,8 @@
 #include <string_view>
 #include <variant>
 
-#include "duplex/core/ws/handshake.hpp"
 #include "duplex/core/http/http1_parser.hpp"
+#include "duplex/core/ws/handshake.hpp"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "../support/bytes.hpp"
-#include "duplex/core/ws/close_codes.hpp"
 #include "duplex/core/text/utf8.hpp"
+#include "duplex/core/ws/close_codes.hpp"
 
 namespace duplex::core {
 

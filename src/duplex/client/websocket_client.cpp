@@ -14,14 +14,14 @@
 #include <random>
 #include <stdexcept>
 
+#include "duplex/core/http/http1_response_parser.hpp"
+#include "duplex/core/http/url.hpp"
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/client_handshake.hpp"
 #include "duplex/core/ws/close_codes.hpp"
 #include "duplex/core/ws/deflate_codec.hpp"
-#include "duplex/core/http/http1_response_parser.hpp"
 #include "duplex/core/ws/receiver.hpp"
 #include "duplex/core/ws/sender.hpp"
-#include "duplex/core/http/url.hpp"
-#include "duplex/core/text/utf8.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/transport.hpp"

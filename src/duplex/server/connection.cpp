@@ -9,11 +9,11 @@
 #include <optional>
 #include <stdexcept>
 
+#include "duplex/core/http/http1_parser.hpp"
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/close_codes.hpp"
 #include "duplex/core/ws/handshake.hpp"
-#include "duplex/core/http/http1_parser.hpp"
 #include "duplex/core/ws/sender.hpp"
-#include "duplex/core/text/utf8.hpp"
 #include "duplex/io/transport.hpp"
 #include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"

@@ -6,9 +6,9 @@
 
 #include <stdexcept>
 
-#include "duplex/core/ws/handshake.hpp"
 #include "duplex/core/http/http1_parser.hpp"
 #include "duplex/core/http/http_response.hpp"
+#include "duplex/core/ws/handshake.hpp"
 
 namespace duplex::detail {
 

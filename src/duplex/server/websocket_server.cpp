@@ -9,9 +9,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "duplex/core/ws/handshake.hpp"
 #include "duplex/core/http/http1_parser.hpp"
 #include "duplex/core/http/http_response.hpp"
+#include "duplex/core/ws/handshake.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/server/connection.hpp"
 #include "duplex/server/endpoint_local.hpp"

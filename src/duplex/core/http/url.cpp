@@ -9,8 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "duplex/core/text/base64.hpp"
 #include "duplex/core/http/header_values.hpp"
+#include "duplex/core/text/base64.hpp"
 
 namespace duplex::core {
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "duplex/core/http/header_values.hpp"
 #include "duplex/core/text/base64.hpp"
 #include "duplex/core/ws/handshake.hpp"
-#include "duplex/core/http/header_values.hpp"
 
 namespace duplex::core {
 

@@ -7,8 +7,8 @@
 #include <iterator>
 #include <utility>
 
-#include "duplex/core/text/base64.hpp"
 #include "duplex/core/http/http_response.hpp"
+#include "duplex/core/text/base64.hpp"
 
 namespace duplex::core {
 

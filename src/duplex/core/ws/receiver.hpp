@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/deflate_codec.hpp"
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/core/ws/mask.hpp"
-#include "duplex/core/text/utf8.hpp"
 
 namespace duplex::core {
 
