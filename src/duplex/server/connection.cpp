@@ -18,7 +18,7 @@
 #include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/endpoint_local.hpp"
-#include "duplex/server/fanout.hpp"
+#include "duplex/server/pubsub/outgoing_message.hpp"
 #include "duplex/server/server_core.hpp"
 
 namespace duplex::detail {
@@ -61,11 +61,11 @@ Connection::~Connection() {
   if (!dead_) close_transport();
 }
 
-Connection::Extras::Extras() = default;
+Connection::Extras::Extras(Connection& owner) : session(SessionKind::websocket, &owner) {}
 Connection::Extras::~Extras() = default;
 
 Connection::Extras& Connection::extras() {
-  if (!extras_) extras_ = std::make_unique<Extras>();
+  if (!extras_) extras_ = std::make_unique<Extras>(*this);
   return *extras_;
 }
 
@@ -269,7 +269,7 @@ bool Connection::queue_message(std::string_view payload, MessageType type, bool 
   return true;
 }
 
-bool Connection::send_shared(const FrameSlice& frame, const BroadcastFrames& frames) {
+bool Connection::send_shared(const FrameSlice& frame, const MessageEncodings& frames) {
   if (!admit(frame.size(), frames.message(), frames.type())) return false;
   // A slice of a topic's batch is referenced whatever its size: it usually extends the piece
   // queued before it.
@@ -289,7 +289,7 @@ bool Connection::send_compressed(std::string_view message, MessageType type) {
   return payload ? queue_message(*payload, type, true) : queue_message(message, type, false);
 }
 
-bool Connection::send_broadcast(BroadcastFrames& frames) {
+bool Connection::send_broadcast(MessageEncodings& frames) {
   if (deflate_ && deflate_->wants(frames.message().size())) {
     if (!deflate_->shares_frames()) return send_compressed(frames.message(), frames.type());
     return send_shared(
@@ -436,40 +436,41 @@ void Connection::leave_endpoint() {
 }
 
 void Connection::leave_pubsub() {
-  if (!extras_) return;
-  Membership& m = extras_->membership;
-  server_.topics().unsubscribe_all(m, [&](std::string_view topic) {
-    server_.hub().count_subscription(server_.index(), topic, m.user_id, -1);
-  });
-  if (!m.user_id.empty()) server_.remove_user(*this, m.user_id);
+  if (extras_) server_.pubsub().leave(extras_->session);
 }
 
 bool Connection::subscribe(std::string_view topic) {
   // Open only: a connection whose close has begun is still listed until the close completes.
   if (!listed_ || close_.state() != ReadyState::open || topic.empty()) return false;
-  Membership& m = extras().membership;
-  if (!server_.topics().subscribe(*this, m, topic)) return false;
-  server_.hub().count_subscription(server_.index(), topic, m.user_id, +1);
-  return true;
+  return server_.pubsub().subscribe(extras().session, topic);
 }
 
 bool Connection::unsubscribe(std::string_view topic) {
-  Membership* m = membership();
-  if (!m || !server_.topics().unsubscribe(*m, topic)) return false;
-  server_.hub().count_subscription(server_.index(), topic, m->user_id, -1);
-  return true;
+  Session* s = session();
+  return s && server_.pubsub().unsubscribe(*s, topic);
 }
 
 bool Connection::is_subscribed(std::string_view topic) const {
-  Membership* m = membership();
-  const Topic* t = m ? server_.topics().find(topic) : nullptr;
-  return t && m->find(t);
+  Session* s = session();
+  return s && server_.pubsub().is_subscribed(*s, topic);
+}
+
+Skip Connection::skip_session(const WebSocket* ws) {
+  if (!ws) return {};
+  const Connection& c = *static_cast<const Connection*>(ws);
+  return {c.session(), c.server_.index()};
+}
+
+Skip Connection::skip_connection(const WebSocket* ws) {
+  if (!ws) return {};
+  const Connection& c = *static_cast<const Connection*>(ws);
+  return {&c, c.server_.index()};
 }
 
 std::vector<std::string> Connection::topic_names() const {
   std::vector<std::string> names;
-  if (const Membership* m = membership()) {
-    for (const Membership::Slot& slot : m->topics) names.push_back(slot.topic->name);
+  if (const Session* s = session()) {
+    for (const Session::Slot& slot : s->slots()) names.push_back(slot.topic->name);
   }
   return names;
 }
@@ -517,10 +518,7 @@ void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std:
   server_.release(this);
   link(local.head, this);
   local.count.fetch_add(1, std::memory_order_relaxed);
-  if (!user_id.empty()) {
-    extras().membership.user_id = std::move(user_id);
-    server_.add_user(*this, extras_->membership.user_id);
-  }
+  if (!user_id.empty()) server_.pubsub().bind_user(extras().session, std::move(user_id));
   last_activity_ms_ = mark(server_.loop().now_ms());
   arm_timer();
   if (const auto& handler = endpoint.config().on_open) handler(*this);
@@ -616,11 +614,12 @@ bool WebSocket::is_subscribed(std::string_view topic) const {
 }
 std::vector<std::string> WebSocket::topics() const { return self(this).topic_names(); }
 size_t WebSocket::topic_count() const {
-  const detail::Membership* m = self(this).membership();
-  return m ? m->topics.size() : 0;
+  const detail::Session* s = self(this).session();
+  return s ? s->slots().size() : 0;
 }
 void WebSocket::publish(std::string_view topic, std::string_view message, MessageType type) {
-  self(this).server_core().hub().publish(topic, message, type, this);
+  self(this).server_core().hub().publish(topic, message, type,
+                                         detail::Connection::skip_session(this));
 }
 std::string_view WebSocket::user_id() const { return self(this).user(); }
 

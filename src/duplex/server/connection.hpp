@@ -16,13 +16,14 @@
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
-#include "duplex/server/topic_table.hpp"
+#include "duplex/server/session/session.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex::detail {
 
-class BroadcastFrames;
+class MessageEncodings;
 struct FrameSlice;
+struct Skip;
 class DeflateSession;
 class ServerCore;
 
@@ -43,9 +44,13 @@ class Connection final : public WebSocket,
   void flush();
   /// Queues bytes as they are (an HTTP response).
   void queue_bytes(std::string_view bytes) { output().append(bytes); }
-  /// Queues a broadcast message in the form this connection needs (the shared plain or
+  /// Queues a message for many in the form this connection needs (the shared plain or
   /// compressed frame, or compressed with its own context).
-  bool send_broadcast(BroadcastFrames& frames);
+  bool send_broadcast(MessageEncodings& frames);
+  /// What a publish by `ws` skips: its session, on its loop (nothing if it never subscribed).
+  static Skip skip_session(const WebSocket* ws);
+  /// What a broadcast by `ws` skips: the connection itself, on its loop.
+  static Skip skip_connection(const WebSocket* ws);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
   void shut_down();
 
@@ -81,10 +86,10 @@ class Connection final : public WebSocket,
   bool is_subscribed(std::string_view topic) const;
   std::vector<std::string> topic_names() const;
   std::string_view user() const {
-    return extras_ ? std::string_view(extras_->membership.user_id) : std::string_view();
+    return extras_ ? std::string_view(extras_->session.user_id()) : std::string_view();
   }
-  /// Null until it subscribes or gets a user id (or other rare state).
-  Membership* membership() const { return extras_ ? &extras_->membership : nullptr; }
+  /// Its pub/sub session: null until it subscribes or gets a user id (or other rare state).
+  Session* session() const { return extras_ ? &extras_->session : nullptr; }
 
   // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
   // while open, else the server's list of the others (HTTP, closing). One pair of links each.
@@ -110,8 +115,8 @@ class Connection final : public WebSocket,
     std::unique_ptr<HttpState> http;  // a request head split across reads
     std::string protocol;             // the chosen subprotocol
     std::any user_data;
-    Membership membership;  // user id and topics
-    Extras();
+    Session session;  // user id and topics
+    explicit Extras(Connection& owner);
     ~Extras();
   };
   Extras& extras();
@@ -142,7 +147,7 @@ class Connection final : public WebSocket,
   // Whether a frame of `frame_bytes` may be queued: open, and within max_backpressure (else
   // the slow-consumer policy applies to `payload`).
   bool admit(size_t frame_bytes, std::string_view payload, MessageType type);
-  bool send_shared(const FrameSlice& frame, const BroadcastFrames& frames);
+  bool send_shared(const FrameSlice& frame, const MessageEncodings& frames);
   bool send_compressed(std::string_view message, MessageType type);
   // Frames `payload` into the send queue (RSV1 set when `compressed`), within max_backpressure.
   bool queue_message(std::string_view payload, MessageType type, bool compressed);

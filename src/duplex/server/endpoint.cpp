@@ -4,7 +4,6 @@
 
 #include "duplex/server/connection.hpp"
 #include "duplex/server/endpoint_local.hpp"
-#include "duplex/server/pubsub_hub.hpp"
 #include "duplex/server/server_core.hpp"
 
 namespace duplex {
@@ -13,8 +12,9 @@ void detail::EndpointLocal::snapshot(std::vector<Connection*>& out) const {
   for (Connection* c = head; c; c = c->next) out.push_back(c);
 }
 
-Endpoint::Endpoint(std::string path, EndpointConfig config, detail::PubSubHub& hub, size_t loops)
-    : path_(std::move(path)), config_(std::move(config)), hub_(hub) {
+Endpoint::Endpoint(std::string path, EndpointConfig config, detail::ServerShared& shared,
+                   size_t loops)
+    : path_(std::move(path)), config_(std::move(config)), shared_(shared) {
   core::validate_deflate_options(config_.per_message_deflate);
   for (size_t i = 0; i < loops; ++i) {
     auto local = std::make_unique<detail::EndpointLocal>();
@@ -44,7 +44,7 @@ void Endpoint::for_each(const std::function<void(WebSocket&)>& fn) {
 }
 
 size_t Endpoint::broadcast(std::string_view message, MessageType type, const WebSocket* except) {
-  return hub_.broadcast(this, message, type, except);
+  return shared_.broadcast(this, message, type, detail::Connection::skip_connection(except));
 }
 
 }  // namespace duplex

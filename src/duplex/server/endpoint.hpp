@@ -23,7 +23,6 @@ using core::DeflateOptions;
 namespace detail {
 class Connection;
 struct EndpointLocal;
-class PubSubHub;
 class ServerCore;
 struct ServerShared;
 }  // namespace detail
@@ -108,12 +107,12 @@ class Endpoint {
   friend class Server;
   friend class detail::Connection;
   friend class detail::ServerCore;
-  Endpoint(std::string path, EndpointConfig config, detail::PubSubHub& hub, size_t loops);
+  Endpoint(std::string path, EndpointConfig config, detail::ServerShared& shared, size_t loops);
   detail::EndpointLocal& local(size_t loop) { return *locals_[loop]; }
 
   std::string path_;
   EndpointConfig config_;
-  detail::PubSubHub& hub_;
+  detail::ServerShared& shared_;
   // Per loop: the open connections (an intrusive list), their count and the shared deflate
   // codecs; each is touched by its own loop only.
   std::vector<std::unique_ptr<detail::EndpointLocal>> locals_;

@@ -14,9 +14,9 @@
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/tls.hpp"
-#include "duplex/server/pubsub_hub.hpp"
+#include "duplex/server/pubsub/loop_pubsub.hpp"
+#include "duplex/server/pubsub/pubsub_hub.hpp"
 #include "duplex/server/static_files.hpp"
-#include "duplex/server/topic_table.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex::core {
@@ -27,6 +27,7 @@ namespace duplex::detail {
 
 class Connection;
 class OutgoingMessage;
+class ServerCore;
 
 /// What a connection does after a plain HTTP request was answered.
 enum class AfterRequest { keep_alive, close, upgraded };
@@ -44,6 +45,12 @@ struct ServerShared {
   std::map<std::string, Page, std::less<>> pages;
   std::optional<StaticFiles> static_files;
   PubSubHub hub;
+  std::vector<ServerCore*> cores;  // indexed like ServerCore::index()
+
+  /// Sends to every open WebSocket of `endpoint` (of every endpoint when null) on every loop but
+  /// `except`; returns how many it was queued to on the calling loop.
+  size_t broadcast(Endpoint* endpoint, std::string_view message, core::MessageType type,
+                   Skip except);
 };
 
 class ServerCore final : public io::IoHandler, public io::Timer {
@@ -71,19 +78,17 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   /// Null without TLS. Connections keep the context they started with across reloads.
   const std::shared_ptr<const io::TlsServerContext>& tls() const { return tls_; }
   /// Call on this loop's thread, or before it runs.
-  void set_tls(std::shared_ptr<const io::TlsServerContext> context) { tls_ = std::move(context); }
+  void set_tls(std::shared_ptr<const io::TlsServerContext> context) {
+    tls_ = std::move(context);
+    pubsub_.set_batching(tls_ == nullptr);
+  }
   void tls_handshake_failed(const io::PeerAddress& peer, std::string_view reason);
 
-  // Pub/sub on this loop, kept in step with the hub's counts.
-  TopicTable& topics() { return topics_; }
-  void add_user(Connection& conn, std::string_view user);
-  void remove_user(Connection& conn, std::string_view user);
-  /// Sends to this loop's recipients; each returns how many connections it was queued to.
-  size_t deliver_topic(std::string_view topic, const OutgoingMessage& message,
-                       const WebSocket* except);
-  size_t deliver_users(const std::vector<std::string>& users, const OutgoingMessage& message);
-  size_t deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& message,
-                          const WebSocket* except);
+  /// Pub/sub on this loop: topics and users of its sessions, kept in step with the hub.
+  LoopPubSub& pubsub() { return pubsub_; }
+  /// Sends to this loop's open WebSockets of `endpoint` (of every endpoint when null) but the
+  /// connection `except`; returns how many it was queued to.
+  size_t deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& message, const void* except);
 
   /// Answers one complete request head; writes the response into `out`. On an upgrade the
   /// connection has become a WebSocket when this returns.
@@ -142,8 +147,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   bool shutting_down_ = false;
   std::atomic<size_t> live_connections_{0};
   std::shared_ptr<const io::TlsServerContext> tls_;
-  TopicTable topics_;
-  std::unordered_map<std::string, std::vector<Connection*>, StringHash, std::equal_to<>> users_;
+  LoopPubSub pubsub_;
   Connection* connections_ = nullptr;  // live connections not open in an endpoint
   void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;

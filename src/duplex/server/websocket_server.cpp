@@ -15,7 +15,7 @@
 #include "duplex/io/socket.hpp"
 #include "duplex/server/connection.hpp"
 #include "duplex/server/endpoint_local.hpp"
-#include "duplex/server/fanout.hpp"
+#include "duplex/server/pubsub/outgoing_message.hpp"
 #include "duplex/server/server_core.hpp"
 
 namespace duplex::detail {
@@ -36,7 +36,7 @@ ServerShared::ServerShared(ServerOptions server_options) : options(std::move(ser
 }
 
 ServerCore::ServerCore(ServerShared& shared, size_t index)
-    : shared_(shared), index_(index), loop_(shared.options.io) {
+    : shared_(shared), index_(index), loop_(shared.options.io), pubsub_(shared.hub, loop_, index) {
   loop_.at_iteration_end([this] { end_iteration(); });
 }
 
@@ -61,7 +61,9 @@ uint16_t ServerCore::listen(uint16_t port, bool reuse_port) {
 
 void ServerCore::run() {
   current_core = this;
+  LoopPubSub::set_current(&pubsub_);
   loop_.run();
+  LoopPubSub::set_current(nullptr);
   current_core = nullptr;
 }
 
@@ -254,68 +256,9 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
   return AfterRequest::upgraded;
 }
 
-void ServerCore::add_user(Connection& conn, std::string_view user) {
-  auto it = users_.find(user);
-  if (it == users_.end()) it = users_.emplace(std::string(user), std::vector<Connection*>{}).first;
-  it->second.push_back(&conn);
-  hub().count_user(index_, user, +1);
-}
-
-void ServerCore::remove_user(Connection& conn, std::string_view user) {
-  auto it = users_.find(user);
-  if (it == users_.end()) return;
-  auto& conns = it->second;
-  conns.erase(std::find(conns.begin(), conns.end(), &conn));
-  hub().count_user(index_, user, -1);
-  if (conns.empty()) users_.erase(it);
-}
-
-size_t ServerCore::deliver_topic(std::string_view name, const OutgoingMessage& message,
-                                 const WebSocket* except) {
-  Topic* topic = topics_.find(name);
-  if (!topic) return 0;
-  BroadcastFrames frames(message);
-  if (!tls_) {
-    // Lay the frame after this iteration's earlier ones to the topic (see Topic::batch).
-    if (!topic->batch || topic->batch_iteration != loop_.iteration()) {
-      if (topic->batch && topic->batch.use_count() == 1) {
-        topic->batch->clear();  // no queue holds the last one: reuse its storage
-      } else {
-        topic->batch = std::make_shared<std::string>();
-      }
-      topic->batch_iteration = loop_.iteration();
-    }
-    const std::string& frame = *message.frame();
-    const size_t begin = topic->batch->size();
-    topic->batch->append(frame);
-    frames.set_batch_slice(topic->batch, begin, begin + frame.size());
-  }
-  size_t sent = 0;
-  topics_.for_each_subscriber(*topic, [&](Connection& c) {
-    if (&c != except && c.send_broadcast(frames)) ++sent;
-  });
-  return sent;
-}
-
-size_t ServerCore::deliver_users(const std::vector<std::string>& users,
-                                 const OutgoingMessage& message) {
-  BroadcastFrames frames(message);
-  size_t sent = 0;
-  for (const std::string& user : users) {
-    auto it = users_.find(user);
-    if (it == users_.end()) continue;
-    // A copy: a send may close a connection, which leaves this list.
-    const std::vector<Connection*> conns = it->second;
-    for (Connection* c : conns) {
-      if (c->send_broadcast(frames)) ++sent;
-    }
-  }
-  return sent;
-}
-
 size_t ServerCore::deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& message,
-                                    const WebSocket* except) {
-  BroadcastFrames frames(message);
+                                    const void* except) {
+  MessageEncodings frames(message);
   size_t sent = 0;
   std::vector<Connection*> recipients;
   const auto deliver = [&](Endpoint& e) {
@@ -334,6 +277,15 @@ size_t ServerCore::deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& m
   return sent;
 }
 
+size_t ServerShared::broadcast(Endpoint* endpoint, std::string_view message, core::MessageType type,
+                               Skip except) {
+  auto outgoing = OutgoingMessage::make(message, type);
+  return hub.route(std::vector<bool>(cores.size(), true), except,
+                   [this, outgoing, endpoint](LoopPubSub& loop, const void* skip) {
+                     return cores[loop.index()]->deliver_endpoint(endpoint, *outgoing, skip);
+                   });
+}
+
 }  // namespace duplex::detail
 
 namespace duplex {
@@ -342,12 +294,13 @@ Server::Server(ServerOptions options)
     : shared_(std::make_unique<detail::ServerShared>(std::move(options))) {
   size_t threads = shared_->options.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<detail::ServerCore*> cores;
+  std::vector<detail::LoopPubSub*> loops;
   for (size_t i = 0; i < threads; ++i) {
     cores_.push_back(std::make_unique<detail::ServerCore>(*shared_, i));
-    cores.push_back(cores_.back().get());
+    shared_->cores.push_back(cores_.back().get());
+    loops.push_back(&cores_.back()->pubsub());
   }
-  shared_->hub.set_cores(std::move(cores));
+  shared_->hub.set_loops(std::move(loops));
 }
 
 Server::~Server() {
@@ -362,7 +315,7 @@ Endpoint& Server::endpoint(std::string path, EndpointConfig config) {
     throw std::invalid_argument("endpoint path already in use: '" + path + "'");
   }
   std::unique_ptr<Endpoint> endpoint(
-      new Endpoint(path, std::move(config), shared_->hub, cores_.size()));
+      new Endpoint(path, std::move(config), *shared_, cores_.size()));
   Endpoint& ref = *endpoint;
   shared_->endpoints.emplace(std::move(path), std::move(endpoint));
   return ref;
@@ -443,7 +396,7 @@ io::EventLoop& Server::loop() { return cores_[0]->loop(); }
 
 void Server::publish(std::string_view topic, std::string_view message, MessageType type,
                      const WebSocket* except) {
-  shared_->hub.publish(topic, message, type, except);
+  shared_->hub.publish(topic, message, type, detail::Connection::skip_session(except));
 }
 
 size_t Server::subscriber_count(std::string_view topic) const {
@@ -464,7 +417,7 @@ size_t Server::user_connection_count(std::string_view user_id) const {
 }
 
 void Server::broadcast(std::string_view message, MessageType type) {
-  shared_->hub.broadcast(nullptr, message, type, nullptr);
+  shared_->broadcast(nullptr, message, type, {});
 }
 
 }  // namespace duplex

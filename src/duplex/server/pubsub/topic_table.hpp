@@ -1,7 +1,7 @@
-// Internal: one loop's publish/subscribe state. Topics map to the loop's subscribed connections;
-// a connection lists its topics (and its user id) in a Membership made on first use, so a
-// connection that never subscribes pays one pointer. Used on the loop's thread only; counts
-// across loops live in the PubSubHub.
+// Internal: one loop's topics, each with the loop's subscribed sessions; a session lists its
+// topics with its place in each (Session::slots), so subscribe, unsubscribe and leaving every
+// topic are O(topics of the session). Used on the loop's thread only (through LoopPubSub, which
+// also keeps the hub's counts); counts across loops live in the PubSubHub.
 #pragma once
 
 #include <cstddef>
@@ -12,16 +12,16 @@
 #include <unordered_map>
 #include <vector>
 
-namespace duplex::detail {
+#include "duplex/server/session/session.hpp"
 
-class Connection;
+namespace duplex::detail {
 
 /// One loop's subscribers of one topic.
 struct Topic {
   explicit Topic(std::string topic_name) : name(std::move(topic_name)) {}
   std::string name;
-  // Null slots are connections that left during a delivery; compacted when it ends.
-  std::vector<Connection*> subscribers;
+  // Null slots are sessions that left during a delivery; compacted when it ends.
+  std::vector<Session*> subscribers;
   uint32_t delivering = 0;  // deliveries walking `subscribers` now (handlers may re-enter)
   bool has_holes = false;
   // This loop iteration's messages to the topic, framed end to end: a subscriber that gets
@@ -29,24 +29,6 @@ struct Topic {
   // iovec) instead of one piece per message.
   std::shared_ptr<std::string> batch;
   uint64_t batch_iteration = 0;
-};
-
-/// What a connection takes part in: its user id (bound at upgrade) and its topics in the
-/// order it subscribed, each with its slot in the topic's subscriber list.
-struct Membership {
-  struct Slot {
-    Topic* topic;
-    uint32_t index;
-  };
-  std::string user_id;
-  std::vector<Slot> topics;
-
-  Slot* find(const Topic* topic) {
-    for (Slot& slot : topics) {
-      if (slot.topic == topic) return &slot;
-    }
-    return nullptr;
-  }
 };
 
 /// Hash for string keys looked up by string_view (no temporary string per lookup).
@@ -62,24 +44,26 @@ class TopicTable {
   TopicTable(const TopicTable&) = delete;
   TopicTable& operator=(const TopicTable&) = delete;
 
-  /// False when `conn` (whose membership is `m`) was subscribed already.
-  bool subscribe(Connection& conn, Membership& m, std::string_view name);
+  /// False when `session` was subscribed already.
+  bool subscribe(Session& session, std::string_view name);
   /// False when it was not subscribed.
-  bool unsubscribe(Membership& m, std::string_view name);
-  /// Calls `fn(topic name)` for each topic `m` leaves.
+  bool unsubscribe(Session& session, std::string_view name);
+  /// Calls `fn(topic name)` for each topic `session` leaves.
   template <class Fn>
-  void unsubscribe_all(Membership& m, Fn&& fn) {
-    while (!m.topics.empty()) {
-      const Membership::Slot slot = m.topics.back();
-      m.topics.pop_back();
+  void unsubscribe_all(Session& session, Fn&& fn) {
+    while (!session.slots_.empty()) {
+      const Session::Slot slot = session.slots_.back();
+      session.slots_.pop_back();
       fn(std::string_view(slot.topic->name));
       remove(*slot.topic, slot.index);
     }
   }
 
   Topic* find(std::string_view name) const;
-  /// Calls `fn(Connection&)` for every subscriber of `topic`; `fn` may subscribe, unsubscribe
-  /// or close connections (of this topic too). Returns how many it was called for.
+  /// Calls `fn(Session&)` for every subscriber of `topic`; `fn` may subscribe, unsubscribe or
+  /// close sessions (of this topic too): leavers leave holes, compacted when the outermost walk
+  /// ends, and sessions that join during the walk are not visited. Returns how many it was
+  /// called for.
   template <class Fn>
   size_t for_each_subscriber(Topic& topic, Fn&& fn) {
     ++topic.delivering;
@@ -87,8 +71,8 @@ class TopicTable {
     // Subscribers added during the walk are not visited: they came after the message.
     const size_t n = topic.subscribers.size();
     for (size_t i = 0; i < n; ++i) {
-      if (Connection* c = topic.subscribers[i]) {
-        fn(*c);
+      if (Session* s = topic.subscribers[i]) {
+        fn(*s);
         ++calls;
       }
     }

@@ -1,6 +1,4 @@
-#include "duplex/server/topic_table.hpp"
-
-#include "duplex/server/connection.hpp"
+#include "duplex/server/pubsub/topic_table.hpp"
 
 namespace duplex::detail {
 
@@ -11,26 +9,26 @@ Topic* TopicTable::find(std::string_view name) const {
   return it == topics_.end() ? nullptr : it->second.get();
 }
 
-bool TopicTable::subscribe(Connection& conn, Membership& m, std::string_view name) {
+bool TopicTable::subscribe(Session& session, std::string_view name) {
   Topic* topic = find(name);
   if (!topic) {
     auto created = std::make_unique<Topic>(std::string(name));
     topic = created.get();
     topics_.emplace(std::string_view(topic->name), std::move(created));
-  } else if (m.find(topic)) {
+  } else if (session.find(topic)) {
     return false;
   }
-  m.topics.push_back({topic, static_cast<uint32_t>(topic->subscribers.size())});
-  topic->subscribers.push_back(&conn);
+  session.slots_.push_back({topic, static_cast<uint32_t>(topic->subscribers.size())});
+  topic->subscribers.push_back(&session);
   return true;
 }
 
-bool TopicTable::unsubscribe(Membership& m, std::string_view name) {
+bool TopicTable::unsubscribe(Session& session, std::string_view name) {
   Topic* topic = find(name);
-  Membership::Slot* slot = topic ? m.find(topic) : nullptr;
+  Session::Slot* slot = topic ? session.find(topic) : nullptr;
   if (!slot) return false;
   const uint32_t index = slot->index;
-  m.topics.erase(m.topics.begin() + (slot - m.topics.data()));
+  session.slots_.erase(session.slots_.begin() + (slot - session.slots_.data()));
   remove(*topic, index);
   return true;
 }
@@ -42,11 +40,11 @@ void TopicTable::remove(Topic& topic, uint32_t index) {
     topic.has_holes = true;
     return;
   }
-  Connection* last = topic.subscribers.back();
+  Session* last = topic.subscribers.back();
   topic.subscribers.pop_back();
   if (index < topic.subscribers.size()) {
     topic.subscribers[index] = last;
-    last->membership()->find(&topic)->index = index;
+    last->find(&topic)->index = index;
   }
   if (topic.subscribers.empty()) topics_.erase(std::string_view(topic.name));
 }
@@ -55,10 +53,10 @@ void TopicTable::settle(Topic& topic) {
   if (topic.has_holes) {
     topic.has_holes = false;
     uint32_t kept = 0;
-    for (Connection* c : topic.subscribers) {
-      if (!c) continue;
-      c->membership()->find(&topic)->index = kept;
-      topic.subscribers[kept++] = c;
+    for (Session* s : topic.subscribers) {
+      if (!s) continue;
+      s->find(&topic)->index = kept;
+      topic.subscribers[kept++] = s;
     }
     topic.subscribers.resize(kept);
   }

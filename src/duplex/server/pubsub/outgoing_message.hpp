@@ -1,6 +1,8 @@
-// Internal: a message sent to many connections (broadcast, publish, send to users), framed once.
-// The plain frame is built once and shared by every loop and every recipient's send queue; each
-// loop adds the compressed variants its permessage-deflate recipients need, once per window size.
+// Internal: a message sent to many sessions (publish, send to users, broadcast), encoded once per
+// wire format. OutgoingMessage is the payload and its plain WebSocket frame, made once and shared
+// by every loop and every recipient's send queue; each loop's MessageEncodings adds the other
+// encodings its recipients need on first need (compressed frames once per window size), so a
+// publish to many sessions of mixed kinds encodes once per kind, never once per recipient.
 #pragma once
 
 #include <array>
@@ -46,12 +48,13 @@ class OutgoingMessage {
   core::MessageType type_;
 };
 
-/// One loop's frames of an OutgoingMessage: the shared plain frame, and compressed frames made
-/// on first need with the recipient endpoint's shared compressor (connections without context
-/// takeover; those with it compress the payload themselves).
-class BroadcastFrames {
+/// One loop's encodings of an OutgoingMessage, made on first need: the shared plain frame (or its
+/// slice of a topic's batch), and compressed frames made with the recipient endpoint's shared
+/// compressor (connections without context takeover; those with it compress the payload
+/// themselves).
+class MessageEncodings {
  public:
-  explicit BroadcastFrames(const OutgoingMessage& message) : message_(message) {}
+  explicit MessageEncodings(const OutgoingMessage& message) : message_(message) {}
 
   std::string_view message() const { return message_.payload(); }
   core::MessageType type() const { return message_.type(); }

@@ -1,4 +1,4 @@
-#include "duplex/server/fanout.hpp"
+#include "duplex/server/pubsub/outgoing_message.hpp"
 
 #include <string>
 
@@ -16,7 +16,7 @@ std::shared_ptr<const OutgoingMessage> OutgoingMessage::make(std::string_view pa
       new OutgoingMessage(std::move(frame), header_size, type));
 }
 
-const io::SharedBytes& BroadcastFrames::compressed(int window_bits, EndpointDeflate& deflate) {
+const io::SharedBytes& MessageEncodings::compressed(int window_bits, EndpointDeflate& deflate) {
   io::SharedBytes& slot = compressed_[static_cast<size_t>(window_bits)];
   if (!slot) {
     auto frame = std::make_shared<std::string>();  // stays empty when compressing does not help

@@ -1,14 +1,12 @@
-#include "duplex/server/pubsub_hub.hpp"
+#include "duplex/server/pubsub/pubsub_hub.hpp"
 
 #include <algorithm>
 
-#include "duplex/server/connection.hpp"
-#include "duplex/server/fanout.hpp"
-#include "duplex/server/server_core.hpp"
+#include "duplex/server/pubsub/outgoing_message.hpp"
 
 namespace duplex::detail {
 
-void PubSubHub::set_cores(std::vector<ServerCore*> cores) { cores_ = std::move(cores); }
+void PubSubHub::set_loops(std::vector<LoopPubSub*> loops) { loops_ = std::move(loops); }
 
 template <class Map>
 typename Map::iterator PubSubHub::add(Map& map, std::string_view key, size_t core, int delta) {
@@ -16,7 +14,7 @@ typename Map::iterator PubSubHub::add(Map& map, std::string_view key, size_t cor
   if (it == map.end()) {
     if (delta < 0) return it;
     it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
-    it->second.per_core.resize(cores_.size());
+    it->second.per_core.resize(loops_.size());
   }
   it->second.per_core[core] += delta;
   it->second.total += delta;
@@ -65,28 +63,9 @@ size_t PubSubHub::user_connection_count(std::string_view user) const {
   return it == users_.end() ? 0 : it->second.total;
 }
 
-template <class Deliver>
-size_t PubSubHub::route(const std::vector<bool>& cores, const WebSocket* except, Deliver deliver) {
-  ServerCore* here = ServerCore::current();
-  size_t delivered_here = 0;
-  const ServerCore* owner =
-      except ? &static_cast<const Connection*>(except)->server_core() : nullptr;
-  for (size_t i = 0; i < cores_.size(); ++i) {
-    if (!cores[i]) continue;
-    ServerCore* core = cores_[i];
-    const WebSocket* skip = core == owner ? except : nullptr;
-    if (core == here) {
-      delivered_here = deliver(*core, skip);
-    } else {
-      core->loop().post([core, skip, deliver] { deliver(*core, skip); });
-    }
-  }
-  return delivered_here;
-}
-
 void PubSubHub::publish(std::string_view topic, std::string_view message, core::MessageType type,
-                        const WebSocket* except) {
-  std::vector<bool> cores(cores_.size());
+                        Skip except) {
+  std::vector<bool> cores(loops_.size());
   {
     std::lock_guard lock(mutex_);
     auto it = topics_.find(topic);
@@ -94,10 +73,9 @@ void PubSubHub::publish(std::string_view topic, std::string_view message, core::
     for (size_t i = 0; i < cores.size(); ++i) cores[i] = it->second.per_core[i] > 0;
   }
   auto outgoing = OutgoingMessage::make(message, type);
-  route(cores, except,
-        [outgoing, name = std::string(topic)](ServerCore& core, const WebSocket* skip) {
-          return core.deliver_topic(name, *outgoing, skip);
-        });
+  route(cores, except, [outgoing, name = std::string(topic)](LoopPubSub& loop, const void* skip) {
+    return loop.deliver_topic(name, *outgoing, skip);
+  });
 }
 
 void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::string_view message,
@@ -106,7 +84,7 @@ void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::str
   std::vector<std::string> users = user_ids;
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  std::vector<bool> cores(cores_.size());
+  std::vector<bool> cores(loops_.size());
   bool any = false;
   {
     std::lock_guard lock(mutex_);
@@ -120,18 +98,9 @@ void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::str
   }
   if (!any) return;
   auto outgoing = OutgoingMessage::make(message, type);
-  route(cores, nullptr, [outgoing, users](ServerCore& core, const WebSocket*) {
-    return core.deliver_users(users, *outgoing);
+  route(cores, {}, [outgoing, users](LoopPubSub& loop, const void*) {
+    return loop.deliver_users(users, *outgoing);
   });
-}
-
-size_t PubSubHub::broadcast(Endpoint* endpoint, std::string_view message, core::MessageType type,
-                            const WebSocket* except) {
-  auto outgoing = OutgoingMessage::make(message, type);
-  return route(std::vector<bool>(cores_.size(), true), except,
-               [outgoing, endpoint](ServerCore& core, const WebSocket* skip) {
-                 return core.deliver_endpoint(endpoint, *outgoing, skip);
-               });
 }
 
 }  // namespace duplex::detail

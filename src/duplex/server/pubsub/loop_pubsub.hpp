@@ -1,0 +1,70 @@
+// Internal: one loop's publish/subscribe state and the only way sessions join or leave it: the
+// loop's topics (TopicTable) and users, kept in step with the hub's counts across loops, and
+// delivery of a message to this loop's subscribers of a topic or sessions of some users. Used on
+// its loop's thread only (the hub posts work here from other threads).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "duplex/server/pubsub/topic_table.hpp"
+#include "duplex/server/session/session.hpp"
+
+namespace duplex::io {
+class EventLoop;
+}
+
+namespace duplex::detail {
+
+class OutgoingMessage;
+class PubSubHub;
+
+class LoopPubSub {
+ public:
+  LoopPubSub(PubSubHub& hub, io::EventLoop& loop, size_t index)
+      : hub_(hub), loop_(loop), index_(index) {}
+  LoopPubSub(const LoopPubSub&) = delete;
+  LoopPubSub& operator=(const LoopPubSub&) = delete;
+
+  io::EventLoop& loop() { return loop_; }
+  /// This loop's place among the server's loops.
+  size_t index() const { return index_; }
+  /// The loop whose thread is calling (set while it runs), or null.
+  static LoopPubSub* current();
+  static void set_current(LoopPubSub* loop);
+
+  /// False if `session` was subscribed already.
+  bool subscribe(Session& session, std::string_view topic);
+  /// False if it was not subscribed.
+  bool unsubscribe(Session& session, std::string_view topic);
+  bool is_subscribed(Session& session, std::string_view topic) const;
+  /// Binds the session to `user` (once; an empty id binds nothing).
+  void bind_user(Session& session, std::string user);
+  /// Every topic and the user binding go: the session is closing.
+  void leave(Session& session);
+
+  /// Frames of several messages to one topic in one iteration are laid end to end in one
+  /// buffer (Topic::batch) unless this is off (over TLS, every connection encrypts its own).
+  void set_batching(bool on) { batching_ = on; }
+
+  // Delivery to this loop's recipients; each returns how many sessions it was queued to.
+  // `except` (a Session) is skipped.
+  size_t deliver_topic(std::string_view topic, const OutgoingMessage& message, const void* except);
+  size_t deliver_users(const std::vector<std::string>& users, const OutgoingMessage& message);
+
+  size_t topic_count() const { return topics_.topic_count(); }
+
+ private:
+  PubSubHub& hub_;
+  io::EventLoop& loop_;
+  const size_t index_;
+  bool batching_ = true;
+  TopicTable topics_;
+  std::unordered_map<std::string, std::vector<Session*>, StringHash, std::equal_to<>> users_;
+};
+
+}  // namespace duplex::detail

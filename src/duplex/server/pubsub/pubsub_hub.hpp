@@ -1,0 +1,104 @@
+// Internal: publish/subscribe across the server's loops. Each loop keeps its own subscribers and
+// users (LoopPubSub); the hub counts them per loop, so a message goes only to the loops that have
+// recipients: at once on the caller's own loop, through the others' wake-up queues (posted work
+// runs in order, so one publisher's messages to a topic keep their order everywhere). It knows
+// sessions only as LoopPubSub does, never the transports behind them.
+//
+// The broker seam (for a cluster of servers, through Redis say) sits at publish() and
+// send_to_users(): a broker would forward each call to the other processes and call them here
+// with what the others publish; the hub has no such broker yet.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "duplex/core/ws/frame.hpp"
+#include "duplex/io/event_loop.hpp"
+#include "duplex/server/pubsub/loop_pubsub.hpp"
+#include "duplex/server/pubsub/topic_table.hpp"
+
+namespace duplex::detail {
+
+class OutgoingMessage;
+
+/// A recipient to skip (the publisher, say) and the loop it lives on: it only matters there.
+struct Skip {
+  const void* recipient = nullptr;
+  size_t loop = SIZE_MAX;
+};
+
+class PubSubHub {
+ public:
+  PubSubHub() = default;
+  PubSubHub(const PubSubHub&) = delete;
+  PubSubHub& operator=(const PubSubHub&) = delete;
+
+  /// The loops, indexed like LoopPubSub::index(); set once before any traffic.
+  void set_loops(std::vector<LoopPubSub*> loops);
+  size_t loop_count() const { return loops_.size(); }
+
+  // Bookkeeping, called on the loop that changed.
+  void count_subscription(size_t core, std::string_view topic, std::string_view user, int delta);
+  void count_user(size_t core, std::string_view user, int delta);
+
+  // Queries, from any thread.
+  size_t subscriber_count(std::string_view topic) const;
+  std::vector<std::string> members(std::string_view topic) const;
+  size_t user_connection_count(std::string_view user) const;
+
+  // Delivery, from any thread. `except` (a Session) is skipped.
+  void publish(std::string_view topic, std::string_view message, core::MessageType type,
+               Skip except);
+  void send_to_users(const std::vector<std::string>& users, std::string_view message,
+                     core::MessageType type);
+
+  /// Runs `deliver(loop, recipient to skip there)` for each loop marked in `loops`: directly on
+  /// the calling loop (its result is returned), posted to the others. For deliveries the hub does
+  /// not count itself (an endpoint's broadcast).
+  template <class Deliver>
+  size_t route(const std::vector<bool>& loops, Skip except, Deliver deliver);
+
+ private:
+  struct LoopCounts {
+    std::vector<uint32_t> per_core;
+    size_t total = 0;
+  };
+  struct TopicCounts : LoopCounts {
+    std::map<std::string, uint32_t, std::less<>> members;  // user id -> subscribed connections
+  };
+  using UserCounts = LoopCounts;
+  // Adds `delta` to `key`'s count on `core`, making the entry on first use; end() when a
+  // decrement finds none. The caller erases the entry once its total is zero.
+  template <class Map>
+  typename Map::iterator add(Map& map, std::string_view key, size_t core, int delta);
+  std::vector<LoopPubSub*> loops_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, TopicCounts, StringHash, std::equal_to<>> topics_;
+  std::unordered_map<std::string, UserCounts, StringHash, std::equal_to<>> users_;
+};
+
+template <class Deliver>
+size_t PubSubHub::route(const std::vector<bool>& loops, Skip except, Deliver deliver) {
+  LoopPubSub* here = LoopPubSub::current();
+  size_t delivered_here = 0;
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    if (!loops[i]) continue;
+    LoopPubSub* loop = loops_[i];
+    const void* skip = i == except.loop ? except.recipient : nullptr;
+    if (loop == here) {
+      delivered_here = deliver(*loop, skip);
+    } else {
+      loop->loop().post([loop, skip, deliver] { deliver(*loop, skip); });
+    }
+  }
+  return delivered_here;
+}
+
+}  // namespace duplex::detail

@@ -1,0 +1,16 @@
+// Delivery to a session by its kind: the one place that knows every transport behind a
+// Session, so topics, users and the hub never do (session.hpp).
+#include "duplex/server/connection.hpp"
+#include "duplex/server/session/session.hpp"
+
+namespace duplex::detail {
+
+bool deliver(Session& session, MessageEncodings& message) {
+  switch (session.kind()) {
+    case SessionKind::websocket:
+      return session.transport<Connection>().send_broadcast(message);
+  }
+  return false;
+}
+
+}  // namespace duplex::detail
