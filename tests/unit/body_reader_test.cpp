@@ -35,7 +35,9 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
 Outcome read_pieces(BodyFraming framing, BodyLimits limits,
                     const std::vector<std::string>& pieces) {
   BodyReader reader(framing, limits);
-  Outcome o;
+  Outcome o{.status = reader.status(),
+            .error_status = reader.error_status(),
+            .error_reason = std::string(reader.error_reason())};
   for (const std::string& piece : pieces) {
     const BodyResult r = read_body(reader, piece, [&](std::string_view data) {
       EXPECT_GE(data.data(), piece.data());
