@@ -136,6 +136,18 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
+std::optional<uint64_t> parse_decimal(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;  // would overflow
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
 std::optional<std::vector<std::string_view>> parse_token_list(std::string_view value) {
   std::vector<std::string_view> out;
   while (true) {

@@ -3,6 +3,7 @@
 // the returned containers.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ bool iequals(std::string_view a, std::string_view b);
 
 // Removes leading and trailing optional whitespace (SP / HTAB).
 std::string_view trim_ows(std::string_view s);
+
+// Parses 1*DIGIT (a Content-Length): nullopt if empty, if any other character is in it, or if it
+// is over UINT64_MAX.
+std::optional<uint64_t> parse_decimal(std::string_view s);
 
 // Parses a "#token" list (Connection, Upgrade, Sec-WebSocket-Protocol). Elements are trimmed and
 // empty elements skipped, so "" and " , " yield an empty vector. nullopt if an element is not a

@@ -9,23 +9,9 @@ namespace duplex::core {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // Visible ASCII only: RFC 9112 request-targets are URIs, which never contain raw whitespace,
 // controls or non-ASCII bytes.
 bool is_target_char(char c) { return c > 0x20 && c < 0x7F; }
-
-std::optional<uint64_t> parse_content_length(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  uint64_t n = 0;
-  for (char c : s) {
-    if (!is_digit(c)) return std::nullopt;
-    const auto digit = static_cast<uint64_t>(c - '0');
-    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;  // would overflow
-    n = n * 10 + digit;
-  }
-  return n;
-}
 
 }  // namespace
 
@@ -139,7 +125,7 @@ bool Http1RequestParser::on_header_line(std::string_view buffered, size_t begin,
   headers_.push_back({{begin, name.size()}, {value_offset, value.size()}});
 
   if (iequals(name, "content-length")) {
-    const std::optional<uint64_t> length = parse_content_length(value);
+    const std::optional<uint64_t> length = parse_decimal(value);
     if (!length) {
       fail(400, "invalid Content-Length");
       return false;
