@@ -99,6 +99,34 @@ std::string RawClient::read_http_response(int timeout_ms, bool head_request) {
   }
 }
 
+std::string RawClient::read_until(std::string_view marker, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    const size_t at = pending_.find(marker);
+    if (at != std::string::npos) {
+      std::string got = pending_.substr(0, at + marker.size());
+      pending_.erase(0, at + marker.size());
+      return got;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !fill(static_cast<int>(left.count()))) return {};
+  }
+}
+
+std::string RawClient::read_all(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!eof_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    fill(static_cast<int>(left.count()));
+  }
+  std::string got;
+  got.swap(pending_);
+  return got;
+}
+
 std::string RawClient::upgrade(std::string_view path, std::string_view extra_headers) {
   std::string request = "GET " + std::string(path) +
                         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"

@@ -30,6 +30,11 @@ class RawClient {
   /// Reads up to the end of an HTTP response head and its Content-Length body (none for the
   /// answer to a HEAD request); "" on timeout.
   std::string read_http_response(int timeout_ms = 3000, bool head_request = false);
+  /// Reads until `marker` has arrived and returns everything up to and including it (taken off
+  /// the input); "" on timeout or EOF first.
+  std::string read_until(std::string_view marker, int timeout_ms = 3000);
+  /// Everything that arrives until EOF or the timeout.
+  std::string read_all(int timeout_ms = 3000);
   /// Sends an upgrade request for `path` and returns the response head.
   std::string upgrade(std::string_view path, std::string_view extra_headers = {});
   /// Sends a masked frame.

@@ -16,7 +16,7 @@ TEST(HttpResponseTest, ReasonPhrases) {
   EXPECT_EQ(reason_phrase(403), "Forbidden");
   EXPECT_EQ(reason_phrase(404), "Not Found");
   EXPECT_EQ(reason_phrase(405), "Method Not Allowed");
-  EXPECT_EQ(reason_phrase(413), "Payload Too Large");
+  EXPECT_EQ(reason_phrase(413), "Content Too Large");
   EXPECT_EQ(reason_phrase(426), "Upgrade Required");
   EXPECT_EQ(reason_phrase(431), "Request Header Fields Too Large");
   EXPECT_EQ(reason_phrase(500), "Internal Server Error");

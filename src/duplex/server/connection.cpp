@@ -9,7 +9,11 @@
 #include <optional>
 #include <stdexcept>
 
+#include "duplex/core/http/body_reader.hpp"
+#include "duplex/core/http/chunked_writer.hpp"
+#include "duplex/core/http/cors.hpp"
 #include "duplex/core/http/http1_parser.hpp"
+#include "duplex/core/http/http_response.hpp"
 #include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/close_codes.hpp"
 #include "duplex/core/ws/handshake.hpp"
@@ -18,6 +22,7 @@
 #include "duplex/server/deflate_session.hpp"
 #include "duplex/server/endpoint.hpp"
 #include "duplex/server/endpoint_local.hpp"
+#include "duplex/server/http/exchange_state.hpp"
 #include "duplex/server/pubsub/outgoing_message.hpp"
 #include "duplex/server/server_core.hpp"
 
@@ -37,8 +42,9 @@ constexpr std::string_view kSlowReader = "send queue over max_backpressure";
 // (the usual case) is parsed where it lies, in the loop's receive buffer, and needs none.
 struct Connection::HttpState {
   explicit HttpState(core::Http1RequestParser p) : parser(std::move(p)) {}
-  std::string buffer;  // the request head so far
+  std::string buffer;  // the request head so far, or pipelined requests behind an exchange
   core::Http1RequestParser parser;
+  std::unique_ptr<HttpExchange> exchange;  // a route's request being read or answered
 };
 
 // An idle WebSocket costs its Connection plus a few bytes of bookkeeping: 216 bytes fit a
@@ -141,6 +147,26 @@ void Connection::on_received(char* data, ssize_t result) {
 
 void Connection::on_http_bytes(char* data, size_t len) {
   if (close_after_flush_) return;  // an error was answered; the rest is ignored
+  if (ExchangeState* ex = exchange()) {
+    if (ex->phase != ExchangeState::Phase::body) {
+      // Pipelined requests wait for the answer, within the head limit.
+      std::string& waiting = extras_->http->buffer;
+      if (waiting.size() + len > server_.options().max_header_bytes) {
+        close_after_flush_ = true;  // the answer under way goes out first
+        schedule_flush();
+        return;
+      }
+      waiting.append(data, len);
+      return;
+    }
+    const size_t used = feed_exchange_body(*ex, {data, len});
+    if (exchange() || close_after_flush_ || dead_ || used == len) {
+      if (exchange() && used < len) extras_->http->buffer.append(data + used, len - used);
+      return;
+    }
+    data += used;  // the exchange was answered at once; the next request follows
+    len -= used;
+  }
   if (HttpState* http = this->http()) {
     http->buffer.append(data, len);
     data = http->buffer.data();
@@ -172,8 +198,39 @@ void Connection::on_http_bytes(char* data, size_t len) {
       return;
     }
     std::string response;
-    const AfterRequest after = server_.handle_request(*this, request, response);
+    const HttpRoute* route = nullptr;
+    const AfterRequest after = server_.handle_request(*this, request, response, route);
     if (!response.empty()) queue_bytes(response);
+    if (after == AfterRequest::route) {
+      // The exchange copies its head; bytes after the body (pipelined requests) stay ours.
+      const std::string_view head(data + pos, result.consumed);
+      pos += result.consumed;
+      // `data` may be the HttpState's buffer, which the exchange's own state replaces.
+      std::string rest_copy;
+      std::string_view rest(data + pos, len - pos);
+      if (http) {
+        rest_copy.assign(rest);
+        rest = rest_copy;
+      }
+      const size_t used = start_exchange(*route, request, head, rest);
+      if (exchange() || close_after_flush_ || dead_) {
+        if (exchange() && used < rest.size()) {
+          extras_->http->buffer.assign(rest.substr(used));
+        }
+        return;
+      }
+      // Answered at once: go on with what follows, parsed afresh.
+      std::string remaining(rest.substr(used));
+      if (HttpState* state = this->http()) {
+        state->buffer.clear();
+        state->parser.reset();
+      }
+      if (remaining.empty()) {
+        if (extras_ && extras_->http) extras_->http.reset();
+        return;
+      }
+      return on_http_bytes(remaining.data(), remaining.size());
+    }
     pos += result.consumed;
     if (after == AfterRequest::upgraded) {
       // Frames may have come in the same read as the request head.
@@ -192,6 +249,198 @@ void Connection::on_http_bytes(char* data, size_t len) {
       return;
     }
   }
+}
+
+// --- HTTP route exchanges -------------------------------------------------------------------
+
+ExchangeState* Connection::exchange() const {
+  HttpState* state = http();
+  return state && state->exchange ? state->exchange->state_.get() : nullptr;
+}
+
+size_t Connection::start_exchange(const HttpRoute& route, const core::HttpRequest& request,
+                                  std::string_view head, std::string_view rest) {
+  const core::RequestFraming framing = core::request_framing(request);
+  if (!framing.ok()) {
+    std::string response;
+    core::write_error_response(response, framing.error_status, framing.error_reason);
+    queue_bytes(response);
+    close_after_flush_ = true;
+    return 0;
+  }
+  auto state = std::make_unique<ExchangeState>(*this, route, std::string(head), framing.body,
+                                               route.options.max_body);
+  ExchangeState& ex = *state;
+  core::Http1RequestParser reparse(core::HttpParseLimits{head.size(), 100});
+  reparse.parse(ex.head, ex.request);  // the same head, now viewed where it is kept
+  ex.keep_alive = request.version_minor >= 1 && !request.has_token("Connection", "close");
+  ex.head_only = request.method == "HEAD";
+  ex.chunked = request.version_minor >= 1;
+  if (ex.reader.status() == core::BodyStatus::error) {
+    std::string response;
+    core::write_error_response(response, ex.reader.error_status(), ex.reader.error_reason());
+    queue_bytes(response);
+    close_after_flush_ = true;
+    return 0;
+  }
+  if (core::is_preflight(ex.request)) {
+    // Answered for the route, by its CORS policy; the handler never sees it.
+    const core::PreflightAnswer answer = core::answer_preflight(route.options.cors, ex.request);
+    core::HttpResponse response(answer.status);
+    for (const auto& [name, value] : answer.headers) response.header(name, value);
+    if (!answer.reason.empty()) response.body(answer.reason, "text/plain; charset=utf-8");
+    std::string out;
+    response.serialize(out);
+    queue_bytes(out);
+    if (!ex.keep_alive || framing.body.kind != core::BodyFraming::Kind::none) {
+      close_after_flush_ = true;
+    }
+    return 0;
+  }
+  if (!extras().http) {
+    extras_->http = std::make_unique<HttpState>(
+        core::Http1RequestParser(core::HttpParseLimits{server_.options().max_header_bytes, 100}));
+  }
+  extras_->http->buffer.clear();
+  extras_->http->parser.reset();
+  extras_->http->exchange.reset(new HttpExchange(std::move(state)));
+  if (framing.expect_continue) queue_bytes("HTTP/1.1 100 Continue\r\n\r\n");
+  timer_mark_ms_ = mark(server_.loop().now_ms());  // the body's deadline counts from here
+  arm_timer();
+  return feed_exchange_body(ex, rest);
+}
+
+size_t Connection::feed_exchange_body(ExchangeState& ex, std::string_view data) {
+  const core::BodyResult result =
+      core::read_body(ex.reader, data, [&](std::string_view piece) { ex.body.append(piece); });
+  if (result.status == core::BodyStatus::error) {
+    std::string response;
+    core::write_error_response(response, result.error_status, result.error_reason);
+    queue_bytes(response);
+    close_after_flush_ = true;
+    finish_exchange(ex, false);
+    return data.size();
+  }
+  if (result.status == core::BodyStatus::need_more) return data.size();
+  ex.phase = ExchangeState::Phase::handler;
+  arm_timer();  // no deadline while the handler answers
+  run_exchange_handler(ex);
+  return result.consumed;
+}
+
+void Connection::run_exchange_handler(ExchangeState& ex) {
+  HttpExchange& facade = *extras_->http->exchange;
+  ex.route.handler(facade);
+  if (ex.phase == ExchangeState::Phase::handler) {
+    // The handler neither answered nor held it: that is a bug in the handler, answered 500
+    // rather than left hanging.
+    exchange_respond(ex, 500, "the handler did not answer", "text/plain; charset=utf-8", {});
+  }
+}
+
+void Connection::queue_exchange_response(ExchangeState& ex, core::HttpResponse& response) {
+  HttpHeaders cors;
+  core::append_cors_headers(ex.route.options.cors, ex.request, cors);
+  for (const auto& [name, value] : cors) response.header(name, value);
+  if (!ex.keep_alive || server_.shutting_down()) response.header("Connection", "close");
+}
+
+void Connection::exchange_respond(ExchangeState& ex, int status, std::string_view body,
+                                  std::string_view content_type, const HttpHeaders& headers) {
+  if (ex.phase != ExchangeState::Phase::handler && ex.phase != ExchangeState::Phase::held) {
+    throw std::logic_error("respond: the exchange was answered already or is streaming");
+  }
+  if (status < 100 || status > 999) throw std::invalid_argument("respond: bad status code");
+  core::HttpResponse response(status);
+  response.body(body, body.empty() ? std::string_view() : content_type);
+  for (const auto& [name, value] : headers) response.header(name, value);
+  queue_exchange_response(ex, response);
+  std::string out;
+  response.serialize(out, ex.head_only);
+  queue_bytes(out);
+  finish_exchange(ex, true);
+}
+
+void Connection::exchange_start_stream(ExchangeState& ex, int status, std::string_view content_type,
+                                       const HttpHeaders& headers) {
+  if (ex.phase != ExchangeState::Phase::handler && ex.phase != ExchangeState::Phase::held) {
+    throw std::logic_error("start_stream: the exchange was answered already or is streaming");
+  }
+  core::HttpResponse response(status);
+  if (!content_type.empty()) response.header("Content-Type", content_type);
+  for (const auto& [name, value] : headers) response.header(name, value);
+  if (!ex.chunked) ex.keep_alive = false;  // the body ends with the connection
+  queue_exchange_response(ex, response);
+  std::string out;
+  response.serialize_stream_head(out, ex.chunked);
+  queue_bytes(out);
+  if (ex.held) ex.held->finish();
+  ex.phase = ExchangeState::Phase::streaming;
+  arm_timer();
+}
+
+bool Connection::exchange_write(ExchangeState& ex, std::string_view data) {
+  if (ex.phase != ExchangeState::Phase::streaming || dead_ || close_after_flush_) return false;
+  if (data.empty()) return true;
+  if (ex.head_only) return true;
+  io::OutputBuffer& out = output();
+  if (ex.chunked) {
+    char header[core::kMaxChunkHeader];
+    out.append({header, core::write_chunk_header(header, data.size())});
+    out.append(data);
+    out.append(core::kChunkEnd);
+  } else {
+    out.append(data);
+  }
+  if (buffered() > ex.route.options.max_buffered) {
+    // A reader that does not keep up is dropped, never buffered without bound.
+    finish_exchange(ex, false);
+    close_transport();
+    return false;
+  }
+  return true;
+}
+
+void Connection::exchange_end(ExchangeState& ex) {
+  if (ex.phase != ExchangeState::Phase::streaming) return;
+  if (ex.chunked && !ex.head_only) queue_bytes(core::kLastChunk);
+  finish_exchange(ex, true);
+}
+
+void Connection::exchange_hold(ExchangeState& ex, uint64_t timeout_ms) {
+  if (ex.phase != ExchangeState::Phase::handler) {
+    throw std::logic_error("hold: only an exchange not yet answered can be held");
+  }
+  ex.phase = ExchangeState::Phase::held;
+  ex.hold_timeout_ms = timeout_ms;
+  timer_mark_ms_ = mark(server_.loop().now_ms());
+  arm_timer();
+}
+
+void Connection::finish_exchange(ExchangeState& ex, bool completed) {
+  if (ex.phase == ExchangeState::Phase::done) return;
+  ex.phase = ExchangeState::Phase::done;
+  if (ex.held) ex.held->finish();
+  const bool keep_alive = ex.keep_alive && completed && !server_.shutting_down();
+  if (ex.on_close) {
+    auto handler = std::move(ex.on_close);
+    handler(completed);
+  }
+  // The exchange may be in the middle of one of its own calls: freed at the iteration's end.
+  server_.retire_exchange(std::move(extras_->http->exchange));
+  if (dead_) return;
+  if (!keep_alive) {
+    close_after_flush_ = true;
+    schedule_flush();
+    return;
+  }
+  last_activity_ms_ = mark(server_.loop().now_ms());
+  arm_timer();
+  // Requests that came in behind this one are answered now, unless this ran inside the read
+  // that will go on with them itself (a handler that answered at once).
+  std::string waiting = std::move(extras_->http->buffer);
+  extras_->http->buffer.clear();
+  if (!waiting.empty()) on_http_bytes(waiting.data(), waiting.size());
 }
 
 // --- receiver events ----------------------------------------------------------------------
@@ -349,6 +598,9 @@ void Connection::flush() {
       watch_writable(false);
       if (endpoint_ && close_.state() == ReadyState::open) {
         if (const auto& handler = endpoint_->config().on_drain) handler(*this);
+      } else if (ExchangeState* ex = exchange();
+                 ex && ex->phase == ExchangeState::Phase::streaming && ex->on_drain) {
+        ex->on_drain();
       }
     }
   }
@@ -479,6 +731,7 @@ void Connection::close_transport() {
   if (dead_) return;
   report_close(core::close_code::kAbnormal, {});
   dead_ = true;
+  if (ExchangeState* ex = exchange()) finish_exchange(*ex, false);  // the client went away
   receiver_.halt();  // frames left in the current read are not delivered
   if (receiving()) {
     // Nothing names the connection in the loop after this (the receive is cancelled), so it
@@ -543,6 +796,14 @@ void Connection::arm_timer() {
           since(last_activity_ms_) < since(timer_mark_ms_) ? last_activity_ms_ : timer_mark_ms_;
       delay = std::min(delay, left(latest, config.ping_interval));
     }
+  } else if (const ExchangeState* ex = exchange()) {
+    // A route's exchange: the body has its deadline, a hold may have one; an answer under way
+    // has none (a stream lasts as long as it is read).
+    if (ex->phase == ExchangeState::Phase::body) {
+      delay = left(timer_mark_ms_, ex->route.options.body_timeout);
+    } else if (ex->phase == ExchangeState::Phase::held && ex->hold_timeout_ms > 0) {
+      delay = left(timer_mark_ms_, std::chrono::milliseconds(ex->hold_timeout_ms));
+    }
   } else {
     delay = left(last_activity_ms_, server_.options().handshake_timeout);
   }
@@ -572,6 +833,19 @@ void Connection::on_timer() {
       // Pings repeat every interval while the line stays silent.
       timer_mark_ms_ = mark(server_.loop().now_ms());
       queue_control(core::Opcode::ping, {});
+    }
+  } else if (ExchangeState* ex = exchange()) {
+    if (ex->phase == ExchangeState::Phase::body &&
+        since(timer_mark_ms_) >= static_cast<uint64_t>(ex->route.options.body_timeout.count())) {
+      std::string response;
+      core::write_error_response(response, 408, "the request body did not arrive in time");
+      queue_bytes(response);
+      close_after_flush_ = true;
+      return finish_exchange(*ex, false);
+    }
+    if (ex->phase == ExchangeState::Phase::held && ex->hold_timeout_ms > 0 &&
+        since(timer_mark_ms_) >= ex->hold_timeout_ms) {
+      return exchange_respond(*ex, ex->hold_timeout_status, {}, {}, {});
     }
   } else {
     const auto timeout = static_cast<uint64_t>(server_.options().handshake_timeout.count());

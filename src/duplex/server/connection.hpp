@@ -16,14 +16,21 @@
 #include "duplex/io/output_buffer.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
+#include "duplex/server/http_exchange.hpp"
 #include "duplex/server/session/session.hpp"
 #include "duplex/server/websocket.hpp"
+
+namespace duplex::core {
+class HttpResponse;
+}
 
 namespace duplex::detail {
 
 class MessageEncodings;
 struct FrameSlice;
 struct Skip;
+struct ExchangeState;
+struct HttpRoute;
 class DeflateSession;
 class ServerCore;
 
@@ -53,6 +60,20 @@ class Connection final : public WebSocket,
   static Skip skip_connection(const WebSocket* ws);
   /// Graceful shutdown: close 1001 if a WebSocket, else drop an idle HTTP connection.
   void shut_down();
+
+  // An HTTP route's exchange (http/exchange_state.hpp), answered through HttpExchange.
+  /// Takes over a request for `route`: its body is read from `rest` (the bytes after the head)
+  /// and later reads; the handler runs once it is whole. Returns the bytes of `rest` used.
+  size_t start_exchange(const HttpRoute& route, const core::HttpRequest& request,
+                        std::string_view head, std::string_view rest);
+  void exchange_respond(ExchangeState& ex, int status, std::string_view body,
+                        std::string_view content_type, const HttpHeaders& headers);
+  void exchange_start_stream(ExchangeState& ex, int status, std::string_view content_type,
+                             const HttpHeaders& headers);
+  bool exchange_write(ExchangeState& ex, std::string_view data);
+  void exchange_end(ExchangeState& ex);
+  /// Leaves the exchange waiting for a later answer (timeout_ms 0: no deadline).
+  void exchange_hold(ExchangeState& ex, uint64_t timeout_ms);
 
   bool is_websocket() const { return endpoint_ != nullptr; }
   /// Over TLS, gives the session's buffers back if nothing came in for `quiet_ms`.
@@ -143,6 +164,15 @@ class Connection final : public WebSocket,
   void watch_writable(bool on);
   bool continue_tls_handshake();
   void on_http_bytes(char* data, size_t len);
+  ExchangeState* exchange() const;
+  // Feeds body bytes to the exchange being read; runs its handler once the body is whole.
+  // Returns the bytes used.
+  size_t feed_exchange_body(ExchangeState& ex, std::string_view data);
+  void run_exchange_handler(ExchangeState& ex);
+  // The exchange is over (`completed`: its answer went out whole); the connection goes on with
+  // its next request, or closes.
+  void finish_exchange(ExchangeState& ex, bool completed);
+  void queue_exchange_response(ExchangeState& ex, core::HttpResponse& response);
   void apply(const core::CloseStep& step, std::string_view reason);
   // Whether a frame of `frame_bytes` may be queued: open, and within max_backpressure (else
   // the slow-consumer policy applies to `payload`).

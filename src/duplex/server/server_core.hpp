@@ -29,8 +29,10 @@ class Connection;
 class OutgoingMessage;
 class ServerCore;
 
+struct HttpRoute;
+
 /// What a connection does after a plain HTTP request was answered.
-enum class AfterRequest { keep_alive, close, upgraded };
+enum class AfterRequest { keep_alive, close, upgraded, route };
 
 struct ServerShared {
   explicit ServerShared(ServerOptions server_options);
@@ -43,6 +45,7 @@ struct ServerShared {
   ServerOptions options;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints;
   std::map<std::string, Page, std::less<>> pages;
+  std::vector<std::unique_ptr<HttpRoute>> routes;  // in the order added; the first match wins
   std::optional<StaticFiles> static_files;
   PubSubHub hub;
   std::vector<ServerCore*> cores;  // indexed like ServerCore::index()
@@ -91,8 +94,14 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   size_t deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& message, const void* except);
 
   /// Answers one complete request head; writes the response into `out`. On an upgrade the
-  /// connection has become a WebSocket when this returns.
-  AfterRequest handle_request(Connection& conn, const core::HttpRequest& request, std::string& out);
+  /// connection has become a WebSocket when this returns; for a route, `route` is set and the
+  /// connection takes the exchange over (nothing is written).
+  AfterRequest handle_request(Connection& conn, const core::HttpRequest& request, std::string& out,
+                              const HttpRoute*& route);
+  /// An exchange that ended; freed at the end of this iteration (its methods may be running).
+  void retire_exchange(std::unique_ptr<HttpExchange> exchange) {
+    retired_exchanges_.push_back(std::move(exchange));
+  }
 
   /// Connections not open in an endpoint are listed by the server: adopt() takes one back from
   /// its endpoint's list (it is closing), release() hands one over to its endpoint (upgraded).
@@ -151,6 +160,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   Connection* connections_ = nullptr;  // live connections not open in an endpoint
   void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;
+  std::vector<std::unique_ptr<HttpExchange>> retired_exchanges_;
   io::OutputPool output_pool_;
 };
 

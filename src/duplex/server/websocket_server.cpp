@@ -15,6 +15,7 @@
 #include "duplex/io/socket.hpp"
 #include "duplex/server/connection.hpp"
 #include "duplex/server/endpoint_local.hpp"
+#include "duplex/server/http/exchange_state.hpp"
 #include "duplex/server/pubsub/outgoing_message.hpp"
 #include "duplex/server/server_core.hpp"
 
@@ -140,6 +141,7 @@ void ServerCore::retire(Connection* conn) {
 
 void ServerCore::end_iteration() {
   // The loop has flushed this iteration's output; connections retired on the way go now.
+  retired_exchanges_.clear();
   for (Connection* conn : retired_) delete conn;
   retired_.clear();
   if (shutting_down_ && live_connections_ == 0) loop_.stop();
@@ -162,7 +164,16 @@ void ServerCore::on_timer() {
 }
 
 AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpRequest& request,
-                                        std::string& out) {
+                                        std::string& out, const HttpRoute*& route) {
+  if (core::is_websocket_upgrade(request) && shared_.endpoints.count(request.path)) {
+    return upgrade(conn, request, out);
+  }
+  for (const auto& r : shared_.routes) {
+    if (r->matches(request.path)) {
+      route = r.get();
+      return AfterRequest::route;
+    }
+  }
   if (core::is_websocket_upgrade(request)) return upgrade(conn, request, out);
   const bool head = request.method == "HEAD";
   if (request.method != "GET" && !head) {
@@ -319,6 +330,20 @@ Endpoint& Server::endpoint(std::string path, EndpointConfig config) {
   Endpoint& ref = *endpoint;
   shared_->endpoints.emplace(std::move(path), std::move(endpoint));
   return ref;
+}
+
+void Server::http(std::string path, HttpHandler handler, HttpRouteOptions options) {
+  if (path.empty() || path[0] != '/') {
+    throw std::invalid_argument("route path must start with '/': '" + path + "'");
+  }
+  if (!handler) throw std::invalid_argument("route '" + path + "' has no handler");
+  for (const auto& r : shared_->routes) {
+    if (r->path == path && r->options.prefix == options.prefix) {
+      throw std::invalid_argument("route path already in use: '" + path + "'");
+    }
+  }
+  shared_->routes.push_back(std::make_unique<detail::HttpRoute>(
+      detail::HttpRoute{std::move(path), std::move(handler), std::move(options)}));
 }
 
 void Server::page(std::string path, std::string content, std::string content_type) {

@@ -24,6 +24,7 @@
 #include "duplex/io/io_backend.hpp"
 #include "duplex/io/tls.hpp"
 #include "duplex/server/endpoint.hpp"
+#include "duplex/server/http_exchange.hpp"
 #include "duplex/server/websocket.hpp"
 
 namespace duplex {
@@ -86,6 +87,11 @@ class Server {
 
   /// Adds a WebSocket endpoint at an exact path ("/chat"). Upgrades to other paths get 404.
   Endpoint& endpoint(std::string path, EndpointConfig config = {});
+  /// Adds an HTTP route: `handler` answers requests of any method for `path` (every path under
+  /// it with options.prefix), bodies included (http_exchange.hpp). A WebSocket upgrade to a
+  /// path that has an endpoint goes to the endpoint; everything else there goes to the route.
+  /// Routes come before pages and the static folder; the first one added that matches wins.
+  void http(std::string path, HttpHandler handler, HttpRouteOptions options = {});
   /// Serves `content` for plain GET/HEAD of `path` (ahead of the static folder).
   void page(std::string path, std::string content,
             std::string content_type = "text/html; charset=utf-8");

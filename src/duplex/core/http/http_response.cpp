@@ -55,7 +55,7 @@ std::string_view reason_phrase(int status) {
     case 412:
       return "Precondition Failed";
     case 413:
-      return "Payload Too Large";
+      return "Content Too Large";  // RFC 9110 15.5.14 (formerly Payload Too Large)
     case 414:
       return "URI Too Long";
     case 415:
@@ -129,7 +129,7 @@ HttpResponse& HttpResponse::body(std::string_view content, std::string_view cont
   return *this;
 }
 
-void HttpResponse::serialize(std::string& out, bool head_only) const {
+void HttpResponse::serialize_status_and_headers(std::string& out) const {
   out += "HTTP/1.1 ";
   out += std::to_string(status_);
   out += ' ';
@@ -141,6 +141,16 @@ void HttpResponse::serialize(std::string& out, bool head_only) const {
     out += value;
     out += "\r\n";
   }
+}
+
+void HttpResponse::serialize_stream_head(std::string& out, bool chunked) const {
+  serialize_status_and_headers(out);
+  if (chunked) out += "Transfer-Encoding: chunked\r\n";
+  out += "\r\n";
+}
+
+void HttpResponse::serialize(std::string& out, bool head_only) const {
+  serialize_status_and_headers(out);
   const bool no_content = has_no_content(status_);
   if (!no_content) {
     out += "Content-Length: ";

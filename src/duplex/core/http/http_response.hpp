@@ -30,9 +30,15 @@ class HttpResponse {
   // HEAD) the body is left out but Content-Length still gives its size.
   void serialize(std::string& out, bool head_only = false) const;
 
+  // The head of a response whose body is streamed after it: the status line and headers, then
+  // "Transfer-Encoding: chunked" when `chunked` (else the body ends when the connection closes),
+  // and the blank line. No Content-Length; the body set with body() is not written.
+  void serialize_stream_head(std::string& out, bool chunked) const;
+
   int status() const { return status_; }
 
  private:
+  void serialize_status_and_headers(std::string& out) const;
   int status_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::string body_;
