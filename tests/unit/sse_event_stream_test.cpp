@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/event_stream_reading.hpp"
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/core/sse/event_stream_reader.hpp"
 
@@ -129,56 +130,14 @@ TEST(LastEventIdTest, AnythingElseIsRefused) {
 
 // --- the reader -----------------------------------------------------------------------------
 
-struct Message {
-  std::string type;
-  std::string data;
-  std::string last_event_id;
-  bool operator==(const Message&) const = default;
-};
+using test::line_breaks_as_lf;
+using test::read_event_stream;
+using Message = test::ReadMessage;
+using Stream = test::ReadStream;
 
-std::ostream& operator<<(std::ostream& os, const Message& m) {
-  return os << "{type='" << m.type << "' data='" << m.data << "' id='" << m.last_event_id << "'}";
-}
-
-struct Stream {
-  std::vector<Message> messages;
-  std::string last_event_id;
-  std::optional<uint64_t> retry_ms;
-  std::string error;
-  bool operator==(const Stream&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Stream& s) {
-  os << s.messages.size() << " messages, last id '" << s.last_event_id << "' error '" << s.error
-     << "':";
-  for (const Message& m : s.messages) os << " " << m;
-  return os;
-}
-
-// Feeds the pieces in order, each in a buffer of its own, looping on each as the reader asks.
 Stream read_pieces(const std::vector<std::string>& pieces, size_t max = 1 << 20) {
-  EventStreamReader reader(max);
-  Stream s;
-  for (const std::string& piece : pieces) {
-    std::string_view rest = piece;
-    while (true) {
-      const SseRead r = reader.feed(rest);
-      if (r.status == SseReadStatus::error) {
-        s.error = std::string(r.error_reason);
-        break;
-      }
-      rest.remove_prefix(r.consumed);
-      if (r.status == SseReadStatus::need_more) {
-        EXPECT_TRUE(rest.empty());
-        break;
-      }
-      s.messages.push_back({std::string(r.message.type), std::string(r.message.data),
-                            std::string(r.message.last_event_id)});
-    }
-    if (!s.error.empty()) break;
-  }
-  s.last_event_id = std::string(reader.last_event_id());
-  s.retry_ms = reader.retry_ms();
+  Stream s = read_event_stream(pieces, max);
+  EXPECT_EQ(s.broken, "");
   return s;
 }
 
@@ -333,20 +292,6 @@ TEST(EventStreamReaderTest, StopsAfterEachMessage) {
 
 // --- written, then read back ----------------------------------------------------------------
 
-// What a reader makes of a payload's line breaks.
-std::string as_read(std::string_view data) {
-  std::string out;
-  for (size_t i = 0; i < data.size(); ++i) {
-    if (data[i] == '\r') {
-      out.push_back('\n');
-      if (i + 1 < data.size() && data[i + 1] == '\n') ++i;
-    } else {
-      out.push_back(data[i]);
-    }
-  }
-  return out;
-}
-
 const std::string_view kPayloads[] = {
     "",
     "a",
@@ -380,7 +325,7 @@ TEST(SseRoundTripTest, EveryPayloadReadsBack) {
   std::vector<Message> expected;
   for (const std::string_view data : kPayloads) {
     ASSERT_EQ(append_event(stream, {.data = data}), SseError::none);
-    expected.push_back({"message", as_read(data), ""});
+    expected.push_back({"message", line_breaks_as_lf(data), ""});
   }
   EXPECT_EQ(read_all_ways(stream).messages, expected);
 }
@@ -403,7 +348,8 @@ TEST(SseRoundTripTest, TypesIdsCommentsAndRetry) {
         if (++n % 7 == 0) append_comment(stream, "heartbeat");
         ASSERT_EQ(append_event(stream, event), SseError::none);
         if (id) last_id = std::string(*id);
-        expected.push_back({type.empty() ? "message" : std::string(type), as_read(data), last_id});
+        expected.push_back(
+            {type.empty() ? "message" : std::string(type), line_breaks_as_lf(data), last_id});
       }
     }
   }
