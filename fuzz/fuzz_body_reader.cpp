@@ -22,6 +22,7 @@ namespace {
 using namespace duplex::core;
 
 using duplex::fuzz::check;
+using duplex::fuzz::cut;
 
 struct Outcome {
   BodyStatus status = BodyStatus::need_more;
@@ -64,21 +65,6 @@ Outcome read_pieces(BodyFraming framing, BodyLimits limits,
     check(again.status == o.status && again.consumed == 0 && again.data.empty());
   }
   return o;
-}
-
-std::vector<std::string> cut(std::string_view input, uint32_t seed) {
-  std::vector<std::string> pieces;
-  uint32_t x = seed * 2654435761u + 1;
-  while (pieces.size() < 7 && !input.empty()) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    const size_t n = x % (input.size() + 1);
-    pieces.emplace_back(input.substr(0, n));
-    input.remove_prefix(n);
-  }
-  pieces.emplace_back(input);
-  return pieces;
 }
 
 }  // namespace

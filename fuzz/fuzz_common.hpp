@@ -1,7 +1,11 @@
-// Pieces shared by the HTTP fuzz targets.
+// Pieces shared by the fuzz targets.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "duplex/core/http/http1_parser.hpp"
 
@@ -18,6 +22,23 @@ inline constexpr core::HttpParseLimits kLimits{.max_header_bytes = 1024, .max_he
 inline bool same_result(const core::HttpParseResult& a, const core::HttpParseResult& b) {
   return a.status == b.status && a.consumed == b.consumed && a.error_status == b.error_status &&
          a.error_reason == b.error_reason;
+}
+
+/// Cuts `input` into up to eight pieces at places drawn from `seed`, each piece a string of its
+/// own (as separate reads would be); some may be empty.
+inline std::vector<std::string> cut(std::string_view input, uint32_t seed) {
+  std::vector<std::string> pieces;
+  uint32_t x = seed * 2654435761u + 1;
+  while (pieces.size() < 7 && !input.empty()) {
+    x ^= x << 13;  // xorshift32
+    x ^= x >> 17;
+    x ^= x << 5;
+    const size_t n = x % (input.size() + 1);
+    pieces.emplace_back(input.substr(0, n));
+    input.remove_prefix(n);
+  }
+  pieces.emplace_back(input);
+  return pieces;
 }
 
 }  // namespace duplex::fuzz
