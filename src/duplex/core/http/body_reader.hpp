@@ -100,10 +100,9 @@ class BodyReader {
   /// zero length are complete at once.
   explicit BodyReader(BodyFraming framing, BodyLimits limits = {});
 
-  /// Reads from the start of `in` (bytes not consumed by an earlier call are fed again). Returns
-  /// at the first body piece, at the body's end, at an error, or when `in` is used up. Once
-  /// complete or failed, further calls return the same status, error and no data, with
-  /// consumed 0.
+  /// Reads `in`, which starts at the first byte earlier calls did not consume. Returns at the
+  /// first body piece, at the body's end, at an error, or when `in` is used up. Once complete or
+  /// failed, further calls return the same status, error and no data, with consumed 0.
   BodyResult feed(std::string_view in);
 
   BodyStatus status() const { return status_; }
