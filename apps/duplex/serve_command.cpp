@@ -118,6 +118,15 @@ int serve(const ServeFlags& flags) {
   echo.ping_interval = to_ms(flags.ping_interval);
   echo.allowed_origins = flags.origins;
   echo.protocols = flags.protocols;
+  if (flags.protocols.empty()) {
+    // No --protocol: take the client's first offer, as Node `ws`'s server does. A client that
+    // offers subprotocols (Node `ws`, browsers) fails a handshake answered without one.
+    echo.on_upgrade = [](UpgradeRequest& request) {
+      if (!request.offered_protocols().empty()) {
+        request.set_protocol(request.offered_protocols().front());
+      }
+    };
+  }
   DeflateOptions& deflate = echo.per_message_deflate;
   deflate.enabled = flags.deflate != "off";
   deflate.mode = flags.deflate == "dedicated" ? DeflateMode::dedicated : DeflateMode::shared;
@@ -157,9 +166,11 @@ int serve(const ServeFlags& flags) {
   server.endpoint("/echo", echo);
   server.page("/", std::string(kBuiltinPage));
 
-  // /pubsub and the chat take the echo's limits and logging, not its subprotocols.
+  // /pubsub and the chat take the echo's limits and logging, not its subprotocols (listed or
+  // taken from the offer).
   EndpointConfig base = echo;
   base.protocols.clear();
+  base.on_upgrade = nullptr;
   base.on_message = nullptr;
   // Topics of /pubsub clients live under their own prefix, apart from the chat rooms'.
   server.endpoint("/pubsub", pubsub_endpoint(server, base, {.topic_prefix = "pubsub:"}));
@@ -245,8 +256,10 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--allow-origin", flags->origins,
                   "Accept upgrades only from this Origin (repeatable; default: any origin)");
   cmd->add_option("--protocol", flags->protocols,
-                  "Subprotocol the echo endpoints accept (repeatable); the client's first "
-                  "offered match is chosen");
+                  "Subprotocol the echo endpoints accept (repeatable): the client's first offered "
+                  "match is chosen, and an offer with none of them is answered without one. "
+                  "Without --protocol the client's first offer is chosen (as Node ws's server "
+                  "does)");
   cmd->add_option("--deflate", flags->deflate,
                   "permessage-deflate (RFC 7692), which browsers offer: 'shared' (the default: "
                   "one compressor per endpoint, no context takeover, nothing kept per "
