@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 
 extern const std::string_view kBuiltinPage;
 extern const std::string_view kChatPage;
+extern const std::string_view kFavicon;
 
 namespace duplex::app {
 
@@ -165,6 +167,13 @@ int serve(const ServeFlags& flags) {
   server.endpoint("/", echo);
   server.endpoint("/echo", echo);
   server.page("/", std::string(kBuiltinPage));
+  // Browsers ask every site for /favicon.ico; a --static folder's own icon is served instead.
+  std::error_code no_icon;
+  if (flags.static_dir.empty() ||
+      !std::filesystem::is_regular_file(std::filesystem::path(flags.static_dir) / "favicon.ico",
+                                        no_icon)) {
+    server.page("/favicon.ico", std::string(kFavicon), "image/x-icon");
+  }
 
   // /pubsub and the chat take the echo's limits and logging, not its subprotocols (listed or
   // taken from the offer).
@@ -212,7 +221,8 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "serve",
       "Run the WebSocket server: upgrades at / and /echo echo every message back; /pubsub "
       "speaks the JSON publish/subscribe protocol (docs/pubsub-protocol.md); a plain GET of / "
-      "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md). "
+      "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md), "
+      "/favicon.ico an icon. "
       "SIGINT/SIGTERM close every connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();

@@ -39,6 +39,7 @@ for (const { flags, path, expected } of [
       const got = await page.evaluate(offerAndEcho,
         [path, ['chat', 'superchat'], 'hello with a subprotocol ✓', 10000]);
       assert.deepEqual(got, { protocol: expected, echoed: 'hello with a subprotocol ✓', code: 1000 });
+      await browser.assertNoPageErrors();
     } finally {
       await browser.close();
       await stopServer(server);
