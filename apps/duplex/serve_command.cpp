@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 
 extern const std::string_view kBuiltinPage;
 extern const std::string_view kChatPage;
+extern const std::string_view kFavicon;
 
 namespace duplex::app {
 
@@ -118,6 +120,15 @@ int serve(const ServeFlags& flags) {
   echo.ping_interval = to_ms(flags.ping_interval);
   echo.allowed_origins = flags.origins;
   echo.protocols = flags.protocols;
+  if (flags.protocols.empty()) {
+    // No --protocol: take the client's first offer, as Node `ws`'s server does. A client that
+    // offers subprotocols (Node `ws`, browsers) fails a handshake answered without one.
+    echo.on_upgrade = [](UpgradeRequest& request) {
+      if (!request.offered_protocols().empty()) {
+        request.set_protocol(request.offered_protocols().front());
+      }
+    };
+  }
   DeflateOptions& deflate = echo.per_message_deflate;
   deflate.enabled = flags.deflate != "off";
   deflate.mode = flags.deflate == "dedicated" ? DeflateMode::dedicated : DeflateMode::shared;
@@ -156,10 +167,19 @@ int serve(const ServeFlags& flags) {
   server.endpoint("/", echo);
   server.endpoint("/echo", echo);
   server.page("/", std::string(kBuiltinPage));
+  // Browsers ask every site for /favicon.ico; a --static folder's own icon is served instead.
+  std::error_code no_icon;
+  if (flags.static_dir.empty() ||
+      !std::filesystem::is_regular_file(std::filesystem::path(flags.static_dir) / "favicon.ico",
+                                        no_icon)) {
+    server.page("/favicon.ico", std::string(kFavicon), "image/x-icon");
+  }
 
-  // /pubsub and the chat take the echo's limits and logging, not its subprotocols.
+  // /pubsub and the chat take the echo's limits and logging, not its subprotocols (listed or
+  // taken from the offer).
   EndpointConfig base = echo;
   base.protocols.clear();
+  base.on_upgrade = nullptr;
   base.on_message = nullptr;
   // Topics of /pubsub clients live under their own prefix, apart from the chat rooms'.
   server.endpoint("/pubsub", pubsub_endpoint(server, base, {.topic_prefix = "pubsub:"}));
@@ -201,7 +221,8 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "serve",
       "Run the WebSocket server: upgrades at / and /echo echo every message back; /pubsub "
       "speaks the JSON publish/subscribe protocol (docs/pubsub-protocol.md); a plain GET of / "
-      "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md). "
+      "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md), "
+      "/favicon.ico an icon. "
       "SIGINT/SIGTERM close every connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
@@ -245,8 +266,10 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--allow-origin", flags->origins,
                   "Accept upgrades only from this Origin (repeatable; default: any origin)");
   cmd->add_option("--protocol", flags->protocols,
-                  "Subprotocol the echo endpoints accept (repeatable); the client's first "
-                  "offered match is chosen");
+                  "Subprotocol the echo endpoints accept (repeatable): the client's first offered "
+                  "match is chosen, and an offer with none of them is answered without one. "
+                  "Without --protocol the client's first offer is chosen (as Node ws's server "
+                  "does)");
   cmd->add_option("--deflate", flags->deflate,
                   "permessage-deflate (RFC 7692), which browsers offer: 'shared' (the default: "
                   "one compressor per endpoint, no context takeover, nothing kept per "

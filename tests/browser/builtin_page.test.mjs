@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './support.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const duplexBin = process.env.DUPLEX_BIN ?? path.join(repo, 'build/release/duplex');
@@ -33,11 +33,7 @@ function startServer() {
 test('the built-in page echoes through the browser WebSocket', { timeout: 60000 }, async () => {
   const { child, port } = await startServer();
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -60,6 +56,7 @@ test('the built-in page echoes through the browser WebSocket', { timeout: 60000 
     await page.waitForFunction(() => [...document.querySelectorAll('.info')].some(
       (e) => e.textContent === 'closed: code 1001 (server shutting down)'), null, { timeout: 10000 });
     assert.equal(await exited, 0);
+    await browser.assertNoPageErrors();
   } finally {
     await browser.close();
     child.kill('SIGKILL');

@@ -7,8 +7,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer, certs } from '../interop/node/helpers.mjs';
+import { launchBrowser } from './support.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,12 +20,9 @@ function spkiHash(certFile) {
 
 test('the built-in page over https echoes through wss', { timeout: 60000 }, async () => {
   const server = await startServer([], { tls: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           `--ignore-certificate-errors-spki-list=${spkiHash(path.join(certs(), 'server.pem'))}`],
-  });
+  const browser = await launchBrowser([
+    `--ignore-certificate-errors-spki-list=${spkiHash(path.join(certs(), 'server.pem'))}`,
+  ]);
   try {
     const page = await browser.newPage();
     const response = await page.goto(`https://localhost:${server.port}/`);
@@ -42,6 +39,7 @@ test('the built-in page over https echoes through wss', { timeout: 60000 }, asyn
 
     mkdirSync(path.join(repo, 'artifacts'), { recursive: true });
     await page.screenshot({ path: path.join(repo, 'artifacts/https-page.png') });
+    await browser.assertNoPageErrors();
   } finally {
     await browser.close();
     await server.stop();

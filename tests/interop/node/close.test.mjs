@@ -126,6 +126,82 @@ describe('ws client: subprotocols', { timeout: 60_000 }, () => {
   });
 });
 
+describe('ws client: subprotocols without --protocol', { timeout: 60_000 }, () => {
+  let server;
+  before(async () => { server = await startServer(); });
+  after(async () => { await server?.stop(); });
+
+  // The upgrade response the client saw, and an echo round trip on the connection.
+  async function offer(path, protocols) {
+    const ws = new WebSocket(server.url.replace(/\/$/, path), protocols, { perMessageDeflate: false });
+    ws.on('error', () => {});
+    const box = inbox(ws);
+    const upgrade = new Promise((resolve) => ws.once('upgrade', resolve));
+    await withTimeout(new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    }), undefined, `open ${path}`);
+    const res = await withTimeout(upgrade, undefined, 'upgrade');
+    return { ws, box, header: res.headers['sec-websocket-protocol'] };
+  }
+
+  for (const path of ['/', '/echo']) {
+    test(`offer [chat, superchat] at ${path} -> chat, and the echo works`, async () => {
+      const { ws, box, header } = await offer(path, ['chat', 'superchat']);
+      assert.equal(header, 'chat');
+      assert.equal(ws.protocol, 'chat');
+      ws.send('hello with a subprotocol ✓');
+      const msg = await box.next();
+      assert.equal(msg.isBinary, false);
+      assert.equal(msg.data.toString('utf8'), 'hello with a subprotocol ✓');
+      const done = closed(ws);
+      ws.close(1000);
+      assert.equal((await done).code, 1000);
+    });
+  }
+
+  test('offer [superchat, chat] -> superchat (the first offer, whatever it is)', async () => {
+    const { ws, header } = await offer('/echo', ['superchat', 'chat']);
+    assert.equal(header, 'superchat');
+    assert.equal(ws.protocol, 'superchat');
+    ws.close(1000);
+  });
+
+  test('no offer -> no Sec-WebSocket-Protocol', async () => {
+    const { ws, header } = await offer('/echo', []);
+    assert.equal(header, undefined);
+    assert.equal(ws.protocol, '');
+    ws.close(1000);
+  });
+
+  test('/pubsub does not take the offer: ws fails the handshake as before', async () => {
+    const ws = new WebSocket(`${server.url}pubsub`, ['chat'], { perMessageDeflate: false });
+    const upgrade = new Promise((resolve) => ws.once('upgrade', resolve));
+    const err = await withTimeout(new Promise((resolve, reject) => {
+      ws.once('open', () => reject(new Error('handshake unexpectedly succeeded')));
+      ws.once('error', resolve);
+    }), undefined, 'handshake error');
+    assert.match(err.message, /Server sent no subprotocol/);
+    assert.equal((await withTimeout(upgrade, undefined, 'upgrade')).headers['sec-websocket-protocol'],
+      undefined);
+  });
+});
+
+describe('ws client: --protocol superchat', { timeout: 60_000 }, () => {
+  let server;
+  before(async () => { server = await startServer(['--protocol', 'superchat']); });
+  after(async () => { await server?.stop(); });
+
+  test('offer [chat, superchat] -> superchat, and the echo works', async () => {
+    const ws = await connect(`${server.url}echo`, ['chat', 'superchat']);
+    assert.equal(ws.protocol, 'superchat');
+    const box = inbox(ws);
+    ws.send('hello superchat');
+    assert.equal((await box.next()).data.toString('utf8'), 'hello superchat');
+    ws.close(1000);
+  });
+});
+
 describe('ws client: SIGTERM shutdown', { timeout: 60_000 }, () => {
   test('open clients get close 1001 and the server exits 0', async () => {
     const server = await startServer();

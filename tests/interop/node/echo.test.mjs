@@ -117,7 +117,7 @@ describe('ws client: echo', () => {
     ws.close(1000);
   });
 
-  test('no subprotocol answered when the server has none configured', async () => {
+  test('no subprotocol answered when the client offers none', async () => {
     const ws = await connect(server.url);
     assert.equal(ws.protocol, '');
     ws.close(1000);

@@ -1,6 +1,7 @@
 // Shared helpers for the Node `ws` interop suite: start/stop `duplex serve`, bounded waits,
 // a message inbox, and payload builders. Loopback only.
 import { spawn, execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -110,6 +111,24 @@ export async function startServer(flags = [], { tls = false } = {}) {
   };
 
   return { port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/`, proc, exited, output, stop };
+}
+
+/**
+ * One plain HTTP request to 127.0.0.1:port (bounded): resolves with {status, headers, body}
+ * (body a Buffer, the bytes exactly as sent).
+ */
+export function httpRequest(port, path, method = 'GET') {
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  }), STEP_TIMEOUT_MS, `${method} ${path}`);
 }
 
 /** Buffers incoming messages so tests can `await inbox.next()` in order. */

@@ -4,9 +4,8 @@
 // with several threads.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import {
-  startServer, connect, inbox, closed, withTimeout, WebSocket,
+  startServer, connect, inbox, closed, withTimeout, httpRequest, WebSocket,
 } from '../node/helpers.mjs';
 import { join, nextText, stopServer } from './support.mjs';
 
@@ -296,19 +295,11 @@ describe('echo endpoints and the page on 4 threads', () => {
       assert.equal((await done).code, 1000);
     };
     await withTimeout(Promise.all(Array.from({ length: 40 }, (_, c) => one(c))), 60_000, 'echoes');
-    const get = (path) => new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: server.port, path }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => { body += d; });
-        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }));
-      }).on('error', reject);
-    });
     for (const [path, title] of [['/', '<title>Duplex echo</title>'], ['/chat', '<title>Duplex chat</title>']]) {
-      const res = await withTimeout(get(path), undefined, `GET ${path}`);
+      const res = await httpRequest(server.port, path);
       assert.equal(res.status, 200);
-      assert.equal(res.type, 'text/html; charset=utf-8');
-      assert.ok(res.body.includes(title), `${path} serves its page`);
+      assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+      assert.ok(res.body.toString('utf8').includes(title), `${path} serves its page`);
     }
   });
 });

@@ -126,8 +126,18 @@ class EchoTest(ServerTestCase):
             await step(ws.send("after ping"))
             self.assertEqual(await step(ws.recv()), "after ping")
 
-    async def test_no_subprotocol_configured(self):
-        async with connect(self.server.url, subprotocols=["chat"]) as ws:
+    async def test_first_offered_subprotocol_without_protocol_flag(self):
+        # No --protocol: the client's first offer is chosen, on / and /echo.
+        for path in ("/", "/echo"):
+            with self.subTest(path=path):
+                async with connect(self.server.path(path), subprotocols=["chat", "superchat"]) as ws:
+                    self.assertEqual(ws.subprotocol, "chat")
+                    self.assertEqual(ws.response_headers.get("Sec-WebSocket-Protocol"), "chat")
+                    await step(ws.send("hello with a subprotocol ✓"))
+                    self.assertEqual(await step(ws.recv()), "hello with a subprotocol ✓")
+
+    async def test_no_offer_no_subprotocol(self):
+        async with connect(self.server.url) as ws:
             self.assertIsNone(ws.subprotocol)
             self.assertIsNone(ws.response_headers.get("Sec-WebSocket-Protocol"))
 
@@ -235,6 +245,17 @@ class SubprotocolTest(ServerTestCase):
 
     async def test_no_offer(self):
         self.assertEqual(await self.negotiated(None), (None, None))
+
+
+class OneSubprotocolTest(ServerTestCase):
+    FLAGS = ("--protocol", "superchat")
+
+    async def test_listed_one_is_chosen(self):
+        async with connect(self.server.path("/echo"), subprotocols=["chat", "superchat"]) as ws:
+            self.assertEqual(ws.subprotocol, "superchat")
+            self.assertEqual(ws.response_headers.get("Sec-WebSocket-Protocol"), "superchat")
+            await step(ws.send("hello superchat"))
+            self.assertEqual(await step(ws.recv()), "hello superchat")
 
 
 class ShutdownTest(AsyncTestCase):
