@@ -13,6 +13,7 @@
 
 #include "chat_room.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
+#include "duplex/server/sse_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
 #include "process_stats.hpp"
 
@@ -48,6 +49,11 @@ struct ServeFlags {
   std::string tls_key;
   std::string tls_ca;
   std::vector<std::string> tls_sni;
+  std::vector<std::string> cors_origins;
+  bool cors_credentials = false;
+  size_t history = 100;
+  double history_age = 300;
+  double sse_heartbeat = 15;
 };
 
 // HOST:CERT:KEY for --tls-sni.
@@ -89,6 +95,7 @@ int serve(const ServeFlags& flags) {
   options.max_header_bytes = flags.max_header_bytes;
   options.close_timeout = to_ms(flags.close_timeout);
   options.handshake_timeout = to_ms(flags.handshake_timeout);
+  options.history = {.max_messages = flags.history, .max_age = to_ms(flags.history_age)};
   options.tls.cert_file = flags.tls_cert;
   options.tls.key_file = flags.tls_key;
   options.tls.client_ca_file = flags.tls_ca;
@@ -191,6 +198,20 @@ int serve(const ServeFlags& flags) {
   }
   server.endpoint("/chat/ws", chat.endpoint(server, chat_config));
   server.page("/chat", std::string(kChatPage));
+
+  // The older push techniques on the same topics as /pubsub: an event stream, and publishing
+  // with a plain POST. Other origins may use them as --cors-origin allows.
+  HttpRouteOptions routes;
+  routes.body_timeout = to_ms(flags.handshake_timeout);
+  routes.max_body = flags.max_payload;
+  routes.max_buffered = flags.max_backpressure;
+  routes.cors.allowed_origins = flags.cors_origins;
+  routes.cors.allow_credentials = flags.cors_credentials;
+  server.http(
+      "/sse",
+      sse_handler(server, {.topic_prefix = "pubsub:", .heartbeat = to_ms(flags.sse_heartbeat)}),
+      routes);
+  server.http("/publish", pubsub_publish_handler(server, {.topic_prefix = "pubsub:"}), routes);
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -305,6 +326,22 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "HOST:CERT:KEY: another certificate, for clients asking for HOST (repeatable; "
                   "HOST may be *.domain)")
       ->needs(key);
+  cmd->add_option("--cors-origin", flags->cors_origins,
+                  "Let pages of this origin use /sse and /publish (repeatable; * for any; "
+                  "default: same origin only)");
+  cmd->add_flag("--cors-credentials", flags->cors_credentials,
+                "Let those pages send cookies and HTTP authentication with their requests");
+  cmd->add_option("--history", flags->history,
+                  "Messages kept per topic for clients that come back (an EventSource's "
+                  "Last-Event-ID); 0 keeps none")
+      ->capture_default_str();
+  cmd->add_option("--history-age", flags->history_age, "Seconds a kept message stays (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sse-heartbeat", flags->sse_heartbeat,
+                  "Seconds between the comments that keep an idle /sse stream open")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", flags->verbose,
                 "Log connections, closes and failed TLS handshakes to stderr");
   cmd->callback([flags, &exit_status] { exit_status = serve(*flags); });

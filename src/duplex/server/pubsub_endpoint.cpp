@@ -3,7 +3,9 @@
 #include <utility>
 #include <variant>
 
+#include "duplex/core/http/query_string.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex {
@@ -57,6 +59,28 @@ EndpointConfig pubsub_endpoint(Server& server, EndpointConfig base, PubSubOption
     run_command(server, prefix, ws, std::get<pubsub::Command>(parsed));
   };
   return base;
+}
+
+HttpHandler pubsub_publish_handler(Server& server, PubSubOptions options) {
+  return [&server, prefix = std::move(options.topic_prefix)](HttpExchange& ex) {
+    const auto refuse = [&](std::string_view reason) {
+      ex.respond(400, std::string(reason) + "\n");
+    };
+    if (ex.method() != "POST") {
+      return ex.respond(405, "publish with POST\n", "text/plain; charset=utf-8",
+                        {{"Allow", "POST"}});
+    }
+    const auto topic = core::query_parameter(ex.query(), "topic");
+    if (!topic) return refuse(pubsub::reason::kMissingTopic);
+    if (topic->empty()) return refuse(pubsub::reason::kTopicEmpty);
+    if (topic->size() > pubsub::kMaxTopicBytes) return refuse(pubsub::reason::kTopicTooLong);
+    if (!core::is_valid_utf8(*topic)) return refuse("topic is not UTF-8");
+    if (!core::is_valid_utf8(ex.body())) return refuse("body is not UTF-8");
+    auto data = pubsub::data_from_text(ex.body());
+    if (const auto* error = std::get_if<pubsub::Error>(&data)) return refuse(error->reason);
+    server.publish(prefix + *topic, pubsub::delivery(*topic, std::get<std::string>(data)));
+    ex.respond(204);
+  };
 }
 
 }  // namespace duplex

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "duplex/server/endpoint.hpp"
+#include "duplex/server/http_exchange.hpp"
 
 namespace duplex {
 
@@ -28,5 +29,12 @@ struct PubSubOptions {
 /// open. `server` must outlive the endpoint.
 EndpointConfig pubsub_endpoint(Server& server, EndpointConfig base = {},
                                PubSubOptions options = {});
+
+/// Publishing over plain HTTP (the "separate Ajax request" that goes with Server-Sent Events):
+/// `POST <route>?topic=news` with the body as the data (one JSON value is sent as it is, any
+/// other text as a JSON string) reaches every subscriber of the topic, as a /pubsub publish
+/// does; answered 204. A missing, empty or too long topic, a body that is not UTF-8 or is nested
+/// too deep is answered 400 with the reason, another method 405.
+HttpHandler pubsub_publish_handler(Server& server, PubSubOptions options = {});
 
 }  // namespace duplex

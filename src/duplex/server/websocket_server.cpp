@@ -312,6 +312,7 @@ Server::Server(ServerOptions options)
     loops.push_back(&cores_.back()->pubsub());
   }
   shared_->hub.set_loops(std::move(loops));
+  shared_->hub.set_history_limits(shared_->options.history);
 }
 
 Server::~Server() {

@@ -24,6 +24,7 @@
 #include "duplex/io/io_backend.hpp"
 #include "duplex/io/tls.hpp"
 #include "duplex/server/endpoint.hpp"
+#include "duplex/server/history_options.hpp"
 #include "duplex/server/http_exchange.hpp"
 #include "duplex/server/websocket.hpp"
 
@@ -76,6 +77,8 @@ struct ServerOptions {
   /// reload_certificates() when TLS is on.
   bool handle_signals = true;
   TlsOptions tls;
+  /// Recent messages kept per topic for clients that come back (SSE resume, long polls).
+  HistoryOptions history;
 };
 
 class Server {

@@ -36,17 +36,63 @@ std::string form_decode(std::string_view component) {
   return out;
 }
 
-std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
+template <class Fn>
+void for_each_parameter(std::string_view query, Fn&& fn) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
-    if (form_decode(pair.substr(0, eq)) != name) continue;
-    return eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+    const std::string value =
+        eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+    if (!fn(form_decode(pair.substr(0, eq)), value)) return;
   }
-  return std::nullopt;
+}
+
+std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
+  std::optional<std::string> found;
+  for_each_parameter(query, [&](const std::string& key, const std::string& value) {
+    if (key != name) return true;
+    found = value;
+    return false;
+  });
+  return found;
+}
+
+std::vector<std::string> query_parameters(std::string_view query, std::string_view name) {
+  std::vector<std::string> found;
+  for_each_parameter(query, [&](const std::string& key, const std::string& value) {
+    if (key == name) found.push_back(value);
+    return true;
+  });
+  return found;
+}
+
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for_each_parameter(query, [&](const std::string& key, const std::string& value) {
+    pairs.emplace_back(key, value);
+    return true;
+  });
+  return pairs;
+}
+
+void form_encode(std::string& out, std::string_view component) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : component) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '.' || u == '_' || u == '*') {
+      out += c;
+    } else if (u == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
 }
 
 }  // namespace duplex::core

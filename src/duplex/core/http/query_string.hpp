@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace duplex::core {
 
@@ -13,7 +15,15 @@ namespace duplex::core {
 /// digits is kept as it is. The value may be any bytes: check it before use.
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
 
+/// Every value of the parameters called `name`, in order.
+std::vector<std::string> query_parameters(std::string_view query, std::string_view name);
+/// Every decoded (name, value) pair, in order.
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query);
+
 /// Decodes one form-encoded component as query_parameter does.
 std::string form_decode(std::string_view component);
+/// Appends `component` form-encoded as URLSearchParams writes it (letters, digits and "-._*"
+/// kept, space as '+', every other byte %XX), so form_decode gives it back.
+void form_encode(std::string& out, std::string_view component);
 
 }  // namespace duplex::core

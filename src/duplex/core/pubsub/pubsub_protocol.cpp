@@ -225,6 +225,22 @@ std::variant<Command, Error> parse_command(std::string_view text) {
   return CommandReader().read(text);
 }
 
+std::variant<std::string, Error> data_from_text(std::string_view text) {
+  if (!Json::accept(text.begin(), text.end())) {
+    std::string quoted;
+    append_json_string(quoted, text);
+    return quoted;
+  }
+  // One whole JSON value: wrapped in a publish command, nothing in it can add members, and the
+  // reader compacts it (and refuses what is nested too deep) as it does for /pubsub clients.
+  std::string command = R"({"type":"publish","topic":"-","data":)";
+  command.append(text);
+  command += '}';
+  auto parsed = parse_command(command);
+  if (auto* error = std::get_if<Error>(&parsed)) return *error;
+  return std::move(std::get<Command>(parsed).data);
+}
+
 std::string delivery(std::string_view topic, std::string_view data) {
   std::string out;
   out.reserve(topic.size() + data.size() + 36);

@@ -50,6 +50,11 @@ struct Error {
 /// once, with its last value.
 std::variant<Command, Error> parse_command(std::string_view text);
 
+/// The `data` of a message published as plain text (an HTTP body, say): the text itself,
+/// compacted, when it is one JSON value, else the text as a JSON string. Too deep a value is an
+/// Error (kTooDeep). `text` must be valid UTF-8.
+std::variant<std::string, Error> data_from_text(std::string_view text);
+
 /// {"type":"message","topic":<topic>,"data":<data>}; `data` is compact JSON as in Command.
 std::string delivery(std::string_view topic, std::string_view data);
 /// {"type":"subscribed","topic":<topic>} or {"type":"unsubscribed","topic":<topic>}.

@@ -22,6 +22,13 @@ bool LoopPubSub::subscribe(Session& session, std::string_view topic) {
   return true;
 }
 
+std::optional<TopicHistory::Replay> LoopPubSub::subscribe_since(Session& session,
+                                                                std::string_view topic,
+                                                                const uint64_t* after_seq) {
+  if (!topics_.subscribe(session, topic)) return std::nullopt;
+  return hub_.count_subscription_since(index_, topic, session.user_id_, after_seq);
+}
+
 bool LoopPubSub::unsubscribe(Session& session, std::string_view topic) {
   if (!topics_.unsubscribe(session, topic)) return false;
   hub_.count_subscription(index_, topic, session.user_id_, -1);

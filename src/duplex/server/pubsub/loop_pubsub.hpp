@@ -6,11 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "duplex/server/pubsub/topic_history.hpp"
 #include "duplex/server/pubsub/topic_table.hpp"
 #include "duplex/server/session/session.hpp"
 
@@ -39,6 +41,12 @@ class LoopPubSub {
 
   /// False if `session` was subscribed already.
   bool subscribe(Session& session, std::string_view topic);
+  /// Subscribes and tells, in the same step as far as every publisher is concerned, what the
+  /// session missed since `after_seq` (or, when null, only where the topic's chain stands). A
+  /// message it missed may still come live too: a recipient that replays skips what it has (by
+  /// Sequence). Nullopt if it was subscribed already.
+  std::optional<TopicHistory::Replay> subscribe_since(Session& session, std::string_view topic,
+                                                      const uint64_t* after_seq);
   /// False if it was not subscribed.
   bool unsubscribe(Session& session, std::string_view topic);
   bool is_subscribed(Session& session, std::string_view topic) const;

@@ -2,18 +2,20 @@
 
 #include <string>
 
+#include "duplex/core/sse/event_stream.hpp"
 #include "duplex/core/ws/sender.hpp"
 #include "duplex/server/deflate_session.hpp"
 
 namespace duplex::detail {
 
-std::shared_ptr<const OutgoingMessage> OutgoingMessage::make(std::string_view payload,
-                                                             core::MessageType type) {
+std::shared_ptr<OutgoingMessage> OutgoingMessage::make(std::string_view payload,
+                                                       core::MessageType type,
+                                                       std::string_view topic) {
   auto frame = std::make_shared<std::string>();
   core::append_frame(*frame, static_cast<core::Opcode>(type), payload);
   const size_t header_size = frame->size() - payload.size();
-  return std::shared_ptr<const OutgoingMessage>(
-      new OutgoingMessage(std::move(frame), header_size, type));
+  return std::shared_ptr<OutgoingMessage>(
+      new OutgoingMessage(std::move(frame), header_size, type, topic));
 }
 
 const io::SharedBytes& MessageEncodings::compressed(int window_bits, EndpointDeflate& deflate) {
@@ -29,6 +31,15 @@ const io::SharedBytes& MessageEncodings::compressed(int window_bits, EndpointDef
     slot = std::move(frame);
   }
   return slot->empty() ? message_.frame() : slot;
+}
+
+std::string_view MessageEncodings::sse_event() {
+  if (sse_event_.empty()) {
+    // No id and no event type: nothing in them can be refused.
+    [[maybe_unused]] const core::SseError error =
+        core::append_event(sse_event_, {.data = message_.payload()});
+  }
+  return sse_event_;
 }
 
 }  // namespace duplex::detail

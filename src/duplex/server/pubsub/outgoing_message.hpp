@@ -29,23 +29,39 @@ struct FrameSlice {
   std::string_view view() const { return std::string_view(*bytes).substr(begin, size()); }
 };
 
-/// The message and its plain frame, immutable once made: loops share it across threads.
+/// Where a message published to a topic stands in it: `seq` is unique and grows with every
+/// publish (to any topic) of this server; `prev` is the seq of the topic's message before it (0
+/// when the hub knows none), so a recipient can tell whether one is still on its way.
+struct Sequence {
+  uint64_t seq = 0;
+  uint64_t prev = 0;
+};
+
+/// The message and its plain frame, immutable once shared: loops share it across threads.
 class OutgoingMessage {
  public:
-  static std::shared_ptr<const OutgoingMessage> make(std::string_view payload,
-                                                     core::MessageType type);
+  static std::shared_ptr<OutgoingMessage> make(std::string_view payload, core::MessageType type,
+                                               std::string_view topic = {});
 
   core::MessageType type() const { return type_; }
   /// The payload, inside the frame.
   std::string_view payload() const { return std::string_view(*frame_).substr(header_size_); }
   const io::SharedBytes& frame() const { return frame_; }
+  /// The topic it was published to (empty for a broadcast or a send to users).
+  const std::string& topic() const { return topic_; }
+  const Sequence& sequence() const { return sequence_; }
+  /// Set by the hub before the message is shared.
+  void set_sequence(Sequence sequence) { sequence_ = sequence; }
 
  private:
-  OutgoingMessage(io::SharedBytes frame, size_t header_size, core::MessageType type)
-      : frame_(std::move(frame)), header_size_(header_size), type_(type) {}
+  OutgoingMessage(io::SharedBytes frame, size_t header_size, core::MessageType type,
+                  std::string_view topic)
+      : frame_(std::move(frame)), header_size_(header_size), type_(type), topic_(topic) {}
   io::SharedBytes frame_;
   size_t header_size_;
   core::MessageType type_;
+  std::string topic_;
+  Sequence sequence_;
 };
 
 /// One loop's encodings of an OutgoingMessage, made on first need: the shared plain frame (or its
@@ -58,6 +74,7 @@ class MessageEncodings {
 
   std::string_view message() const { return message_.payload(); }
   core::MessageType type() const { return message_.type(); }
+  const OutgoingMessage& outgoing() const { return message_; }
   /// The plain frame: in the topic's batch buffer once laid there, else the message's own.
   FrameSlice plain() const {
     return batch_ ? FrameSlice{batch_, batch_begin_, batch_end_, true}
@@ -71,10 +88,14 @@ class MessageEncodings {
   }
   /// The compressed frame for `window_bits`, or the plain one if compressing did not help.
   const io::SharedBytes& compressed(int window_bits, EndpointDeflate& deflate);
+  /// The message as a Server-Sent Event without its id line (each stream puts its own cursor
+  /// before it): "data: ..." lines and the blank line.
+  std::string_view sse_event();
 
  private:
   const OutgoingMessage& message_;
   std::array<io::SharedBytes, 16> compressed_;
+  std::string sse_event_;  // made on first need
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;

@@ -1,10 +1,19 @@
 #include "duplex/server/pubsub/pubsub_hub.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "duplex/server/pubsub/outgoing_message.hpp"
 
 namespace duplex::detail {
+
+namespace {
+uint64_t steady_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+}  // namespace
 
 void PubSubHub::set_loops(std::vector<LoopPubSub*> loops) { loops_ = std::move(loops); }
 
@@ -36,6 +45,28 @@ void PubSubHub::count_subscription(size_t core, std::string_view topic, std::str
   if (counts.total == 0) topics_.erase(it);
 }
 
+TopicHistory::Replay PubSubHub::count_subscription_since(size_t core, std::string_view topic,
+                                                         std::string_view user,
+                                                         const uint64_t* after_seq) {
+  const uint64_t now = steady_ms();
+  std::lock_guard lock(mutex_);
+  TopicHistory::Replay replay;
+  if (after_seq) {
+    replay = history_.since(topic, *after_seq, now);
+  } else {
+    replay.last_seq = history_.last_seq(topic);
+  }
+  auto it = add(topics_, topic, core, +1);
+  if (!user.empty()) ++it->second.members[std::string(user)];
+  return replay;
+}
+
+TopicHistory::Replay PubSubHub::replay(std::string_view topic, uint64_t after_seq) {
+  const uint64_t now = steady_ms();
+  std::lock_guard lock(mutex_);
+  return history_.since(topic, after_seq, now);
+}
+
 void PubSubHub::count_user(size_t core, std::string_view user, int delta) {
   std::lock_guard lock(mutex_);
   auto it = add(users_, user, core, delta);
@@ -65,17 +96,35 @@ size_t PubSubHub::user_connection_count(std::string_view user) const {
 
 void PubSubHub::publish(std::string_view topic, std::string_view message, core::MessageType type,
                         Skip except) {
-  std::vector<bool> cores(loops_.size());
+  auto made = OutgoingMessage::make(message, type, topic);
+  const uint64_t now = steady_ms();
+  LoopPubSub* here = LoopPubSub::current();
+  bool deliver_here = false;
+  std::shared_ptr<const OutgoingMessage> outgoing = made;
+  const auto deliver = [outgoing, name = std::string(topic)](LoopPubSub& loop, const void* skip) {
+    return loop.deliver_topic(name, *outgoing, skip);
+  };
   {
+    // The sequence is given, the message kept and the other loops' deliveries queued in one
+    // step: a subscriber that joins with a replay gets it there or live (it tells them apart by
+    // Sequence), and every loop's queue holds a topic's messages in the order of their sequence.
     std::lock_guard lock(mutex_);
+    history_.record(made, now);
     auto it = topics_.find(topic);
     if (it == topics_.end()) return;
-    for (size_t i = 0; i < cores.size(); ++i) cores[i] = it->second.per_core[i] > 0;
+    for (size_t i = 0; i < loops_.size(); ++i) {
+      if (it->second.per_core[i] == 0) continue;
+      LoopPubSub* loop = loops_[i];
+      if (loop == here) {
+        deliver_here = true;
+        continue;
+      }
+      const void* skip = i == except.loop ? except.recipient : nullptr;
+      loop->loop().post([loop, skip, deliver] { deliver(*loop, skip); });
+    }
   }
-  auto outgoing = OutgoingMessage::make(message, type);
-  route(cores, except, [outgoing, name = std::string(topic)](LoopPubSub& loop, const void* skip) {
-    return loop.deliver_topic(name, *outgoing, skip);
-  });
+  // On the caller's own loop at once, outside the lock: its handlers may publish again.
+  if (deliver_here) deliver(*here, here->index() == except.loop ? except.recipient : nullptr);
 }
 
 void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::string_view message,

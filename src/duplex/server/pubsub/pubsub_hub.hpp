@@ -22,6 +22,7 @@
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
+#include "duplex/server/pubsub/topic_history.hpp"
 #include "duplex/server/pubsub/topic_table.hpp"
 
 namespace duplex::detail {
@@ -44,8 +45,18 @@ class PubSubHub {
   void set_loops(std::vector<LoopPubSub*> loops);
   size_t loop_count() const { return loops_.size(); }
 
+  /// What is remembered of each topic (TopicHistory); set before any traffic.
+  void set_history_limits(HistoryLimits limits) { history_.set_limits(limits); }
+
   // Bookkeeping, called on the loop that changed.
   void count_subscription(size_t core, std::string_view topic, std::string_view user, int delta);
+  /// Counts a new subscription and, in the same step (no publish falls between them), tells
+  /// what the subscriber missed since `after_seq`, or only where the topic's chain stands when
+  /// `after_seq` is null.
+  TopicHistory::Replay count_subscription_since(size_t core, std::string_view topic,
+                                                std::string_view user, const uint64_t* after_seq);
+  /// What a recipient that saw `topic` up to `after_seq` missed (a poll between subscriptions).
+  TopicHistory::Replay replay(std::string_view topic, uint64_t after_seq);
   void count_user(size_t core, std::string_view user, int delta);
 
   // Queries, from any thread.
@@ -80,6 +91,7 @@ class PubSubHub {
   typename Map::iterator add(Map& map, std::string_view key, size_t core, int delta);
   std::vector<LoopPubSub*> loops_;
   mutable std::mutex mutex_;
+  TopicHistory history_;
   std::unordered_map<std::string, TopicCounts, StringHash, std::equal_to<>> topics_;
   std::unordered_map<std::string, UserCounts, StringHash, std::equal_to<>> users_;
 };

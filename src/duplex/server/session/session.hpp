@@ -22,7 +22,8 @@ struct Topic;
 class MessageEncodings;
 
 enum class SessionKind : uint8_t {
-  websocket,  // detail::Connection, once upgraded
+  websocket,   // detail::Connection, once upgraded
+  sse_stream,  // detail::SseStream (protocols/sse_stream.hpp)
 };
 
 class Session {

@@ -1,0 +1,73 @@
+#include "duplex/server/pubsub/topic_history.hpp"
+
+namespace duplex::detail {
+
+void TopicHistory::record(const std::shared_ptr<OutgoingMessage>& message, uint64_t now_ms) {
+  const std::string& topic = message->topic();
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) {
+    if (limits_.max_topics > 0 && topics_.size() >= limits_.max_topics) {
+      // Forget the topic published to longest ago.
+      auto oldest = topics_.find(recent_.back());
+      forgotten_topics_up_to_ = std::max(forgotten_topics_up_to_, oldest->second.last_seq);
+      topics_.erase(oldest);
+      recent_.pop_back();
+    }
+    recent_.push_front(topic);
+    it = topics_.emplace(topic, TopicLog{}).first;
+    it->second.recency = recent_.begin();
+  } else {
+    recent_.splice(recent_.begin(), recent_, it->second.recency);
+  }
+  TopicLog& log = it->second;
+  const uint64_t seq = next_seq_++;
+  message->set_sequence({seq, log.last_seq});
+  log.last_seq = seq;
+  if (limits_.max_messages == 0) {
+    log.forgotten_up_to = seq;
+    return;
+  }
+  log.kept.push_back({seq, now_ms, message});
+  while (log.kept.size() > limits_.max_messages) {
+    log.forgotten_up_to = log.kept.front().seq;
+    log.kept.pop_front();
+  }
+  expire(log, now_ms);
+}
+
+void TopicHistory::expire(TopicLog& log, uint64_t now_ms) {
+  if (limits_.max_age.count() <= 0) return;
+  const auto max_age = static_cast<uint64_t>(limits_.max_age.count());
+  while (!log.kept.empty() && now_ms - log.kept.front().at_ms > max_age) {
+    log.forgotten_up_to = log.kept.front().seq;
+    log.kept.pop_front();
+  }
+}
+
+uint64_t TopicHistory::last_seq(std::string_view topic) const {
+  auto it = topics_.find(topic);
+  return it == topics_.end() ? 0 : it->second.last_seq;
+}
+
+TopicHistory::Replay TopicHistory::since(std::string_view topic, uint64_t after_seq,
+                                         uint64_t now_ms) {
+  Replay replay;
+  // A cursor from the future was given out by another run of the server (or made up): what
+  // it saw cannot be matched with what is kept.
+  const bool from_elsewhere = after_seq >= next_seq_;
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) {
+    replay.lost = from_elsewhere || after_seq < forgotten_topics_up_to_;
+    return replay;
+  }
+  TopicLog& log = it->second;
+  expire(log, now_ms);
+  replay.last_seq = log.last_seq;
+  replay.lost = from_elsewhere || after_seq < log.forgotten_up_to;
+  for (const Entry& entry : log.kept) {
+    if (entry.seq > after_seq) replay.messages.push_back(entry.message);
+  }
+  return replay;
+}
+
+}  // namespace duplex::detail
