@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chat_room.hpp"
+#include "duplex/server/long_poll_endpoint.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
 #include "duplex/server/sse_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
@@ -54,6 +55,7 @@ struct ServeFlags {
   size_t history = 100;
   double history_age = 300;
   double sse_heartbeat = 15;
+  double poll_timeout = 25;
 };
 
 // HOST:CERT:KEY for --tls-sni.
@@ -211,6 +213,10 @@ int serve(const ServeFlags& flags) {
       "/sse",
       sse_handler(server, {.topic_prefix = "pubsub:", .heartbeat = to_ms(flags.sse_heartbeat)}),
       routes);
+  server.http(
+      "/poll",
+      long_poll_handler(server, {.topic_prefix = "pubsub:", .timeout = to_ms(flags.poll_timeout)}),
+      routes);
   server.http("/publish", pubsub_publish_handler(server, {.topic_prefix = "pubsub:"}), routes);
   uint16_t port = 0;
   try {
@@ -327,7 +333,7 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "HOST may be *.domain)")
       ->needs(key);
   cmd->add_option("--cors-origin", flags->cors_origins,
-                  "Let pages of this origin use /sse and /publish (repeatable; * for any; "
+                  "Let pages of this origin use /sse, /poll and /publish (repeatable; * for any; "
                   "default: same origin only)");
   cmd->add_flag("--cors-credentials", flags->cors_credentials,
                 "Let those pages send cookies and HTTP authentication with their requests");
@@ -340,6 +346,10 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--sse-heartbeat", flags->sse_heartbeat,
                   "Seconds between the comments that keep an idle /sse stream open")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--poll-timeout", flags->poll_timeout,
+                  "Seconds a /poll request waits for a message before it is answered empty")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", flags->verbose,

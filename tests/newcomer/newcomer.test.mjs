@@ -17,7 +17,12 @@ import { launchBrowser } from '../browser/support.mjs';
 
 // Every timeout `duplex serve --help` lists, lowered. The idle timeout is the longest: the test
 // types into the echo page within it, as a person types within the default two minutes.
-const TIMEOUTS = { '--handshake-timeout': 0.3, '--close-timeout': 0.3, '--idle-timeout': 0.6 };
+const TIMEOUTS = {
+  '--handshake-timeout': 0.3,
+  '--close-timeout': 0.3,
+  '--idle-timeout': 0.6,
+  '--poll-timeout': 0.3,
+};
 // Over 1 s: over TLS each loop also wakes every second (an idle sweep), so a pause of 1.5 s
 // leaves the loops asleep for 0.5 s, longer than --handshake-timeout, even right after a start.
 const PAUSE_MS = 1500;

@@ -845,6 +845,11 @@ void Connection::on_timer() {
     }
     if (ex->phase == ExchangeState::Phase::held && ex->hold_timeout_ms > 0 &&
         since(timer_mark_ms_) >= ex->hold_timeout_ms) {
+      if (ex->on_timeout) {
+        auto handler = std::move(ex->on_timeout);
+        handler();
+        if (exchange() != ex || ex->phase != ExchangeState::Phase::held) return;
+      }
       return exchange_respond(*ex, ex->hold_timeout_status, {}, {}, {});
     }
   } else {

@@ -113,6 +113,9 @@ class HttpExchange {
   /// here with respond(). `timeout` (if not zero) answers it with `timeout_status` ("") when it
   /// passes first.
   HeldResponse hold(std::chrono::milliseconds timeout = {}, int timeout_status = 204);
+  /// Runs when a hold's timeout passes, to answer in its own way (a long poll's empty batch);
+  /// if it leaves the exchange unanswered, `timeout_status` is sent.
+  void on_timeout(std::function<void()> handler);
 
   /// Bytes of a streamed response queued but not yet taken by the kernel.
   size_t buffered_amount() const;

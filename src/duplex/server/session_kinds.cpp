@@ -1,6 +1,7 @@
 // Delivery to a session by its kind: the one place that knows every transport behind a
 // Session, so topics, users and the hub never do (session.hpp).
 #include "duplex/server/connection.hpp"
+#include "duplex/server/protocols/long_poll.hpp"
 #include "duplex/server/protocols/sse_stream.hpp"
 #include "duplex/server/session/session.hpp"
 
@@ -12,6 +13,8 @@ bool deliver(Session& session, MessageEncodings& message) {
       return session.transport<Connection>().send_broadcast(message);
     case SessionKind::sse_stream:
       return session.transport<SseStream>().deliver(message);
+    case SessionKind::long_poll:
+      return session.transport<LongPoll>().deliver(message);
   }
   return false;
 }

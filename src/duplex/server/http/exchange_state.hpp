@@ -84,6 +84,7 @@ struct ExchangeState {
   uint64_t hold_timeout_ms = 0;
   std::shared_ptr<HeldState> held;
   std::function<void()> on_drain;
+  std::function<void()> on_timeout;
   std::function<void(bool)> on_close;
   std::any user_data;
 };

@@ -54,6 +54,10 @@ HeldResponse HttpExchange::hold(std::chrono::milliseconds timeout, int timeout_s
 
 size_t HttpExchange::buffered_amount() const { return state_->conn.buffered(); }
 
+void HttpExchange::on_timeout(std::function<void()> handler) {
+  state_->on_timeout = std::move(handler);
+}
+
 void HttpExchange::on_drain(std::function<void()> handler) {
   state_->on_drain = std::move(handler);
 }

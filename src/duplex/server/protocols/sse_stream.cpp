@@ -1,9 +1,8 @@
 #include "duplex/server/protocols/sse_stream.hpp"
 
 #include <algorithm>
-#include <charconv>
 
-#include "duplex/core/http/query_string.hpp"
+#include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/io/event_loop.hpp"
@@ -125,19 +124,9 @@ void SseStream::write_waiting() {
 void SseStream::write_event(Cursor& cursor, uint64_t seq, std::string_view event) {
   cursor.last = std::max(cursor.last, seq);
   scratch_.assign("id: ");
-  if (cursors_.size() == 1) {
-    char digits[20];
-    const auto end = std::to_chars(digits, digits + sizeof digits, cursor.last).ptr;
-    scratch_.append(digits, end);
-  } else {
-    // Every topic's place, so that one Last-Event-ID resumes them all.
-    for (size_t i = 0; i < cursors_.size(); ++i) {
-      if (i) scratch_ += '&';
-      core::form_encode(scratch_, cursors_[i].shown);
-      scratch_ += '=';
-      scratch_ += std::to_string(cursors_[i].last);
-    }
-  }
+  places_.clear();
+  for (const Cursor& c : cursors_) places_.push_back({c.shown, c.last});
+  core::append_cursor(scratch_, places_);
   scratch_ += '\n';
   scratch_.append(event);
   last_write_ms_ = pubsub_.loop().now_ms();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/server/http_exchange.hpp"
 #include "duplex/server/pubsub/outgoing_message.hpp"
 #include "duplex/server/session/session.hpp"
@@ -62,6 +63,7 @@ class SseStream {
   };
   std::vector<Waiting> waiting_;
   std::string scratch_;
+  std::vector<core::TopicPlace> places_;
   uint64_t last_write_ms_ = 0;
   bool stopped_ = false;
 };

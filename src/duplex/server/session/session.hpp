@@ -24,6 +24,7 @@ class MessageEncodings;
 enum class SessionKind : uint8_t {
   websocket,   // detail::Connection, once upgraded
   sse_stream,  // detail::SseStream (protocols/sse_stream.hpp)
+  long_poll,   // detail::LongPoll (protocols/long_poll.hpp)
 };
 
 class Session {

@@ -1,9 +1,8 @@
-// Server-Sent Events (sse_endpoint.hpp) and publishing over HTTP (pubsub_publish_handler) over
-// loopback, byte for byte: live events, resume with Last-Event-ID (exactly what was missed, or a
-// "lost" event), several topics in one stream, one topic's order kept whatever thread publishes,
-// heartbeats on a quiet stream, bad requests, and a /pubsub WebSocket publish reaching streams.
-#include "duplex/server/sse_endpoint.hpp"
-
+// The push routes over loopback, byte for byte: Server-Sent Events (sse_endpoint.hpp: live
+// events, resume with Last-Event-ID, exactly what was missed or a "lost" event, several topics
+// in one stream, one topic's order kept whatever thread publishes, heartbeats on a quiet
+// stream), long polling (long_poll_endpoint.hpp: answered at once from the history, held until
+// a message or the timeout, clients that vanish), publishing over HTTP, and bad requests.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -14,7 +13,9 @@
 #include "../support/server_thread.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sse/event_stream_reader.hpp"
+#include "duplex/server/long_poll_endpoint.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
+#include "duplex/server/sse_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 namespace duplex {
@@ -74,6 +75,7 @@ struct SseServer : ServerThread {
     sse.topic_prefix = "pubsub:";
     server.http("/sse", sse_handler(server, sse));
     server.http("/publish", pubsub_publish_handler(server, {.topic_prefix = "pubsub:"}));
+    server.http("/poll", long_poll_handler(server, {.topic_prefix = "pubsub:", .timeout = 400ms}));
     server.endpoint("/pubsub", pubsub_endpoint(server, {}, {.topic_prefix = "pubsub:"}));
     start();
   }
@@ -284,6 +286,97 @@ TEST(Sse, PublishRefusesWhatItCannotSend) {
             "HTTP/1.1 400|message is nested deeper than 64 levels\n");
   EXPECT_EQ(answer("GET /publish?topic=a HTTP/1.1\r\nHost: x\r\n\r\n"),
             "HTTP/1.1 405|publish with POST\n");
+}
+
+// --- long polling ------------------------------------------------------------------------
+
+std::string poll_answer(std::string_view json) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+         "Content-Length: " +
+         std::to_string(json.size()) + "\r\n\r\n" + std::string(json);
+}
+
+std::string get(RawClient& c, std::string_view target, int timeout_ms = 3000) {
+  c.send_raw("GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  return c.read_http_response(timeout_ms);
+}
+
+TEST(LongPoll, WhatWasPublishedBetweenPollsIsAnsweredAtOnce) {
+  SseServer t(with_history(10));
+  for (const char* m : {"one", "two", "three"}) t.publish("news", m);
+  RawClient c(t.port);
+  EXPECT_EQ(
+      get(c, "/poll?topic=news&cursor=1"),
+      poll_answer(R"({"cursor":"3","messages":[{"type":"message","topic":"news","data":"two"},)"
+                  R"({"type":"message","topic":"news","data":"three"}],"lost":[]})"));
+  // Several topics: the cursor names each (form-encoded), and comes back whole.
+  t.publish("b c", "four");
+  EXPECT_EQ(get(c, "/poll?topic=news&topic=b%20c&cursor=news%3D3%26b%2Bc%3D0"),
+            poll_answer(R"({"cursor":"news=3&b+c=4","messages":[{"type":"message","topic":"b c",)"
+                        R"("data":"four"}],"lost":[]})"));
+}
+
+TEST(LongPoll, APollWaitsForTheNextMessageOrItsTimeout) {
+  SseServer t(with_history(10));
+  RawClient c(t.port);
+  // Nothing after the cursor: held until the timeout, then the cursor to go on from.
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(get(c, "/poll?topic=news"), poll_answer(R"({"cursor":"0","messages":[],"lost":[]})"));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 390ms);
+  // A message while it waits answers it at once.
+  c.send_raw("GET /poll?topic=news&cursor=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(t.wait_subscribers("news", 1));
+  t.publish("news", "now");
+  EXPECT_EQ(c.read_http_response(),
+            poll_answer(R"({"cursor":"1","messages":[{"type":"message","topic":"news",)"
+                        R"("data":"now"}],"lost":[]})"));
+  ASSERT_TRUE(t.wait_subscribers("news", 0));  // answered: it left the topic
+}
+
+TEST(LongPoll, AClientThatComesTooLateIsTold) {
+  SseServer t(with_history(1));
+  for (const char* m : {"one", "two", "three"}) t.publish("news", m);
+  RawClient c(t.port);
+  EXPECT_EQ(get(c, "/poll?topic=news&cursor=1"),
+            poll_answer(R"({"cursor":"3","messages":[{"type":"message","topic":"news",)"
+                        R"("data":"three"}],"lost":["news"]})"));
+  EXPECT_EQ(get(c, "/poll?topic=news&cursor=77"),
+            poll_answer(R"({"cursor":"3","messages":[],"lost":["news"]})"));
+  const std::string bad = get(c, "/poll?topic=news&cursor=x");
+  EXPECT_NE(bad.find(R"("lost":["news"])"), std::string::npos) << bad;
+}
+
+TEST(LongPoll, AThousandWaitingPollsThatVanishAtOnceLeaveNothingBehind) {
+  ServerOptions options = with_history(10);
+  options.threads = 2;
+  SseServer t(options);
+  {
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 1000; ++i) {
+      clients.push_back(std::make_unique<RawClient>(t.port));
+      clients.back()->send_raw("GET /poll?topic=crowd HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    ASSERT_TRUE(t.wait_subscribers("crowd", 1000));
+  }  // every client closes its socket here
+  ASSERT_TRUE(t.wait_subscribers("crowd", 0));
+  ASSERT_TRUE(test::eventually([&] { return t.server.connection_count() == 0; }));
+  // And the server goes on serving.
+  t.publish("crowd", "after");
+  RawClient c(t.port);
+  EXPECT_EQ(get(c, "/poll?topic=crowd&cursor=0"),
+            poll_answer(R"({"cursor":"1","messages":[{"type":"message","topic":"crowd",)"
+                        R"("data":"after"}],"lost":[]})"));
+}
+
+TEST(LongPoll, BadRequestsAreRefusedWithTheReason) {
+  SseServer t;
+  RawClient c(t.port);
+  const std::string r = get(c, "/poll?topic=");
+  EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "topic is empty\n");
+  RawClient d(t.port);
+  d.send_raw("DELETE /poll?topic=a HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string m = d.read_http_response();
+  EXPECT_EQ(m.substr(0, 31), "HTTP/1.1 405 Method Not Allowed") << m;
 }
 
 }  // namespace
