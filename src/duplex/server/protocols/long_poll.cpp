@@ -10,7 +10,7 @@ namespace duplex::detail {
 
 namespace {
 // Messages that may wait for a predecessor (see SseStream).
-constexpr size_t kMaxWaiting = 4096;
+constexpr size_t kMaxHeld = 4096;
 
 std::string as_json_value(std::string_view payload) {
   auto data = core::pubsub::data_from_text(payload);
@@ -23,32 +23,24 @@ std::string as_json_value(std::string_view payload) {
 
 LongPoll::LongPoll(HttpExchange& exchange, LoopPubSub& pubsub, std::vector<std::string> topics,
                    std::vector<std::string> shown)
-    : exchange_(exchange), pubsub_(pubsub) {
-  for (size_t i = 0; i < topics.size(); ++i) {
-    places_.push_back({std::move(topics[i]), std::move(shown[i]), 0, false});
-  }
-}
+    : exchange_(exchange),
+      pubsub_(pubsub),
+      follower_(std::move(topics), std::move(shown), kMaxHeld) {}
 
 LongPoll::~LongPoll() { stop(); }
 
 void LongPoll::start(const std::vector<const uint64_t*>& from, std::chrono::milliseconds timeout) {
+  // Subscribing and reading the history in one step: a message published meanwhile is in the
+  // replay, or comes live, or both (then it is a duplicate).
+  const auto missed = follower_.join(pubsub_, session_, from);
   std::vector<Found> found;
-  bool any_lost = false;
-  for (size_t i = 0; i < places_.size(); ++i) {
-    // Subscribing and reading the history in one step: a message published meanwhile is in the
-    // replay, or comes live, or both (then it is known by its sequence).
-    auto replay = pubsub_.subscribe_since(session_, places_[i].topic, from[i]);
-    if (!replay) continue;  // named twice
-    places_[i].last = from[i] ? std::min(*from[i], replay->last_seq) : replay->last_seq;
-    places_[i].lost = replay->lost;
-    any_lost = any_lost || replay->lost;
-    for (const auto& message : replay->messages) {
-      found.push_back({i, message->sequence().seq, message->sequence().prev,
-                       as_json_value(message->payload())});
-    }
-    places_[i].last = std::max(places_[i].last, replay->last_seq);
+  for (const auto& m : missed) {
+    found.push_back({m.message->sequence().seq, as_json_value(m.message->payload())});
   }
-  if (!found.empty() || any_lost) return answer(std::move(found));
+  follower_.caught_up();
+  const bool lost = std::any_of(follower_.places().begin(), follower_.places().end(),
+                                [](const auto& place) { return place.lost; });
+  if (!found.empty() || lost) return answer(std::move(found));
   exchange_.on_timeout([this] { answer({}); });
   exchange_.hold(timeout);
 }
@@ -56,40 +48,23 @@ void LongPoll::start(const std::vector<const uint64_t*>& from, std::chrono::mill
 bool LongPoll::deliver(MessageEncodings& message) {
   if (stopped_) return false;
   const OutgoingMessage& outgoing = message.outgoing();
-  size_t place = places_.size();
-  for (size_t i = 0; i < places_.size(); ++i) {
-    if (places_[i].topic == outgoing.topic()) place = i;
-  }
-  if (place == places_.size()) return false;
-  const Sequence& sequence = outgoing.sequence();
-  if (sequence.seq <= places_[place].last) return true;  // had it already (from the history)
-  Found item{place, sequence.seq, sequence.prev, as_json_value(outgoing.payload())};
-  if (sequence.prev > places_[place].last) {
-    // Its predecessor is on its way. Too many overtaking: answer with nothing new, so that the
-    // client comes back from where it was and reads them in order from the history.
-    if (waiting_.size() == kMaxWaiting) {
-      answer({});
+  size_t place;
+  switch (follower_.arrive(outgoing, place)) {
+    case TopicFollower<Found>::Arrival::duplicate:
       return true;
-    }
-    waiting_.push_back(std::move(item));
-    return true;
-  }
-  // In order: answer with it and whatever waited behind it.
-  std::vector<Found> found{std::move(item)};
-  places_[place].last = sequence.seq;
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (size_t i = 0; i < waiting_.size(); ++i) {
-      if (waiting_[i].prev == places_[waiting_[i].place].last) {
-        places_[waiting_[i].place].last = waiting_[i].seq;
-        found.push_back(std::move(waiting_[i]));
-        waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(i));
-        progress = true;
-        break;
+    case TopicFollower<Found>::Arrival::early:
+      // Too many overtaking: answer with nothing new, so that the client comes back from where
+      // it was and reads them in order from the history.
+      if (!follower_.hold(place, outgoing.sequence(),
+                          {outgoing.sequence().seq, as_json_value(outgoing.payload())})) {
+        answer({});
       }
-    }
+      return true;
+    case TopicFollower<Found>::Arrival::next:
+      break;
   }
+  std::vector<Found> found{{outgoing.sequence().seq, as_json_value(outgoing.payload())}};
+  follower_.release([&](size_t, Found& item) { found.push_back(std::move(item)); });
   answer(std::move(found));
   return true;
 }
@@ -98,10 +73,8 @@ void LongPoll::answer(std::vector<Found> found) {
   if (stopped_) return;
   std::sort(found.begin(), found.end(),
             [](const Found& a, const Found& b) { return a.seq < b.seq; });
-  std::vector<core::TopicPlace> cursor;
-  for (const Place& p : places_) cursor.push_back({p.shown, p.last});
   std::string body = "{\"cursor\":\"";
-  core::append_cursor(body, cursor);  // digits, letters and %XX: nothing to escape in JSON
+  follower_.append_cursor(body);  // digits, letters and %XX: nothing to escape in JSON
   body += "\",\"messages\":[";
   for (size_t i = 0; i < found.size(); ++i) {
     if (i) body += ',';
@@ -109,11 +82,11 @@ void LongPoll::answer(std::vector<Found> found) {
   }
   body += "],\"lost\":[";
   bool first = true;
-  for (const Place& p : places_) {
-    if (!p.lost) continue;
+  for (const auto& place : follower_.places()) {
+    if (!place.lost) continue;
     if (!first) body += ',';
     first = false;
-    core::pubsub::append_json_string(body, p.shown);
+    core::pubsub::append_json_string(body, place.shown);
   }
   body += "]}";
   stop();

@@ -1,23 +1,20 @@
 // Internal: one Server-Sent Events stream (sse_endpoint.hpp) as a session: subscribed to its
 // topics, it writes each published message as an event on its HTTP exchange, with its cursor as
-// the id. Messages of one topic are written in the topic's order (Sequence::prev): one that
-// arrives before its predecessor (two publishers on two threads) waits for it, and one the
-// stream has already written (replayed on resume, then arriving live) is skipped.
+// the id, in each topic's order (TopicFollower).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/server/http_exchange.hpp"
-#include "duplex/server/pubsub/outgoing_message.hpp"
+#include "duplex/server/protocols/topic_follower.hpp"
 #include "duplex/server/session/session.hpp"
 
 namespace duplex::detail {
 
 class LoopPubSub;
+class MessageEncodings;
 
 class SseStream {
  public:
@@ -28,10 +25,9 @@ class SseStream {
   SseStream(const SseStream&) = delete;
   SseStream& operator=(const SseStream&) = delete;
 
-  Session& session() { return session_; }
   /// Subscribes to every topic, first writing what was missed since each cursor (null: nothing
   /// to resume), or a "lost" event for a topic whose history no longer reaches back.
-  void start(const std::vector<const uint64_t*>& cursors);
+  void start(const std::vector<const uint64_t*>& from);
   /// A published message (session_kinds.cpp). False when the stream is no longer writable.
   bool deliver(MessageEncodings& message);
   /// Writes a heartbeat comment if nothing was written for `quiet_ms`.
@@ -40,30 +36,14 @@ class SseStream {
   void stop();
 
  private:
-  struct Cursor {
-    std::string topic;  // full name
-    std::string shown;  // as the client named it
-    uint64_t last = 0;  // seq of the last message written (or replayed past)
-  };
-  Cursor* cursor_for(const std::string& topic);
-  void write_event(Cursor& cursor, uint64_t seq, std::string_view event);
-  // Writes what waited for a predecessor that has now been written.
-  void write_waiting();
+  // Writes an event (without its id line) with the stream's cursor as its id.
+  void write_event(std::string_view event);
 
   HttpExchange& exchange_;
   LoopPubSub& pubsub_;
   Session session_{SessionKind::sse_stream, this};
-  std::vector<Cursor> cursors_;
-  // Messages that came before their predecessor, with their events.
-  struct Waiting {
-    size_t cursor;
-    uint64_t seq;
-    uint64_t prev;
-    std::string event;
-  };
-  std::vector<Waiting> waiting_;
+  TopicFollower<std::string> follower_;  // held items: events that came early
   std::string scratch_;
-  std::vector<core::TopicPlace> places_;
   uint64_t last_write_ms_ = 0;
   bool stopped_ = false;
 };
