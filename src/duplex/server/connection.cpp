@@ -42,9 +42,8 @@ constexpr std::string_view kSlowReader = "send queue over max_backpressure";
 // (the usual case) is parsed where it lies, in the loop's receive buffer, and needs none.
 struct Connection::HttpState {
   explicit HttpState(core::Http1RequestParser p) : parser(std::move(p)) {}
-  std::string buffer;  // the request head so far, or pipelined requests behind an exchange
+  std::string buffer;  // the request head so far
   core::Http1RequestParser parser;
-  std::unique_ptr<HttpExchange> exchange;  // a route's request being read or answered
 };
 
 // An idle WebSocket costs its Connection plus a few bytes of bookkeeping: 216 bytes fit a
@@ -67,11 +66,16 @@ Connection::~Connection() {
   if (!dead_) close_transport();
 }
 
-Connection::Extras::Extras(Connection& owner) : session(SessionKind::websocket, &owner) {}
+Connection::Extras::Extras() = default;
+
+Session& Connection::Extras::own_session(Connection& owner) {
+  if (!session) session = std::make_unique<Session>(SessionKind::websocket, &owner);
+  return *session;
+}
 Connection::Extras::~Extras() = default;
 
 Connection::Extras& Connection::extras() {
-  if (!extras_) extras_ = std::make_unique<Extras>(*this);
+  if (!extras_) extras_ = std::make_unique<Extras>();
   return *extras_;
 }
 
@@ -150,18 +154,19 @@ void Connection::on_http_bytes(char* data, size_t len) {
   if (ExchangeState* ex = exchange()) {
     if (ex->phase != ExchangeState::Phase::body) {
       // Pipelined requests wait for the answer, within the head limit.
-      std::string& waiting = extras_->http->buffer;
-      if (waiting.size() + len > server_.options().max_header_bytes) {
+      if (ex->waiting.size() + len > server_.options().max_header_bytes) {
         close_after_flush_ = true;  // the answer under way goes out first
         schedule_flush();
         return;
       }
-      waiting.append(data, len);
+      ex->waiting.append(data, len);
       return;
     }
     const size_t used = feed_exchange_body(*ex, {data, len});
     if (exchange() || close_after_flush_ || dead_ || used == len) {
-      if (exchange() && used < len) extras_->http->buffer.append(data + used, len - used);
+      if (ExchangeState* still = exchange(); still && used < len) {
+        still->waiting.append(data + used, len - used);
+      }
       return;
     }
     data += used;  // the exchange was answered at once; the next request follows
@@ -213,23 +218,15 @@ void Connection::on_http_bytes(char* data, size_t len) {
         rest = rest_copy;
       }
       const size_t used = start_exchange(*route, request, head, rest);
-      if (exchange() || close_after_flush_ || dead_) {
-        if (exchange() && used < rest.size()) {
-          extras_->http->buffer.assign(rest.substr(used));
-        }
+      if (ExchangeState* ex = exchange()) {
+        ex->waiting.assign(rest.substr(used));
         return;
       }
+      if (close_after_flush_ || dead_) return;
       // Answered at once: go on with what follows, parsed afresh.
       std::string remaining(rest.substr(used));
-      if (HttpState* state = this->http()) {
-        state->buffer.clear();
-        state->parser.reset();
-      }
-      if (remaining.empty()) {
-        if (extras_ && extras_->http) extras_->http.reset();
-        return;
-      }
-      return on_http_bytes(remaining.data(), remaining.size());
+      if (!remaining.empty()) on_http_bytes(remaining.data(), remaining.size());
+      return;
     }
     pos += result.consumed;
     if (after == AfterRequest::upgraded) {
@@ -253,11 +250,6 @@ void Connection::on_http_bytes(char* data, size_t len) {
 
 // --- HTTP route exchanges -------------------------------------------------------------------
 
-ExchangeState* Connection::exchange() const {
-  HttpState* state = http();
-  return state && state->exchange ? state->exchange->state_.get() : nullptr;
-}
-
 size_t Connection::start_exchange(const HttpRoute& route, const core::HttpRequest& request,
                                   std::string_view head, std::string_view rest) {
   const core::RequestFraming framing = core::request_framing(request);
@@ -268,20 +260,23 @@ size_t Connection::start_exchange(const HttpRoute& route, const core::HttpReques
     close_after_flush_ = true;
     return 0;
   }
-  auto state = std::make_unique<ExchangeState>(*this, route, std::string(head), framing.body,
-                                               route.options.max_body);
+  auto state = std::make_unique<ExchangeState>(*this, route, std::string(head));
   ExchangeState& ex = *state;
   core::Http1RequestParser reparse(core::HttpParseLimits{head.size(), 100});
   reparse.parse(ex.head, ex.request);  // the same head, now viewed where it is kept
   ex.keep_alive = request.version_minor >= 1 && !request.has_token("Connection", "close");
   ex.head_only = request.method == "HEAD";
   ex.chunked = request.version_minor >= 1;
-  if (ex.reader.status() == core::BodyStatus::error) {
-    std::string response;
-    core::write_error_response(response, ex.reader.error_status(), ex.reader.error_reason());
-    queue_bytes(response);
-    close_after_flush_ = true;
-    return 0;
+  if (framing.body.kind != core::BodyFraming::Kind::none) {
+    ex.reader = std::make_unique<core::BodyReader>(
+        framing.body, core::BodyLimits{.max_body = route.options.max_body});
+    if (ex.reader->status() == core::BodyStatus::error) {
+      std::string response;
+      core::write_error_response(response, ex.reader->error_status(), ex.reader->error_reason());
+      queue_bytes(response);
+      close_after_flush_ = true;
+      return 0;
+    }
   }
   if (core::is_preflight(ex.request)) {
     // Answered for the route, by its CORS policy; the handler never sees it.
@@ -297,13 +292,10 @@ size_t Connection::start_exchange(const HttpRoute& route, const core::HttpReques
     }
     return 0;
   }
-  if (!extras().http) {
-    extras_->http = std::make_unique<HttpState>(
-        core::Http1RequestParser(core::HttpParseLimits{server_.options().max_header_bytes, 100}));
-  }
-  extras_->http->buffer.clear();
-  extras_->http->parser.reset();
-  extras_->http->exchange.reset(new HttpExchange(std::move(state)));
+  // The parser's state is not needed while the exchange lives: requests behind it wait in the
+  // exchange and are parsed afresh once it is done.
+  extras().http.reset();
+  extras_->exchange = std::move(state);
   if (framing.expect_continue) queue_bytes("HTTP/1.1 100 Continue\r\n\r\n");
   timer_mark_ms_ = mark(server_.loop().now_ms());  // the body's deadline counts from here
   arm_timer();
@@ -311,8 +303,14 @@ size_t Connection::start_exchange(const HttpRoute& route, const core::HttpReques
 }
 
 size_t Connection::feed_exchange_body(ExchangeState& ex, std::string_view data) {
+  if (!ex.reader) {  // no body
+    ex.phase = ExchangeState::Phase::handler;
+    arm_timer();
+    run_exchange_handler(ex);
+    return 0;
+  }
   const core::BodyResult result =
-      core::read_body(ex.reader, data, [&](std::string_view piece) { ex.body.append(piece); });
+      core::read_body(*ex.reader, data, [&](std::string_view piece) { ex.body.append(piece); });
   if (result.status == core::BodyStatus::error) {
     std::string response;
     core::write_error_response(response, result.error_status, result.error_reason);
@@ -322,6 +320,7 @@ size_t Connection::feed_exchange_body(ExchangeState& ex, std::string_view data) 
     return data.size();
   }
   if (result.status == core::BodyStatus::need_more) return data.size();
+  ex.reader.reset();
   ex.phase = ExchangeState::Phase::handler;
   arm_timer();  // no deadline while the handler answers
   run_exchange_handler(ex);
@@ -329,8 +328,7 @@ size_t Connection::feed_exchange_body(ExchangeState& ex, std::string_view data) 
 }
 
 void Connection::run_exchange_handler(ExchangeState& ex) {
-  HttpExchange& facade = *extras_->http->exchange;
-  ex.route.handler(facade);
+  ex.route.handler(ex);
   if (ex.phase == ExchangeState::Phase::handler) {
     // The handler neither answered nor held it: that is a bug in the handler, answered 500
     // rather than left hanging.
@@ -407,7 +405,7 @@ void Connection::exchange_end(ExchangeState& ex) {
   finish_exchange(ex, true);
 }
 
-void Connection::exchange_hold(ExchangeState& ex, uint64_t timeout_ms) {
+void Connection::exchange_hold(ExchangeState& ex, uint32_t timeout_ms) {
   if (ex.phase != ExchangeState::Phase::handler) {
     throw std::logic_error("hold: only an exchange not yet answered can be held");
   }
@@ -427,7 +425,8 @@ void Connection::finish_exchange(ExchangeState& ex, bool completed) {
     handler(completed);
   }
   // The exchange may be in the middle of one of its own calls: freed at the iteration's end.
-  server_.retire_exchange(std::move(extras_->http->exchange));
+  std::string waiting = std::move(ex.waiting);
+  server_.retire_exchange(std::move(extras_->exchange));
   if (dead_) return;
   if (!keep_alive) {
     close_after_flush_ = true;
@@ -436,10 +435,8 @@ void Connection::finish_exchange(ExchangeState& ex, bool completed) {
   }
   last_activity_ms_ = mark(server_.loop().now_ms());
   arm_timer();
-  // Requests that came in behind this one are answered now, unless this ran inside the read
-  // that will go on with them itself (a handler that answered at once).
-  std::string waiting = std::move(extras_->http->buffer);
-  extras_->http->buffer.clear();
+  // Requests that came in behind this one are answered now (when the handler answered at once,
+  // the read that is under way goes on with them itself, and none wait here).
   if (!waiting.empty()) on_http_bytes(waiting.data(), waiting.size());
 }
 
@@ -688,13 +685,13 @@ void Connection::leave_endpoint() {
 }
 
 void Connection::leave_pubsub() {
-  if (extras_) server_.pubsub().leave(extras_->session);
+  if (Session* s = session()) server_.pubsub().leave(*s);
 }
 
 bool Connection::subscribe(std::string_view topic) {
   // Open only: a connection whose close has begun is still listed until the close completes.
   if (!listed_ || close_.state() != ReadyState::open || topic.empty()) return false;
-  return server_.pubsub().subscribe(extras().session, topic);
+  return server_.pubsub().subscribe(extras().own_session(*this), topic);
 }
 
 bool Connection::unsubscribe(std::string_view topic) {
@@ -771,7 +768,9 @@ void Connection::become_websocket(Endpoint& endpoint, std::string protocol, std:
   server_.release(this);
   link(local.head, this);
   local.count.fetch_add(1, std::memory_order_relaxed);
-  if (!user_id.empty()) server_.pubsub().bind_user(extras().session, std::move(user_id));
+  if (!user_id.empty()) {
+    server_.pubsub().bind_user(extras().own_session(*this), std::move(user_id));
+  }
   last_activity_ms_ = mark(server_.loop().now_ms());
   arm_timer();
   if (const auto& handler = endpoint.config().on_open) handler(*this);

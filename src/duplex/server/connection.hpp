@@ -73,7 +73,7 @@ class Connection final : public WebSocket,
   bool exchange_write(ExchangeState& ex, std::string_view data);
   void exchange_end(ExchangeState& ex);
   /// Leaves the exchange waiting for a later answer (timeout_ms 0: no deadline).
-  void exchange_hold(ExchangeState& ex, uint64_t timeout_ms);
+  void exchange_hold(ExchangeState& ex, uint32_t timeout_ms);
 
   bool is_websocket() const { return endpoint_ != nullptr; }
   /// Over TLS, gives the session's buffers back if nothing came in for `quiet_ms`.
@@ -107,10 +107,11 @@ class Connection final : public WebSocket,
   bool is_subscribed(std::string_view topic) const;
   std::vector<std::string> topic_names() const;
   std::string_view user() const {
-    return extras_ ? std::string_view(extras_->session.user_id()) : std::string_view();
+    return extras_ && extras_->session ? std::string_view(extras_->session->user_id())
+                                       : std::string_view();
   }
   /// Its pub/sub session: null until it subscribes or gets a user id (or other rare state).
-  Session* session() const { return extras_ ? &extras_->session : nullptr; }
+  Session* session() const { return extras_ ? extras_->session.get() : nullptr; }
 
   // A connection is in one intrusive list at a time: its endpoint's list of open WebSockets
   // while open, else the server's list of the others (HTTP, closing). One pair of links each.
@@ -133,11 +134,15 @@ class Connection final : public WebSocket,
   struct HttpState;
   // What few connections need, made on first use, so an idle echo connection is small.
   struct Extras {
-    std::unique_ptr<HttpState> http;  // a request head split across reads
-    std::string protocol;             // the chosen subprotocol
+    std::unique_ptr<HttpState> http;          // a request head split across reads
+    std::unique_ptr<ExchangeState> exchange;  // a route's request being read or answered
+    std::string protocol;                     // the chosen subprotocol
     std::any user_data;
-    Session session;  // user id and topics
-    explicit Extras(Connection& owner);
+    // User id and topics: made on first subscribe or user binding (an HTTP connection, whose
+    // exchanges may have sessions of their own, never needs one).
+    std::unique_ptr<Session> session;
+    Session& own_session(Connection& owner);
+    Extras();
     ~Extras();
   };
   Extras& extras();
@@ -164,7 +169,7 @@ class Connection final : public WebSocket,
   void watch_writable(bool on);
   bool continue_tls_handshake();
   void on_http_bytes(char* data, size_t len);
-  ExchangeState* exchange() const;
+  ExchangeState* exchange() const { return extras_ ? extras_->exchange.get() : nullptr; }
   // Feeds body bytes to the exchange being read; runs its handler once the body is whole.
   // Returns the bytes used.
   size_t feed_exchange_body(ExchangeState& ex, std::string_view data);

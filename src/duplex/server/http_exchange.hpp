@@ -34,8 +34,6 @@
 namespace duplex {
 
 namespace detail {
-class Connection;
-struct ExchangeState;
 class HeldState;
 }  // namespace detail
 
@@ -129,14 +127,11 @@ class HttpExchange {
   /// Per-exchange data for the application.
   std::any& user_data();
 
- private:
-  friend class detail::Connection;
-  friend class HeldResponse;
-  explicit HttpExchange(std::unique_ptr<detail::ExchangeState> state);
-  std::unique_ptr<detail::ExchangeState> state_;
-
- public:
-  ~HttpExchange();
+ protected:
+  // The exchange is its connection's ExchangeState (server/http/exchange_state.hpp): handed out
+  // by reference, never made or destroyed by the application.
+  HttpExchange() = default;
+  ~HttpExchange() = default;
   HttpExchange(const HttpExchange&) = delete;
   HttpExchange& operator=(const HttpExchange&) = delete;
 };

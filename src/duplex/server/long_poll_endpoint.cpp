@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "duplex/core/http/query_string.hpp"
+#include "duplex/server/http/exchange_state.hpp"
 #include "duplex/server/protocols/long_poll.hpp"
 #include "duplex/server/protocols/topic_request.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
@@ -16,8 +17,8 @@ HttpHandler long_poll_handler(Server&, LongPollOptions options) {
     if (!request) return;
     auto poll = std::make_shared<detail::LongPoll>(ex, *detail::LoopPubSub::current(),
                                                    request->topics, request->shown);
-    ex.on_close([poll](bool) { poll->stop(); });
-    ex.user_data() = poll;  // freed with the exchange
+    ex.on_close([p = poll.get()](bool) { p->stop(); });
+    detail::state_of(ex).attachment = poll;  // freed with the exchange
     poll->start(request->from(), options.timeout);
   };
 }

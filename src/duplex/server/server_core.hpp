@@ -30,6 +30,7 @@ class OutgoingMessage;
 class ServerCore;
 
 struct HttpRoute;
+struct ExchangeState;
 
 /// What a connection does after a plain HTTP request was answered.
 enum class AfterRequest { keep_alive, close, upgraded, route };
@@ -99,9 +100,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   AfterRequest handle_request(Connection& conn, const core::HttpRequest& request, std::string& out,
                               const HttpRoute*& route);
   /// An exchange that ended; freed at the end of this iteration (its methods may be running).
-  void retire_exchange(std::unique_ptr<HttpExchange> exchange) {
-    retired_exchanges_.push_back(std::move(exchange));
-  }
+  void retire_exchange(std::unique_ptr<ExchangeState> exchange);
 
   /// Connections not open in an endpoint are listed by the server: adopt() takes one back from
   /// its endpoint's list (it is closing), release() hands one over to its endpoint (upgraded).
@@ -160,7 +159,7 @@ class ServerCore final : public io::IoHandler, public io::Timer {
   Connection* connections_ = nullptr;  // live connections not open in an endpoint
   void for_each_connection(const std::function<void(Connection*)>& fn);
   std::vector<Connection*> retired_;
-  std::vector<std::unique_ptr<HttpExchange>> retired_exchanges_;
+  std::vector<std::unique_ptr<ExchangeState>> retired_exchanges_;
   io::OutputPool output_pool_;
 };
 

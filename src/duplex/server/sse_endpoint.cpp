@@ -11,6 +11,7 @@
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/io/event_loop.hpp"
 #include "duplex/io/timers.hpp"
+#include "duplex/server/http/exchange_state.hpp"
 #include "duplex/server/protocols/sse_stream.hpp"
 #include "duplex/server/protocols/topic_request.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
@@ -95,11 +96,15 @@ HttpHandler sse_handler(Server& server, SseOptions options) {
                                            static_cast<uint64_t>(options.heartbeat.count()));
     }
     loop->add(stream.get());
-    ex.on_close([stream, loops = &service->loops, index = pubsub.index(), service](bool) {
-      stream->stop();
-      (*loops)[index]->remove(stream.get());
+    // Plain pointers (small enough for std::function to keep without allocating): the stream
+    // lives as long as the exchange, the loop's list as long as the route.
+    ex.on_close([s = stream.get(), l = loop.get()](bool) {
+      s->stop();
+      l->remove(s);
     });
-    ex.user_data() = stream;  // freed with the exchange
+    detail::ExchangeState& state = detail::state_of(ex);
+    state.attachment = stream;  // freed with the exchange
+    state.forget_request();     // its answer's head (and CORS grant) went out already
     stream->start(request->from());
   };
 }

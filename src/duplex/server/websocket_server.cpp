@@ -139,6 +139,10 @@ void ServerCore::retire(Connection* conn) {
   retired_.push_back(conn);
 }
 
+void ServerCore::retire_exchange(std::unique_ptr<ExchangeState> exchange) {
+  retired_exchanges_.push_back(std::move(exchange));
+}
+
 void ServerCore::end_iteration() {
   // The loop has flushed this iteration's output; connections retired on the way go now.
   retired_exchanges_.clear();

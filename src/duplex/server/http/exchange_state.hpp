@@ -54,7 +54,8 @@ class HeldState {
   std::atomic<bool> pending_{true};
 };
 
-struct ExchangeState {
+/// The exchange itself: the public HttpExchange is its face.
+struct ExchangeState final : HttpExchange {
   enum class Phase : uint8_t {
     body,       // the head is in, the body is coming
     handler,    // the handler runs; not yet answered
@@ -63,30 +64,44 @@ struct ExchangeState {
     done,       // answered whole, or stream ended, or the client went away
   };
 
-  ExchangeState(Connection& connection, const HttpRoute& http_route, std::string head_bytes,
-                core::BodyFraming framing, uint64_t max_body)
-      : conn(connection),
-        route(http_route),
-        head(std::move(head_bytes)),
-        reader(framing, {.max_body = max_body}) {}
+  ExchangeState(Connection& connection, const HttpRoute& http_route, std::string head_bytes)
+      : conn(connection), route(http_route), head(std::move(head_bytes)) {}
 
   Connection& conn;
   const HttpRoute& route;
   std::string head;           // the request head, copied out of the receive buffer
   core::HttpRequest request;  // views into `head`
   std::string body;
-  core::BodyReader reader;
+  std::unique_ptr<core::BodyReader> reader;  // while a body is coming
+  std::string waiting;                       // pipelined requests that came in behind this one
+  uint32_t hold_timeout_ms = 0;  // up to 49 days
+  uint16_t hold_timeout_status = 204;
   Phase phase = Phase::body;
-  bool keep_alive = true;  // HTTP/1.1 without Connection: close
-  bool head_only = false;  // a HEAD request: no body in the answer
-  bool chunked = true;     // a stream is chunked (HTTP/1.1) or ends with the connection
-  int hold_timeout_status = 204;
-  uint64_t hold_timeout_ms = 0;
+  bool keep_alive : 1 = true;  // HTTP/1.1 without Connection: close
+  bool head_only : 1 = false;  // a HEAD request: no body in the answer
+  bool chunked : 1 = true;     // a stream is chunked (HTTP/1.1) or ends with the connection
   std::shared_ptr<HeldState> held;
   std::function<void()> on_drain;
   std::function<void()> on_timeout;
   std::function<void(bool)> on_close;
   std::any user_data;
+  // What a protocol built on the exchange keeps alive as long as it (an SSE stream, a poll):
+  // freed with the exchange, after on_close.
+  std::shared_ptr<void> attachment;
+
+  /// Frees the request head once nothing will read it again (a stream whose head has gone out:
+  /// an idle SSE stream keeps only what it needs). The accessors then see an empty request.
+  void forget_request() {
+    request = {};
+    std::string().swap(head);
+  }
 };
+
+inline ExchangeState& state_of(HttpExchange& exchange) {
+  return static_cast<ExchangeState&>(exchange);
+}
+inline const ExchangeState& state_of(const HttpExchange& exchange) {
+  return static_cast<const ExchangeState&>(exchange);
+}
 
 }  // namespace duplex::detail

@@ -10,65 +10,69 @@
 
 namespace duplex {
 
-HttpExchange::HttpExchange(std::unique_ptr<detail::ExchangeState> state)
-    : state_(std::move(state)) {}
+using detail::state_of;
 
-HttpExchange::~HttpExchange() = default;
-
-std::string_view HttpExchange::method() const { return state_->request.method; }
-std::string_view HttpExchange::path() const { return state_->request.path; }
-std::string_view HttpExchange::query() const { return state_->request.query; }
+std::string_view HttpExchange::method() const { return state_of(*this).request.method; }
+std::string_view HttpExchange::path() const { return state_of(*this).request.path; }
+std::string_view HttpExchange::query() const { return state_of(*this).request.query; }
 std::optional<std::string_view> HttpExchange::header(std::string_view name) const {
-  return state_->request.header(name);
+  return state_of(*this).request.header(name);
 }
-std::string_view HttpExchange::body() const { return state_->body; }
-const io::PeerAddress& HttpExchange::remote_address() const { return state_->conn.peer(); }
-bool HttpExchange::secure() const { return state_->conn.tls() != nullptr; }
+std::string_view HttpExchange::body() const { return state_of(*this).body; }
+const io::PeerAddress& HttpExchange::remote_address() const { return state_of(*this).conn.peer(); }
+bool HttpExchange::secure() const { return state_of(*this).conn.tls() != nullptr; }
 
 void HttpExchange::respond(int status, std::string_view body, std::string_view content_type,
                            const HttpHeaders& headers) {
-  state_->conn.exchange_respond(*state_, status, body, content_type, headers);
+  state_of(*this).conn.exchange_respond(state_of(*this), status, body, content_type, headers);
 }
 
 void HttpExchange::start_stream(int status, std::string_view content_type,
                                 const HttpHeaders& headers) {
-  state_->conn.exchange_start_stream(*state_, status, content_type, headers);
+  state_of(*this).conn.exchange_start_stream(state_of(*this), status, content_type, headers);
 }
 
 bool HttpExchange::write(std::string_view data) {
-  return state_->conn.exchange_write(*state_, data);
+  return state_of(*this).conn.exchange_write(state_of(*this), data);
 }
 
-void HttpExchange::end() { state_->conn.exchange_end(*state_); }
+void HttpExchange::end() { state_of(*this).conn.exchange_end(state_of(*this)); }
 
 HeldResponse HttpExchange::hold(std::chrono::milliseconds timeout, int timeout_status) {
-  if (timeout.count() < 0) throw std::invalid_argument("hold: negative timeout");
-  detail::ExchangeState& ex = *state_;
-  ex.hold_timeout_status = timeout_status;
-  ex.conn.exchange_hold(ex, static_cast<uint64_t>(timeout.count()));
+  if (timeout.count() < 0 || timeout.count() > UINT32_MAX) {
+    throw std::invalid_argument("hold: timeout out of range (0 to 49 days)");
+  }
+  if (timeout_status < 100 || timeout_status > 999) {
+    throw std::invalid_argument("hold: bad timeout status code");
+  }
+  detail::ExchangeState& ex = state_of(*this);
+  ex.hold_timeout_status = static_cast<uint16_t>(timeout_status);
+  ex.conn.exchange_hold(ex, static_cast<uint32_t>(timeout.count()));
   if (!ex.held) {
     ex.held = std::make_shared<detail::HeldState>(ex.conn.server_core().loop(), *this);
   }
   return HeldResponse(ex.held);
 }
 
-size_t HttpExchange::buffered_amount() const { return state_->conn.buffered(); }
+size_t HttpExchange::buffered_amount() const { return state_of(*this).conn.buffered(); }
 
 void HttpExchange::on_timeout(std::function<void()> handler) {
-  state_->on_timeout = std::move(handler);
+  state_of(*this).on_timeout = std::move(handler);
 }
 
 void HttpExchange::on_drain(std::function<void()> handler) {
-  state_->on_drain = std::move(handler);
+  state_of(*this).on_drain = std::move(handler);
 }
 
 void HttpExchange::on_close(std::function<void(bool)> handler) {
-  state_->on_close = std::move(handler);
+  state_of(*this).on_close = std::move(handler);
 }
 
-bool HttpExchange::finished() const { return state_->phase == detail::ExchangeState::Phase::done; }
+bool HttpExchange::finished() const {
+  return state_of(*this).phase == detail::ExchangeState::Phase::done;
+}
 
-std::any& HttpExchange::user_data() { return state_->user_data; }
+std::any& HttpExchange::user_data() { return state_of(*this).user_data; }
 
 bool HeldResponse::respond(int status, std::string body, std::string content_type,
                            HttpHeaders headers) {

@@ -9,8 +9,6 @@
 namespace duplex::detail {
 
 namespace {
-// Messages that may wait for a predecessor (see SseStream).
-constexpr size_t kMaxHeld = 4096;
 
 std::string as_json_value(std::string_view payload) {
   auto data = core::pubsub::data_from_text(payload);
@@ -23,9 +21,7 @@ std::string as_json_value(std::string_view payload) {
 
 LongPoll::LongPoll(HttpExchange& exchange, LoopPubSub& pubsub, std::vector<std::string> topics,
                    std::vector<std::string> shown)
-    : exchange_(exchange),
-      pubsub_(pubsub),
-      follower_(std::move(topics), std::move(shown), kMaxHeld) {}
+    : exchange_(exchange), pubsub_(pubsub), follower_(std::move(topics), shown) {}
 
 LongPoll::~LongPoll() { stop(); }
 
@@ -86,7 +82,7 @@ void LongPoll::answer(std::vector<Found> found) {
     if (!place.lost) continue;
     if (!first) body += ',';
     first = false;
-    core::pubsub::append_json_string(body, place.shown);
+    core::pubsub::append_json_string(body, TopicFollower<Found>::shown(place));
   }
   body += "]}";
   stop();

@@ -7,18 +7,9 @@
 
 namespace duplex::detail {
 
-namespace {
-// Events that may wait for a predecessor. A topic's messages reach a loop in the order of their
-// sequence (PubSubHub::publish), except that the loop's own publishes go out at once, ahead of
-// what other threads queued for it before: only those can overtake, so this is generous.
-constexpr size_t kMaxHeld = 4096;
-}  // namespace
-
 SseStream::SseStream(HttpExchange& exchange, LoopPubSub& pubsub, std::vector<std::string> topics,
                      std::vector<std::string> shown)
-    : exchange_(exchange),
-      pubsub_(pubsub),
-      follower_(std::move(topics), std::move(shown), kMaxHeld) {}
+    : exchange_(exchange), pubsub_(pubsub), follower_(std::move(topics), shown) {}
 
 SseStream::~SseStream() { stop(); }
 
@@ -29,7 +20,7 @@ void SseStream::start(const std::vector<const uint64_t*>& from) {
     if (!place.lost) continue;
     // Said first, with the id where the client was: what follows is all that is kept.
     std::string data = "{\"topic\":";
-    core::pubsub::append_json_string(data, place.shown);
+    core::pubsub::append_json_string(data, TopicFollower<std::string>::shown(place));
     data += '}';
     event.clear();
     [[maybe_unused]] auto error = core::append_event(event, {.data = data, .event = "lost"});
@@ -68,12 +59,14 @@ bool SseStream::deliver(MessageEncodings& message) {
 }
 
 void SseStream::write_event(std::string_view event) {
-  scratch_.assign("id: ");
-  follower_.append_cursor(scratch_);
-  scratch_ += '\n';
-  scratch_.append(event);
+  // One buffer per thread, not per stream: an idle stream keeps none.
+  thread_local std::string scratch;
+  scratch.assign("id: ");
+  follower_.append_cursor(scratch);
+  scratch += '\n';
+  scratch.append(event);
   last_write_ms_ = pubsub_.loop().now_ms();
-  exchange_.write(scratch_);
+  exchange_.write(scratch);
 }
 
 void SseStream::heartbeat(uint64_t now_ms, uint64_t quiet_ms) {

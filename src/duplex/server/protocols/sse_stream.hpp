@@ -43,7 +43,6 @@ class SseStream {
   LoopPubSub& pubsub_;
   Session session_{SessionKind::sse_stream, this};
   TopicFollower<std::string> follower_;  // held items: events that came early
-  std::string scratch_;
   uint64_t last_write_ms_ = 0;
   bool stopped_ = false;
 };

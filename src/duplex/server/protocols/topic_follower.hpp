@@ -18,14 +18,19 @@
 
 namespace duplex::detail {
 
-template <class Item>
+/// `Item` is what is kept of an early message; at most `kMaxHeld` are kept. That is generous: a
+/// topic's messages reach a loop in the order of their sequence (PubSubHub::publish), except
+/// that the loop's own publishes go out at once, ahead of what other threads queued for it
+/// before, so only those can overtake.
+template <class Item, size_t kMaxHeld = 4096>
 class TopicFollower {
  public:
   struct Place {
-    std::string topic;  // full name
-    std::string shown;  // as the client named it
-    uint64_t last = 0;  // seq of the last message taken
-    bool lost = false;  // the history no longer reached back to the cursor
+    std::string topic;      // the full name: a prefix, then the name the client gave
+    uint32_t shown_at = 0;  // where the client's name begins in it
+    uint64_t last = 0;      // seq of the last message taken
+    uint64_t chain_at = 0;  // the topic's last seq when it joined
+    bool lost = false;      // the history no longer reached back to the cursor
   };
   struct Missed {
     size_t place;
@@ -37,10 +42,11 @@ class TopicFollower {
     next,       // in order: take it (the place has moved on to it)
   };
 
-  TopicFollower(std::vector<std::string> topics, std::vector<std::string> shown, size_t max_held)
-      : max_held_(max_held) {
+  /// `topics` are the full names, each ending with the name the client gave (`shown`).
+  TopicFollower(std::vector<std::string> topics, const std::vector<std::string>& shown) {
     for (size_t i = 0; i < topics.size(); ++i) {
-      places_.push_back({std::move(topics[i]), std::move(shown[i])});
+      const auto at = static_cast<uint32_t>(topics[i].size() - shown[i].size());
+      places_.push_back({std::move(topics[i]), at});
     }
   }
 
@@ -50,11 +56,10 @@ class TopicFollower {
   std::vector<Missed> join(LoopPubSub& pubsub, Session& session,
                            const std::vector<const uint64_t*>& from) {
     std::vector<Missed> missed;
-    chain_at_.assign(places_.size(), 0);
     for (size_t i = 0; i < places_.size(); ++i) {
       auto replay = pubsub.subscribe_since(session, places_[i].topic, from[i]);
       if (!replay) continue;  // named twice
-      chain_at_[i] = replay->last_seq;
+      places_[i].chain_at = replay->last_seq;
       places_[i].last = from[i] ? std::min(*from[i], replay->last_seq) : replay->last_seq;
       places_[i].lost = replay->lost;
       for (auto& message : replay->messages) missed.push_back({i, std::move(message)});
@@ -67,9 +72,7 @@ class TopicFollower {
   /// The replay is taken: every place stands at its topic's last message, so that one that
   /// also arrives live (it was on its way when the recipient joined) is a duplicate.
   void caught_up() {
-    for (size_t i = 0; i < places_.size(); ++i) {
-      places_[i].last = std::max(places_[i].last, chain_at_[i]);
-    }
+    for (Place& place : places_) place.last = std::max(place.last, place.chain_at);
   }
   /// Moves a place on to a message taken outside arrive() (a replayed one).
   void take(size_t place, uint64_t seq) {
@@ -89,9 +92,9 @@ class TopicFollower {
     places_[place].last = sequence.seq;
     return Arrival::next;
   }
-  /// Holds an early message; false (nothing held) when max_held are held already.
+  /// Holds an early message; false (nothing held) when kMaxHeld are held already.
   bool hold(size_t place, const Sequence& sequence, Item item) {
-    if (held_.size() >= max_held_) return false;
+    if (held_.size() >= kMaxHeld) return false;
     held_.push_back({place, sequence, std::move(item)});
     return true;
   }
@@ -119,11 +122,15 @@ class TopicFollower {
   }
 
   const std::vector<Place>& places() const { return places_; }
+  /// The topic as the client named it.
+  static std::string_view shown(const Place& place) {
+    return std::string_view(place.topic).substr(place.shown_at);
+  }
   /// The cursor that stands for every place now.
   void append_cursor(std::string& out) const {
     std::vector<core::TopicPlace> cursor;
     cursor.reserve(places_.size());
-    for (const Place& p : places_) cursor.push_back({p.shown, p.last});
+    for (const Place& p : places_) cursor.push_back({shown(p), p.last});
     core::append_cursor(out, cursor);
   }
 
@@ -134,9 +141,7 @@ class TopicFollower {
     Item item;
   };
   std::vector<Place> places_;
-  std::vector<uint64_t> chain_at_;
   std::vector<Held> held_;
-  size_t max_held_;
 };
 
 }  // namespace duplex::detail
