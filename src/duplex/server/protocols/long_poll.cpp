@@ -1,23 +1,11 @@
 #include "duplex/server/protocols/long_poll.hpp"
 
 #include <algorithm>
-#include <variant>
 
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
 
 namespace duplex::detail {
-
-namespace {
-
-std::string as_json_value(std::string_view payload) {
-  auto data = core::pubsub::data_from_text(payload);
-  if (auto* json = std::get_if<std::string>(&data)) return std::move(*json);
-  std::string quoted;  // too deep to pass as it is
-  core::pubsub::append_json_string(quoted, payload);
-  return quoted;
-}
-}  // namespace
 
 LongPoll::LongPoll(HttpExchange& exchange, LoopPubSub& pubsub, std::vector<std::string> topics,
                    std::vector<std::string> shown)
@@ -31,7 +19,7 @@ void LongPoll::start(const std::vector<const uint64_t*>& from, std::chrono::mill
   const auto missed = follower_.join(pubsub_, session_, from);
   std::vector<Found> found;
   for (const auto& m : missed) {
-    found.push_back({m.message->sequence().seq, as_json_value(m.message->payload())});
+    found.push_back({m.message->sequence().seq, json_value_of(m.message->payload())});
   }
   follower_.caught_up();
   const bool lost = std::any_of(follower_.places().begin(), follower_.places().end(),
@@ -52,14 +40,14 @@ bool LongPoll::deliver(MessageEncodings& message) {
       // Too many overtaking: answer with nothing new, so that the client comes back from where
       // it was and reads them in order from the history.
       if (!follower_.hold(place, outgoing.sequence(),
-                          {outgoing.sequence().seq, as_json_value(outgoing.payload())})) {
+                          {outgoing.sequence().seq, std::string(message.json_value())})) {
         answer({});
       }
       return true;
     case TopicFollower<Found>::Arrival::next:
       break;
   }
-  std::vector<Found> found{{outgoing.sequence().seq, as_json_value(outgoing.payload())}};
+  std::vector<Found> found{{outgoing.sequence().seq, std::string(message.json_value())}};
   follower_.release([&](size_t, Found& item) { found.push_back(std::move(item)); });
   answer(std::move(found));
   return true;

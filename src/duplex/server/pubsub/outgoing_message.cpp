@@ -1,7 +1,9 @@
 #include "duplex/server/pubsub/outgoing_message.hpp"
 
 #include <string>
+#include <variant>
 
+#include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/core/ws/sender.hpp"
 #include "duplex/server/deflate_session.hpp"
@@ -40,6 +42,19 @@ std::string_view MessageEncodings::sse_event() {
         core::append_event(sse_event_, {.data = message_.payload()});
   }
   return sse_event_;
+}
+
+std::string json_value_of(std::string_view payload) {
+  auto data = core::pubsub::data_from_text(payload);
+  if (auto* json = std::get_if<std::string>(&data)) return std::move(*json);
+  std::string quoted;  // too deep to pass as it is
+  core::pubsub::append_json_string(quoted, payload);
+  return quoted;
+}
+
+std::string_view MessageEncodings::json_value() {
+  if (json_value_.empty()) json_value_ = json_value_of(message_.payload());
+  return json_value_;
 }
 
 }  // namespace duplex::detail

@@ -64,6 +64,9 @@ class OutgoingMessage {
   Sequence sequence_;
 };
 
+/// `payload` as one JSON value: itself (compacted) when it is one, else a JSON string.
+std::string json_value_of(std::string_view payload);
+
 /// One loop's encodings of an OutgoingMessage, made on first need: the shared plain frame (or its
 /// slice of a topic's batch), and compressed frames made with the recipient endpoint's shared
 /// compressor (connections without context takeover; those with it compress the payload
@@ -91,11 +94,15 @@ class MessageEncodings {
   /// The message as a Server-Sent Event without its id line (each stream puts its own cursor
   /// before it): "data: ..." lines and the blank line.
   std::string_view sse_event();
+  /// The message as one JSON value (itself when it is one, else a JSON string), as a long poll
+  /// answers it.
+  std::string_view json_value();
 
  private:
   const OutgoingMessage& message_;
   std::array<io::SharedBytes, 16> compressed_;
-  std::string sse_event_;  // made on first need
+  std::string sse_event_;   // made on first need
+  std::string json_value_;  // made on first need
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;
