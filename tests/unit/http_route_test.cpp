@@ -359,6 +359,33 @@ TEST(HttpRouteCors, APreflightFromAnAllowedOriginIsGranted) {
             "Access-Control-Allow-Credentials: true\r\nContent-Length: 10\r\n\r\nPUT /api z");
 }
 
+// A head split across reads leaves parser state behind: the next request on the connection (in
+// the same read as the end of a preflight or of a request answered at once) is parsed afresh.
+TEST(HttpRouteCors, SplitHeadsFollowedByPipelinedRequestsAreEachAnsweredOnce) {
+  ServerThread t;
+  t.server.http("/api", echo_request(), cors_for({"http://app.test"}));
+  t.start();
+  const auto ok_varying = [](std::string_view body) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nVary: Origin\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+  };
+  RawClient c(t.port);
+  c.send_raw("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: http://app.test\r\n");
+  std::this_thread::sleep_for(50ms);
+  c.send_raw(
+      "Access-Control-Request-Method: PUT\r\n\r\n"
+      "GET /api?n=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read_http_response().substr(0, 23), "HTTP/1.1 204 No Content");
+  EXPECT_EQ(c.read_http_response(), ok_varying("GET /api?n=1 "));
+  c.send_raw("GET /api?n=2 HTTP/1.1\r\nHo");
+  std::this_thread::sleep_for(50ms);
+  c.send_raw("st: x\r\n\r\nGET /api?n=3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read_http_response(), ok_varying("GET /api?n=2 "));
+  EXPECT_EQ(c.read_http_response(), ok_varying("GET /api?n=3 "));
+  EXPECT_EQ(c.read_http_response(300), "");  // nothing answered twice
+}
+
 TEST(HttpRouteCors, NothingIsGrantedToAnOriginOutsideTheList) {
   ServerThread t;
   t.server.http("/api", echo_request(), cors_for({"http://app.test"}));

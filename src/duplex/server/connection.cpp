@@ -207,17 +207,18 @@ void Connection::on_http_bytes(char* data, size_t len) {
     const AfterRequest after = server_.handle_request(*this, request, response, route);
     if (!response.empty()) queue_bytes(response);
     if (after == AfterRequest::route) {
-      // The exchange copies its head; bytes after the body (pipelined requests) stay ours.
-      const std::string_view head(data + pos, result.consumed);
+      // The exchange keeps a copy of its head; bytes after its body (pipelined requests) stay
+      // ours. The head parser's state goes: what follows is parsed afresh.
+      std::string head(data + pos, result.consumed);
       pos += result.consumed;
-      // `data` may be the HttpState's buffer, which the exchange's own state replaces.
       std::string rest_copy;
       std::string_view rest(data + pos, len - pos);
       if (http) {
-        rest_copy.assign(rest);
+        rest_copy.assign(rest);  // `data` is the HttpState's buffer
         rest = rest_copy;
+        extras_->http.reset();
       }
-      const size_t used = start_exchange(*route, request, head, rest);
+      const size_t used = start_exchange(*route, std::move(head), rest);
       if (ExchangeState* ex = exchange()) {
         ex->waiting.assign(rest.substr(used));
         return;
@@ -250,8 +251,13 @@ void Connection::on_http_bytes(char* data, size_t len) {
 
 // --- HTTP route exchanges -------------------------------------------------------------------
 
-size_t Connection::start_exchange(const HttpRoute& route, const core::HttpRequest& request,
-                                  std::string_view head, std::string_view rest) {
+size_t Connection::start_exchange(const HttpRoute& route, std::string head,
+                                  std::string_view rest) {
+  auto state = std::make_unique<ExchangeState>(*this, route, std::move(head));
+  ExchangeState& ex = *state;
+  core::Http1RequestParser reparse(core::HttpParseLimits{ex.head.size(), 100});
+  reparse.parse(ex.head, ex.request);  // the head parsed before, now viewed where it is kept
+  const core::HttpRequest& request = ex.request;
   const core::RequestFraming framing = core::request_framing(request);
   if (!framing.ok()) {
     std::string response;
@@ -260,10 +266,6 @@ size_t Connection::start_exchange(const HttpRoute& route, const core::HttpReques
     close_after_flush_ = true;
     return 0;
   }
-  auto state = std::make_unique<ExchangeState>(*this, route, std::string(head));
-  ExchangeState& ex = *state;
-  core::Http1RequestParser reparse(core::HttpParseLimits{head.size(), 100});
-  reparse.parse(ex.head, ex.request);  // the same head, now viewed where it is kept
   ex.keep_alive = request.version_minor >= 1 && !request.has_token("Connection", "close");
   ex.head_only = request.method == "HEAD";
   ex.chunked = request.version_minor >= 1;
@@ -292,10 +294,8 @@ size_t Connection::start_exchange(const HttpRoute& route, const core::HttpReques
     }
     return 0;
   }
-  // The parser's state is not needed while the exchange lives: requests behind it wait in the
-  // exchange and are parsed afresh once it is done.
-  extras().http.reset();
-  extras_->exchange = std::move(state);
+  // Requests behind it wait in the exchange and are parsed afresh once it is done.
+  extras().exchange = std::move(state);
   if (framing.expect_continue) queue_bytes("HTTP/1.1 100 Continue\r\n\r\n");
   timer_mark_ms_ = mark(server_.loop().now_ms());  // the body's deadline counts from here
   arm_timer();

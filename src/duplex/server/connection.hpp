@@ -62,10 +62,10 @@ class Connection final : public WebSocket,
   void shut_down();
 
   // An HTTP route's exchange (http/exchange_state.hpp), answered through HttpExchange.
-  /// Takes over a request for `route`: its body is read from `rest` (the bytes after the head)
-  /// and later reads; the handler runs once it is whole. Returns the bytes of `rest` used.
-  size_t start_exchange(const HttpRoute& route, const core::HttpRequest& request,
-                        std::string_view head, std::string_view rest);
+  /// Takes over a request for `route` (its whole head, parsed already): its body is read from
+  /// `rest` (the bytes after the head) and later reads; the handler runs once it is whole.
+  /// Returns the bytes of `rest` used.
+  size_t start_exchange(const HttpRoute& route, std::string head, std::string_view rest);
   void exchange_respond(ExchangeState& ex, int status, std::string_view body,
                         std::string_view content_type, const HttpHeaders& headers);
   void exchange_start_stream(ExchangeState& ex, int status, std::string_view content_type,
