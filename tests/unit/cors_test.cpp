@@ -114,5 +114,22 @@ TEST(Cors, ActualResponsesCarryTheGrantOnlyForAllowedOrigins) {
                         {"Access-Control-Allow-Credentials", "true"}}));
 }
 
+TEST(Cors, OnlyTheServersOwnOriginAndGrantedOnesMayAct) {
+  const auto may_act = [](const CorsPolicy& policy, const std::string& headers, bool secure) {
+    return origin_may_act(policy, parse("POST / HTTP/1.1\r\n" + headers + "\r\n"), secure);
+  };
+  const CorsPolicy none;
+  EXPECT_TRUE(may_act(none, "Host: a.test:8080\r\n", false));  // no Origin: not from a page
+  EXPECT_TRUE(may_act(none, "Host: a.test:8080\r\nOrigin: http://a.test:8080\r\n", false));
+  EXPECT_TRUE(may_act(none, "Host: A.test\r\nOrigin: http://a.test\r\n", false));
+  EXPECT_TRUE(may_act(none, "Host: a.test:80\r\nOrigin: http://a.test\r\n", false));
+  EXPECT_TRUE(may_act(none, "Host: a.test\r\nOrigin: https://a.test:443\r\n", true));
+  EXPECT_FALSE(may_act(none, "Host: a.test:8080\r\nOrigin: http://a.test:9090\r\n", false));
+  EXPECT_FALSE(may_act(none, "Host: a.test\r\nOrigin: https://a.test\r\n", false));  // scheme
+  EXPECT_FALSE(may_act(none, "Host: a.test\r\nOrigin: http://evil.test\r\n", false));
+  EXPECT_FALSE(may_act(none, "Host: a.test\r\nOrigin: null\r\n", false));
+  EXPECT_TRUE(may_act(listed(), "Host: a.test\r\nOrigin: https://app.test\r\n", false));
+}
+
 }  // namespace
 }  // namespace duplex::core

@@ -70,8 +70,17 @@ std::string delivery(std::string_view topic, std::string_view text) {
   return core::pubsub::delivery(topic, data);
 }
 
+// Sequences from 1, so that ids can be written out (a server takes them from the clock).
+ServerOptions counting_from_one(ServerOptions options) {
+  options.history.first_sequence = 1;
+  return options;
+}
+
+Server& server_of(ServerThread& t) { return t.server; }
+
 struct SseServer : ServerThread {
-  explicit SseServer(ServerOptions options = {}, SseOptions sse = {}) : ServerThread(options) {
+  explicit SseServer(ServerOptions options = {}, SseOptions sse = {})
+      : ServerThread(counting_from_one(options)) {
     sse.topic_prefix = "pubsub:";
     server.http("/sse", sse_handler(server, sse));
     server.http("/publish", pubsub_publish_handler(server, {.topic_prefix = "pubsub:"}));
@@ -265,6 +274,53 @@ TEST(Sse, PublishingOverHttpAndOverPubsubReachesStreams) {
             "id: 1\ndata: {\"type\":\"message\",\"topic\":\"news\",\"data\":{\"n\":[1,2]}}\n\n"
             "id: 2\ndata: {\"type\":\"message\",\"topic\":\"news\",\"data\":\"hi \\\"x\"}\n\n"
             "id: 3\ndata: {\"type\":\"message\",\"topic\":\"news\",\"data\":true}\n\n");
+}
+
+// A cross-origin form POST needs no preflight: only the server's own pages, and those CORS
+// grants, may publish.
+TEST(Sse, OnlyTheServersOwnAndGrantedOriginsMayPublish) {
+  SseServer t;
+  const auto post = [&](std::string_view origin) {
+    RawClient c(t.port);
+    c.send_raw("POST /publish?topic=a HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(t.port) +
+               "\r\nOrigin: " + std::string(origin) + "\r\nContent-Length: 1\r\n\r\nx");
+    const std::string response = c.read_http_response();
+    return response.substr(0, 12) + "|" + response.substr(response.find("\r\n\r\n") + 4);
+  };
+  EXPECT_EQ(post("http://evil.test"), "HTTP/1.1 403|origin not allowed\n");
+  EXPECT_EQ(post("http://127.0.0.1:" + std::to_string(t.port)), "HTTP/1.1 204|");
+}
+
+TEST(Sse, OneMessageOverTheLimitReachesAStreamWithNothingQueued) {
+  ServerThread t(counting_from_one({}));
+  t.server.http("/sse", sse_handler(server_of(t)), {.max_buffered = 1024});
+  t.start();
+  Stream s(t.port, "/sse?topic=big");
+  s.until("\n\n");
+  ASSERT_TRUE(test::eventually([&] { return t.server.subscriber_count("big") == 1; }));
+  const std::string big(20'000, 'B');
+  t.server.publish("big", big);
+  EXPECT_EQ(s.until(big + "\n\n"), "id: 1\ndata: " + big + "\n\n");
+}
+
+TEST(Sse, AReplayOverTheLimitReachesTheClientThatCameBack) {
+  ServerOptions options = with_history(100);
+  ServerThread t(counting_from_one(options));
+  t.server.http("/sse", sse_handler(server_of(t)), {.max_buffered = 4096});
+  t.start();
+  const std::string part(500, 'c');
+  for (int i = 0; i < 60; ++i) t.server.publish("back", std::to_string(i) + part);
+  Stream s(t.port, "/sse?topic=back", "Last-Event-ID: 0\r\n");
+  EXPECT_EQ(s.head(), kStreamHead);
+  const std::string all = s.until("59" + part + "\n\n", 5000);
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_NE(all.find("id: " + std::to_string(i + 1) + "\ndata: " + std::to_string(i) + part),
+              std::string::npos)
+        << i;
+  }
+  // Then live messages go on (the replay's bytes count on top of the limit).
+  t.server.publish("back", "live");
+  EXPECT_EQ(s.until("live\n\n"), "id: 61\ndata: live\n\n");
 }
 
 TEST(Sse, PublishRefusesWhatItCannotSend) {

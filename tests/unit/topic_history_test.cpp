@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace duplex::detail {
@@ -23,7 +24,7 @@ std::vector<std::string> payloads(const TopicHistory::Replay& replay) {
 }
 
 TEST(TopicHistory, SequencesGrowAcrossTopicsAndChainWithinOne) {
-  TopicHistory history;
+  TopicHistory history({.first_sequence = 1});
   auto a1 = message("a", "1"), b1 = message("b", "1"), a2 = message("a", "2");
   history.record(a1, 0);
   history.record(b1, 0);
@@ -39,7 +40,7 @@ TEST(TopicHistory, SequencesGrowAcrossTopicsAndChainWithinOne) {
 }
 
 TEST(TopicHistory, WithoutKeepingAnyEveryOlderCursorHasLost) {
-  TopicHistory history({.max_messages = 0});
+  TopicHistory history({.max_messages = 0, .first_sequence = 1});
   history.record(message("a", "1"), 0);
   history.record(message("a", "2"), 0);
   auto replay = history.since("a", 1, 0);
@@ -50,7 +51,7 @@ TEST(TopicHistory, WithoutKeepingAnyEveryOlderCursorHasLost) {
 }
 
 TEST(TopicHistory, KeepsTheNewestByCountAndSaysWhenACursorIsOlder) {
-  TopicHistory history({.max_messages = 2});
+  TopicHistory history({.max_messages = 2, .first_sequence = 1});
   for (const char* p : {"1", "2", "3", "4"}) history.record(message("a", p), 0);
   auto from_start = history.since("a", 0, 0);
   EXPECT_EQ(payloads(from_start), (std::vector<std::string>{"3", "4"}));
@@ -61,7 +62,7 @@ TEST(TopicHistory, KeepsTheNewestByCountAndSaysWhenACursorIsOlder) {
 }
 
 TEST(TopicHistory, ForgetsByAge) {
-  TopicHistory history({.max_messages = 10, .max_age = 1000ms});
+  TopicHistory history({.max_messages = 10, .max_age = 1000ms, .first_sequence = 1});
   history.record(message("a", "old"), 0);
   history.record(message("a", "new"), 900);
   auto replay = history.since("a", 0, 1500);
@@ -70,7 +71,7 @@ TEST(TopicHistory, ForgetsByAge) {
 }
 
 TEST(TopicHistory, ForgetsTheTopicPublishedToLongestAgo) {
-  TopicHistory history({.max_messages = 10, .max_topics = 2});
+  TopicHistory history({.max_messages = 10, .max_topics = 2, .first_sequence = 1});
   history.record(message("a", "1"), 0);
   history.record(message("b", "1"), 0);
   history.record(message("a", "2"), 0);  // a is now the newer
@@ -81,8 +82,24 @@ TEST(TopicHistory, ForgetsTheTopicPublishedToLongestAgo) {
   EXPECT_EQ(payloads(history.since("a", 0, 0)), (std::vector<std::string>{"1", "2"}));
 }
 
+TEST(TopicHistory, EachRunCountsAboveTheRunsBeforeIt) {
+  TopicHistory first;  // from the clock
+  auto m = message("a", "1");
+  first.record(m, 0);
+  EXPECT_GT(m->sequence().seq, uint64_t{1} << 60);  // the clock's milliseconds, shifted
+  std::this_thread::sleep_for(2ms);
+  TopicHistory second({.max_messages = 10});
+  auto n = message("a", "1");
+  second.record(n, 0);
+  EXPECT_GT(n->sequence().seq, m->sequence().seq + (uint64_t{1} << 20));
+  // A cursor of the first run is from an earlier run for the second: it lost what it had.
+  EXPECT_TRUE(second.since("a", m->sequence().seq, 0).lost);
+  EXPECT_FALSE(second.since("a", 0, 0).lost);  // "from the start" is no cursor of a run
+  EXPECT_FALSE(second.since("a", n->sequence().seq, 0).lost);
+}
+
 TEST(TopicHistory, ACursorFromAnotherRunHasLost) {
-  TopicHistory history({.max_messages = 10});
+  TopicHistory history({.max_messages = 10, .first_sequence = 1});
   history.record(message("a", "1"), 0);
   EXPECT_TRUE(history.since("a", 50, 0).lost);
   EXPECT_TRUE(history.since("unknown", 50, 0).lost);

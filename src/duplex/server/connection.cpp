@@ -377,10 +377,18 @@ void Connection::exchange_start_stream(ExchangeState& ex, int status, std::strin
   arm_timer();
 }
 
-bool Connection::exchange_write(ExchangeState& ex, std::string_view data) {
+bool Connection::exchange_write(ExchangeState& ex, std::string_view data, size_t limit) {
   if (ex.phase != ExchangeState::Phase::streaming || dead_ || close_after_flush_) return false;
   if (data.empty()) return true;
   if (ex.head_only) return true;
+  // As for a WebSocket: one write always fits an empty queue; beyond that the queue is bounded,
+  // and a reader that does not keep up is dropped, never buffered without bound.
+  const size_t queued = buffered();
+  if (queued > 0 && queued + data.size() + core::kMaxChunkHeader + 2 > limit) {
+    finish_exchange(ex, false);
+    close_transport();
+    return false;
+  }
   io::OutputBuffer& out = output();
   if (ex.chunked) {
     char header[core::kMaxChunkHeader];
@@ -389,12 +397,6 @@ bool Connection::exchange_write(ExchangeState& ex, std::string_view data) {
     out.append(core::kChunkEnd);
   } else {
     out.append(data);
-  }
-  if (buffered() > ex.route.options.max_buffered) {
-    // A reader that does not keep up is dropped, never buffered without bound.
-    finish_exchange(ex, false);
-    close_transport();
-    return false;
   }
   return true;
 }

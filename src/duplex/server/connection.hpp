@@ -70,7 +70,8 @@ class Connection final : public WebSocket,
                         std::string_view content_type, const HttpHeaders& headers);
   void exchange_start_stream(ExchangeState& ex, int status, std::string_view content_type,
                              const HttpHeaders& headers);
-  bool exchange_write(ExchangeState& ex, std::string_view data);
+  /// Queues `data` on a started stream; past `limit` queued bytes the stream is dropped.
+  bool exchange_write(ExchangeState& ex, std::string_view data, size_t limit);
   void exchange_end(ExchangeState& ex);
   /// Leaves the exchange waiting for a later answer (timeout_ms 0: no deadline).
   void exchange_hold(ExchangeState& ex, uint32_t timeout_ms);

@@ -21,6 +21,10 @@ std::optional<std::string_view> HttpExchange::header(std::string_view name) cons
 std::string_view HttpExchange::body() const { return state_of(*this).body; }
 const io::PeerAddress& HttpExchange::remote_address() const { return state_of(*this).conn.peer(); }
 bool HttpExchange::secure() const { return state_of(*this).conn.tls() != nullptr; }
+bool HttpExchange::origin_may_act() const {
+  const detail::ExchangeState& ex = state_of(*this);
+  return core::origin_may_act(ex.route.options.cors, ex.request, secure());
+}
 
 void HttpExchange::respond(int status, std::string_view body, std::string_view content_type,
                            const HttpHeaders& headers) {
@@ -33,7 +37,8 @@ void HttpExchange::start_stream(int status, std::string_view content_type,
 }
 
 bool HttpExchange::write(std::string_view data) {
-  return state_of(*this).conn.exchange_write(state_of(*this), data);
+  detail::ExchangeState& ex = state_of(*this);
+  return ex.conn.exchange_write(ex, data, ex.route.options.max_buffered);
 }
 
 void HttpExchange::end() { state_of(*this).conn.exchange_end(state_of(*this)); }

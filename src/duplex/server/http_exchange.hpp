@@ -93,6 +93,10 @@ class HttpExchange {
   const io::PeerAddress& remote_address() const;
   /// True over TLS (https://).
   bool secure() const;
+  /// Whether the request may change anything: it has no Origin (not from a page), or comes
+  /// from the server's own origin or one the route's CORS policy allows. A simple cross-origin
+  /// request (a form's POST) needs no preflight, so CORS alone does not stop it from acting.
+  bool origin_may_act() const;
 
   // --- answering (once) ---
   /// A complete response with Content-Length. CORS headers for the route are added.
@@ -102,8 +106,9 @@ class HttpExchange {
   /// Starts a streamed response: chunked (over HTTP/1.0, delimited by the connection's close).
   void start_stream(int status, std::string_view content_type, const HttpHeaders& headers = {});
   /// Queues bytes of a started stream (written at the end of the loop iteration). False, and
-  /// nothing queued, when the stream is not writable: not started, ended, or dropped past
-  /// max_buffered (which this call may do).
+  /// nothing queued, when the stream is not writable: not started, ended, or dropped because
+  /// these bytes would take a non-empty queue past max_buffered (which this call may do; one
+  /// write of any size fits an empty queue, as a WebSocket message does).
   bool write(std::string_view data);
   /// Ends a streamed response; the connection goes on with its next request.
   void end();

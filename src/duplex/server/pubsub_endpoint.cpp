@@ -70,6 +70,7 @@ HttpHandler pubsub_publish_handler(Server& server, PubSubOptions options) {
       return ex.respond(405, "publish with POST\n", "text/plain; charset=utf-8",
                         {{"Allow", "POST"}});
     }
+    if (!ex.origin_may_act()) return ex.respond(403, "origin not allowed\n");
     const auto topic = core::query_parameter(ex.query(), "topic");
     if (!topic) return refuse(pubsub::reason::kMissingTopic);
     if (topic->empty()) return refuse(pubsub::reason::kTopicEmpty);

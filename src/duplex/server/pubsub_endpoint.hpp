@@ -34,7 +34,9 @@ EndpointConfig pubsub_endpoint(Server& server, EndpointConfig base = {},
 /// `POST <route>?topic=news` with the body as the data (one JSON value is sent as it is, any
 /// other text as a JSON string) reaches every subscriber of the topic, as a /pubsub publish
 /// does; answered 204. A missing, empty or too long topic, a body that is not UTF-8 or is nested
-/// too deep is answered 400 with the reason, another method 405.
+/// too deep is answered 400 with the reason, another method 405, a page of an origin that is
+/// neither the server's own nor granted by the route's CORS policy 403 (HttpExchange::
+/// origin_may_act: a form's cross-origin POST needs no preflight).
 HttpHandler pubsub_publish_handler(Server& server, PubSubOptions options = {});
 
 }  // namespace duplex

@@ -94,4 +94,26 @@ void append_cors_headers(const CorsPolicy& policy, const HttpRequest& request, H
   }
 }
 
+namespace {
+// "host:port" without the port when it is the scheme's default.
+std::string_view without_default_port(std::string_view host, bool secure) {
+  const std::string_view port = secure ? ":443" : ":80";
+  if (host.size() > port.size() && host.substr(host.size() - port.size()) == port) {
+    host.remove_suffix(port.size());
+  }
+  return host;
+}
+}  // namespace
+
+bool origin_may_act(const CorsPolicy& policy, const HttpRequest& request, bool secure) {
+  const auto origin = request.header("Origin");
+  if (!origin) return true;
+  if (origin_allowed(policy, *origin)) return true;
+  const std::string_view scheme = secure ? "https://" : "http://";
+  const auto host = request.header("Host");
+  if (!host || origin->substr(0, scheme.size()) != scheme) return false;
+  return iequals(without_default_port(origin->substr(scheme.size()), secure),
+                 without_default_port(trim_ows(*host), secure));
+}
+
 }  // namespace duplex::core

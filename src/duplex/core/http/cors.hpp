@@ -56,4 +56,11 @@ PreflightAnswer answer_preflight(const CorsPolicy& policy, const HttpRequest& re
 /// an empty policy.
 void append_cors_headers(const CorsPolicy& policy, const HttpRequest& request, HeaderList& out);
 
+/// Whether `request` may act on the server's state (a publish, say): true without an Origin
+/// header (not a browser page's request), from the server's own origin (the Origin's scheme and
+/// host are `secure` and the Host header, default ports ignored), or from an origin `policy`
+/// grants. CORS only keeps answers from pages; a simple cross-origin request (a form's POST,
+/// say) is sent without asking, so a route that changes anything checks this too.
+bool origin_may_act(const CorsPolicy& policy, const HttpRequest& request, bool secure);
+
 }  // namespace duplex::core

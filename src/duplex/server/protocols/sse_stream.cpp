@@ -1,8 +1,13 @@
 #include "duplex/server/protocols/sse_stream.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/server/connection.hpp"
+#include "duplex/server/http/exchange_state.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
 
 namespace duplex::detail {
@@ -24,13 +29,13 @@ void SseStream::start(const std::vector<const uint64_t*>& from) {
     data += '}';
     event.clear();
     [[maybe_unused]] auto error = core::append_event(event, {.data = data, .event = "lost"});
-    write_event(event);
+    write_event(event, true);
   }
   for (const auto& m : missed) {
     follower_.take(m.place, m.message->sequence().seq);
     event.clear();
     [[maybe_unused]] auto error = core::append_event(event, {.data = m.message->payload()});
-    write_event(event);
+    write_event(event, true);
   }
   follower_.caught_up();
 }
@@ -58,7 +63,7 @@ bool SseStream::deliver(MessageEncodings& message) {
   return !exchange_.finished();
 }
 
-void SseStream::write_event(std::string_view event) {
+void SseStream::write_event(std::string_view event, bool replay) {
   // One buffer per thread, not per stream: an idle stream keeps none.
   thread_local std::string scratch;
   scratch.assign("id: ");
@@ -66,11 +71,19 @@ void SseStream::write_event(std::string_view event) {
   scratch += '\n';
   scratch.append(event);
   last_write_ms_ = pubsub_.loop().now_ms();
-  exchange_.write(scratch);
+  ExchangeState& ex = state_of(exchange_);
+  if (replay) {
+    replay_bytes_ = static_cast<uint32_t>(
+        std::min<uint64_t>(UINT32_MAX, uint64_t{replay_bytes_} + scratch.size() + 32));
+    ex.conn.exchange_write(ex, scratch, SIZE_MAX);
+  } else {
+    ex.conn.exchange_write(ex, scratch, ex.route.options.max_buffered + replay_bytes_);
+  }
 }
 
 void SseStream::heartbeat(uint64_t now_ms, uint64_t quiet_ms) {
-  if (stopped_ || now_ms - last_write_ms_ < quiet_ms) return;
+  // Bytes still queued keep the line busy enough; a heartbeat on top could only drop the stream.
+  if (stopped_ || now_ms - last_write_ms_ < quiet_ms || exchange_.buffered_amount() > 0) return;
   last_write_ms_ = now_ms;
   exchange_.write(": heartbeat\n\n");
 }

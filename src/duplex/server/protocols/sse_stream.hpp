@@ -36,14 +36,17 @@ class SseStream {
   void stop();
 
  private:
-  // Writes an event (without its id line) with the stream's cursor as its id.
-  void write_event(std::string_view event);
+  // Writes an event (without its id line) with the stream's cursor as its id; `replay` events
+  // are not held to the stream's limit (what a replay holds is bounded by the history).
+  void write_event(std::string_view event, bool replay = false);
 
   HttpExchange& exchange_;
   LoopPubSub& pubsub_;
   Session session_{SessionKind::sse_stream, this};
   TopicFollower<std::string> follower_;  // held items: events that came early
   uint64_t last_write_ms_ = 0;
+  // What the replay queued: a live event may find it still queued, on top of the route's limit.
+  uint32_t replay_bytes_ = 0;
   bool stopped_ = false;
 };
 

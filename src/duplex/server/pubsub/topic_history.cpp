@@ -1,6 +1,20 @@
 #include "duplex/server/pubsub/topic_history.hpp"
 
+#include <chrono>
+
 namespace duplex::detail {
+
+void TopicHistory::set_limits(HistoryLimits limits) {
+  limits_ = limits;
+  uint64_t first = limits.first_sequence;
+  if (first == 0) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    first = (static_cast<uint64_t>(ms) << 20) + 1;
+  }
+  run_first_seq_ = next_seq_ = first;
+}
 
 void TopicHistory::record(const std::shared_ptr<OutgoingMessage>& message, uint64_t now_ms) {
   const std::string& topic = message->topic();
@@ -52,9 +66,11 @@ uint64_t TopicHistory::last_seq(std::string_view topic) const {
 TopicHistory::Replay TopicHistory::since(std::string_view topic, uint64_t after_seq,
                                          uint64_t now_ms) {
   Replay replay;
-  // A cursor from the future was given out by another run of the server (or made up): what
-  // it saw cannot be matched with what is kept.
-  const bool from_elsewhere = after_seq >= next_seq_;
+  // A cursor from an earlier run (below this run's first sequence; 0 is "from the start"), or
+  // from the future (made up, or a run whose clock was ahead): what it saw cannot be matched
+  // with what is kept.
+  const bool from_elsewhere =
+      (after_seq != 0 && after_seq < run_first_seq_) || after_seq >= next_seq_;
   auto it = topics_.find(topic);
   if (it == topics_.end()) {
     replay.lost = from_elsewhere || after_seq < forgotten_topics_up_to_;

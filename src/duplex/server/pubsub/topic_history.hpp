@@ -26,10 +26,11 @@ using HistoryLimits = HistoryOptions;  // history_options.hpp
 
 class TopicHistory {
  public:
-  explicit TopicHistory(HistoryLimits limits = {}) : limits_(limits) {}
+  explicit TopicHistory(HistoryLimits limits = {}) { set_limits(limits); }
 
   const HistoryLimits& limits() const { return limits_; }
-  void set_limits(HistoryLimits limits) { limits_ = limits; }
+  /// Before the first record(): also sets where the run's sequences start.
+  void set_limits(HistoryLimits limits);
 
   /// Gives `message` (to `topic`) the next sequence and keeps it if the history is on.
   void record(const std::shared_ptr<OutgoingMessage>& message, uint64_t now_ms);
@@ -67,6 +68,7 @@ class TopicHistory {
   void expire(TopicLog& log, uint64_t now_ms);
 
   HistoryLimits limits_;
+  uint64_t run_first_seq_ = 1;  // cursors below it come from an earlier run
   uint64_t next_seq_ = 1;
   // Seqs below this were given out before any topic now remembered was forgotten: a cursor
   // under it for an unknown topic cannot be told apart from one that lost messages.
