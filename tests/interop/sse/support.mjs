@@ -1,0 +1,324 @@
+// Shared by the Server-Sent Events suites (tests/interop/sse/, tests/browser/sse_*.test.mjs):
+// an event stream read as it arrives, publishing over HTTP (one request, many in a row, or many
+// pipelined in one write), a raw socket for exact bytes, a TCP relay whose connections a test
+// can cut, and the delivery JSON of docs/pubsub-protocol.md. Loopback only, every wait bounded.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { withTimeout, STEP_TIMEOUT_MS } from '../node/helpers.mjs';
+
+export { withTimeout, STEP_TIMEOUT_MS };
+
+/** What a subscriber of `topic` receives for data given as JSON text (the /pubsub delivery). */
+export const delivery = (topic, dataJson) =>
+  `{"type":"message","topic":${JSON.stringify(topic)},"data":${dataJson}}`;
+
+/** A `lost` event's data. */
+export const lostData = (topic) => JSON.stringify({ topic });
+
+export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/**
+ * Reads an event stream the way the EventSource spec does (lines, fields, the last event id
+ * carried forward). Feed it text as it comes; `events` holds {id, event, data} per dispatched
+ * event, `comments` every comment line's text, `retry` the last retry field.
+ */
+export class EventStreamParser {
+  constructor() {
+    this.events = [];
+    this.comments = [];
+    this.retry = null;
+    this.pending = '';
+    this.lastId = '';
+    this.data = null;
+    this.type = '';
+  }
+
+  feed(text) {
+    this.pending += text;
+    for (;;) {
+      const end = this.pending.search(/\r\n|\r|\n/);
+      if (end < 0) return;
+      // A lone CR at the very end may be the first half of a CRLF: wait for more.
+      if (this.pending[end] === '\r' && end + 1 === this.pending.length) return;
+      const line = this.pending.slice(0, end);
+      this.pending = this.pending.slice(end + (this.pending.startsWith('\r\n', end) ? 2 : 1));
+      this.line(line);
+    }
+  }
+
+  line(line) {
+    if (line === '') {
+      if (this.data !== null) {
+        this.events.push({ id: this.lastId, event: this.type || 'message', data: this.data });
+      }
+      this.data = null;
+      this.type = '';
+      return;
+    }
+    if (line.startsWith(':')) {
+      this.comments.push(line.slice(1));
+      return;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') this.data = this.data === null ? value : `${this.data}\n${value}`;
+    else if (field === 'event') this.type = value;
+    else if (field === 'id' && !value.includes('\0')) this.lastId = value;
+    else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
+  }
+}
+
+/**
+ * GET `target` from 127.0.0.1:port as an event stream, read as it arrives. Resolves once the
+ * response head is in, with {status, headers, text (the body so far, decoded from chunked),
+ * events, comments, waitFor(predicate, label, ms), ended (a promise of {complete}), close()}.
+ */
+export function openStream(port, target, headers = {}) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: target, agent: false, headers });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const parser = new EventStreamParser();
+      const waiters = new Set();
+      const check = () => {
+        for (const w of [...waiters]) {
+          if (w.predicate(stream)) {
+            waiters.delete(w);
+            w.resolve(stream);
+          }
+        }
+      };
+      let settle;
+      const ended = new Promise((r) => { settle = r; });
+      const stream = {
+        status: res.statusCode,
+        headers: res.headers,
+        text: '',
+        parser,
+        get events() { return parser.events; },
+        get messages() { return parser.events.filter((e) => e.event === 'message'); },
+        get comments() { return parser.comments; },
+        done: false,
+        ended,
+        waitFor(predicate, label = 'stream condition', ms = STEP_TIMEOUT_MS) {
+          if (predicate(stream)) return Promise.resolve(stream);
+          if (stream.done) {
+            return Promise.reject(new Error(`stream ended before: ${label}\n${stream.text}`));
+          }
+          let w;
+          const p = new Promise((resolveW, rejectW) => {
+            w = { predicate, resolve: resolveW, reject: rejectW };
+            waiters.add(w);
+          });
+          return withTimeout(p, ms, `${label} (stream so far: ${JSON.stringify(stream.text)})`)
+            .finally(() => waiters.delete(w));
+        },
+        /** Resolves once `count` message events are in. */
+        messagesAtLeast(count, ms) {
+          return stream.waitFor((s) => s.messages.length >= count, `${count} messages`, ms);
+        },
+        close() { req.destroy(); },
+      };
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        stream.text += d;
+        parser.feed(d);
+        check();
+      });
+      const finish = () => {
+        if (stream.done) return;
+        stream.done = true;
+        settle({ complete: res.complete });
+        for (const w of waiters) w.reject(new Error(`stream ended (${stream.text})`));
+        waiters.clear();
+      };
+      res.on('end', finish);
+      res.on('close', finish);
+      res.on('error', () => {});  // an incomplete body: `ended` says {complete: false}
+      resolve(stream);
+    });
+    req.end();
+  }), STEP_TIMEOUT_MS, `GET ${target}`);
+}
+
+/**
+ * One HTTP request (a fresh connection unless `agent` is given): resolves with
+ * {status, headers, body (text)}.
+ */
+export function request(port, { method = 'GET', path, headers = {}, body, agent = false }) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  }), STEP_TIMEOUT_MS, `${method} ${path}`);
+}
+
+/** POST /publish?topic=... with `body` as the data; asserts the 204. */
+export async function publish(port, topic, body, { headers = {}, agent = false } = {}) {
+  const res = await request(port, {
+    method: 'POST', path: `/publish?topic=${encodeURIComponent(topic)}`, headers, body, agent,
+  });
+  assert.equal(res.status, 204, `publish to ${topic}: ${res.body}`);
+  assert.equal(res.body, '');
+}
+
+/** Publishes every body in turn over one keep-alive connection, each answered before the next. */
+export async function publishInTurn(port, topic, bodies) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (const body of bodies) await publish(port, topic, body, { agent });
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** A POST /publish request's bytes. */
+export function publishRequest(topic, body) {
+  return `POST /publish?topic=${encodeURIComponent(topic)} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * Every body published in one write of pipelined requests on one connection, so that the server
+ * reads them together and delivers them in one loop iteration; resolves once all are answered
+ * 204.
+ */
+export async function publishPipelined(port, topic, bodies) {
+  const raw = await rawConnect(port);
+  try {
+    raw.write(bodies.map((b) => publishRequest(topic, b)).join(''));
+    const ok = 'HTTP/1.1 204 No Content\r\n\r\n';
+    await raw.waitFor((text) => text.split(ok).length - 1 >= bodies.length,
+      `${bodies.length} answers 204`);
+    assert.equal(raw.text(), ok.repeat(bodies.length));
+  } finally {
+    raw.destroy();
+  }
+}
+
+/**
+ * A plain TCP connection to 127.0.0.1:port, for exact bytes: write(), text() (everything
+ * received, latin1), waitFor(predicate on the text), ended (resolves on the peer's FIN or a
+ * reset, with {how: 'end' | 'reset' | 'close'}), pause()/resume(), destroy().
+ */
+export function rawConnect(port) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    const waiters = new Set();
+    let how = null;
+    let settle;
+    const ended = new Promise((r) => { settle = r; });
+    const text = () => Buffer.concat(chunks).toString('latin1');
+    const check = () => {
+      const t = text();
+      for (const w of [...waiters]) {
+        if (w.predicate(t)) {
+          waiters.delete(w);
+          w.resolve(t);
+        }
+      }
+    };
+    const finish = (what) => {
+      if (how) return;
+      how = what;
+      settle({ how });
+      for (const w of waiters) w.reject(new Error(`connection ${what} (got ${JSON.stringify(text())})`));
+      waiters.clear();
+    };
+    socket.on('data', (d) => { chunks.push(d); check(); });
+    socket.on('end', () => finish('end'));
+    socket.on('error', (e) => finish(e.code === 'ECONNRESET' ? 'reset' : `error ${e.code}`));
+    socket.on('close', () => finish('close'));
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve({
+        socket,
+        ended,
+        text,
+        write: (data) => socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data),
+        waitFor(predicate, label = 'bytes', ms = STEP_TIMEOUT_MS) {
+          if (predicate(text())) return Promise.resolve(text());
+          if (how) return Promise.reject(new Error(`connection ${how} before ${label}: ${JSON.stringify(text())}`));
+          let w;
+          const p = new Promise((res, rej) => { w = { predicate, resolve: res, reject: rej }; waiters.add(w); });
+          return withTimeout(p, ms, `${label} (got ${JSON.stringify(text())})`).finally(() => waiters.delete(w));
+        },
+        pause: () => socket.pause(),
+        resume: () => socket.resume(),
+        destroy: () => socket.destroy(),
+      });
+    });
+    socket.once('error', reject);
+  }), STEP_TIMEOUT_MS, `connect 127.0.0.1:${port}`);
+}
+
+/**
+ * A TCP relay on 127.0.0.1 to `targetPort`: clients connect to its `port`; it records the first
+ * bytes each connection sends (`heads`: the request heads) and cut() destroys every connection
+ * it carries, both sides, as a broken network would.
+ */
+export async function startRelay(targetPort) {
+  const pairs = new Set();
+  const heads = [];
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    let head = '';
+    let recorded = false;
+    client.on('data', (d) => {
+      if (!recorded) {
+        head += d.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end >= 0) {
+          heads.push(head.slice(0, end + 4));
+          recorded = true;
+        }
+      }
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    heads,
+    get open() { return pairs.size; },
+    cut() {
+      for (const { client, upstream } of [...pairs]) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
+    },
+    close() {
+      this.cut();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The Last-Event-ID a recorded request head carries, or null. */
+export function lastEventIdOf(head) {
+  const m = /\r\nlast-event-id: *([^\r]*)\r\n/i.exec(head);
+  return m ? m[1] : null;
+}
