@@ -198,3 +198,68 @@ describe('eventsource (npm) against duplex serve', { concurrency: true, timeout:
     });
   });
 });
+
+describe('eventsource (npm) across a restart of duplex serve on the same port',
+  { concurrency: true, timeout: 60_000 }, () => {
+    /**
+     * A client sees 3 messages of topic `r` on a first run of the server; that run stops and a
+     * new one starts on its port (the history lives in memory: it knows nothing of the first);
+     * `publishBeforeReturn` is published to `r` there before the client has reconnected by
+     * itself; then `check({client, seen, second})` runs, `seen` being the id the client had.
+     * Both runs are stopped (each must exit 0) and the client closed whatever happens.
+     */
+    async function afterARestart(publishBeforeReturn, check) {
+      const flags = ['--threads', '1'];
+      let client;
+      let first;
+      let second;
+      try {
+        first = await startServer(flags);
+        client = source(`http://127.0.0.1:${first.port}/sse?topic=r`);
+        await client.count('open', 1);
+        for (const n of [1, 2, 3]) await publish(first.port, 'r', `"first run ${n}"`);
+        await client.count('message', 3);
+        const seen = client.messages().at(-1).id;
+        await stopServer(first);
+        await client.count('error', 1);
+        second = await startServer(flags, { port: first.port });
+        for (const body of publishBeforeReturn) await publish(second.port, 'r', body);
+        await client.count('open', 2, RECONNECT_MS);
+        await check({ client, seen, second });
+      } finally {
+        client?.es.close();
+        await stopServer(first);
+        await stopServer(second);
+      }
+    }
+
+    /** The events since the client's last 'open'. */
+    const sinceReopen = (log) => log.slice(log.findLastIndex((e) => e.type === 'open') + 1);
+
+    test('a client that comes back to a new run is told that it lost what it had', async () => {
+      await afterARestart([], async ({ client, seen, second }) => {
+        assert.equal(seen, '3');
+        await client.count('lost', 1);
+        await publish(second.port, 'r', '"second run 1"');
+        await client.count('message', 4);
+        // The lost event moves the id to the new run's place: its messages are taken.
+        assert.deepEqual(idsAndData(sinceReopen(client.log)), [
+          { id: '0', data: lostData('r') },
+          { id: '1', data: delivery('r', '"second run 1"') },
+        ]);
+      });
+    });
+
+    test('a client whose id is below what a new run has published is told that it lost', {
+      todo: 'server bug: ids carry no run, so Last-Event-ID 3 from the first run resumes after ' +
+        'the second run\'s message 3: the client gets its messages 4 and 5 as if they followed ' +
+        'its own, misses 1-3, and no lost event says so',
+    }, async () => {
+      const second = [1, 2, 3, 4, 5].map((n) => `"second run ${n}"`);
+      await afterARestart(second, async ({ client }) => {
+        await client.waitFor((log) => sinceReopen(log).length >= 2, 'two events after reconnecting');
+        const back = sinceReopen(client.log);
+        assert.equal(back[0].type, 'lost', JSON.stringify(back));
+      });
+    });
+  });
