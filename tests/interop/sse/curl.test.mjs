@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer } from '../node/helpers.mjs';
 import { stopServer } from '../pubsub/support.mjs';
-import { withTimeout, STEP_TIMEOUT_MS } from './support.mjs';
+import { watch, withTimeout } from './support.mjs';
 
 const running = new Set();
 
@@ -20,36 +20,25 @@ const running = new Set();
  */
 function curl(args) {
   let stdout = '';
-  const waiters = new Set();
+  let stderr = '';
+  const changes = watch(() => stdout);
   const child = execFile('curl', ['-s', '-S', '-m', '10', ...args], { encoding: 'latin1' });
   running.add(child);
   const done = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       running.delete(child);
-      resolve({ code, signal, stdout });
+      resolve({ code, signal, stdout, stderr });
     });
   });
-  let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   child.stdout.on('data', (d) => {
     stdout += d;
-    for (const w of [...waiters]) {
-      if (w.predicate(stdout)) {
-        waiters.delete(w);
-        w.resolve(stdout);
-      }
-    }
+    changes.changed();
   });
   return {
     child,
-    done: withTimeout(done.then((r) => ({ ...r, stderr })), 12_000, `curl ${args.join(' ')}`),
-    seen(predicate, label) {
-      if (predicate(stdout)) return Promise.resolve(stdout);
-      let w;
-      const p = new Promise((resolve) => { w = { predicate, resolve }; waiters.add(w); });
-      return withTimeout(p, STEP_TIMEOUT_MS, `curl stdout: ${label} (got ${JSON.stringify(stdout)})`)
-        .finally(() => waiters.delete(w));
-    },
+    done: withTimeout(done, 12_000, `curl ${args.join(' ')}`),
+    seen: (predicate, label) => changes.until(predicate, `curl's output: ${label}`),
   };
 }
 
@@ -58,7 +47,8 @@ const STREAM_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset
 
 /** A whole response as `curl -i` prints it, for a plain-text answer. */
 const textAnswer = (statusLine, body, extra = '') => `HTTP/1.1 ${statusLine}\r\n` +
-  `Content-Type: text/plain; charset=utf-8\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  `Content-Type: text/plain; charset=utf-8\r\n${extra}` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 describe('curl against duplex serve', { timeout: 60_000 }, () => {
   let server;
@@ -88,8 +78,10 @@ describe('curl against duplex serve', { timeout: 60_000 }, () => {
         `${base}/publish?topic=x`]).done;
       assert.equal(json.stdout, '204');
       const event = (id, data) => `id: ${id}\ndata: {"type":"message","topic":"x","data":${data}}\n\n`;
+      // curl's output is read as latin1: the UTF-8 bytes one char each.
       const expected = Buffer.from(`${STREAM_HEAD}retry: 3000\n\n` +
-        `${event(1, '"hello from curl ✓"')}${event(2, '{"n":[1,2.50],"s":"café"}')}`).toString('latin1');
+        `${event(1, '"hello from curl ✓"')}${event(2, '{"n":[1,2.50],"s":"café"}')}`)
+        .toString('latin1');
       await stream.seen((out) => out.length >= expected.length, 'two events');
       stream.child.kill('SIGTERM');
       const { stdout } = await stream.done;

@@ -10,41 +10,26 @@ import { EventSource } from 'eventsource';
 import { startServer, connect } from '../node/helpers.mjs';
 import { stopServer } from '../pubsub/support.mjs';
 import {
-  delivery, lostData, openStream, publish, startRelay, lastEventIdOf, withTimeout, STEP_TIMEOUT_MS,
+  delivery, lostData, openStream, publish, startRelay, lastEventIdOf, watch, STEP_TIMEOUT_MS,
 } from './support.mjs';
 
 /** An EventSource whose every event is recorded: {type, data, id} (id: its lastEventId). */
 function source(url, init) {
   const es = new EventSource(url, init);
   const log = [];
-  const waiters = new Set();
+  const changes = watch(() => log);
   const record = (type) => (e) => {
     log.push({ type, data: e.data, id: e.lastEventId, at: Date.now() });
-    for (const w of [...waiters]) {
-      if (w.predicate(log)) {
-        waiters.delete(w);
-        w.resolve(log);
-      }
-    }
+    changes.changed();
   };
-  es.addEventListener('open', record('open'));
-  es.addEventListener('error', record('error'));
-  es.addEventListener('message', record('message'));
-  es.addEventListener('lost', record('lost'));
+  for (const type of ['open', 'error', 'message', 'lost']) es.addEventListener(type, record(type));
   return {
     es,
     log,
     messages: () => log.filter((e) => e.type === 'message'),
-    waitFor(predicate, label, ms = STEP_TIMEOUT_MS) {
-      if (predicate(log)) return Promise.resolve(log);
-      let w;
-      const p = new Promise((resolve) => { w = { predicate, resolve }; waiters.add(w); });
-      return withTimeout(p, ms, `${label} (events so far: ${JSON.stringify(log)})`)
-        .finally(() => waiters.delete(w));
-    },
-    count(type, n, ms) {
-      return this.waitFor((l) => l.filter((e) => e.type === type).length >= n, `${n} ${type}`, ms);
-    },
+    waitFor: (predicate, label, ms) => changes.until(predicate, label, ms),
+    count: (type, n, ms) =>
+      changes.until((l) => l.filter((e) => e.type === type).length >= n, `${n} ${type}`, ms),
   };
 }
 
@@ -101,7 +86,8 @@ describe('eventsource (npm) against duplex serve', { concurrency: true, timeout:
       const ids = client.messages().map((m) => Number(m.id));
       ids.forEach((id, i) => assert.ok(Number.isInteger(id) && (i === 0 || id > ids[i - 1]),
         `ids are growing integers: ${client.messages().map((m) => m.id)}`));
-      assert.deepEqual(client.log.map((e) => e.type), ['open', 'message', 'message', 'message', 'message']);
+      assert.deepEqual(client.log.map((e) => e.type),
+        ['open', 'message', 'message', 'message', 'message']);
     } finally {
       client.es.close();
       witness.close();

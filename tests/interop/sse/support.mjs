@@ -19,6 +19,41 @@ export const lostData = (topic) => JSON.stringify({ topic });
 export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /**
+ * Waiting on something that grows (a log, the bytes read so far): `until(predicate, label, ms)`
+ * resolves with value() once predicate(value()) holds, checked at every changed(), and fails
+ * after `ms` saying what the value was then (describe()). end(why) fails every wait still
+ * pending, and any later one that does not already hold.
+ */
+export function watch(value, describe = () => JSON.stringify(value())) {
+  const waiters = new Set();
+  let ended = null;
+  const settle = (w, error) => {
+    waiters.delete(w);
+    clearTimeout(w.timer);
+    if (error) w.reject(error); else w.resolve(value());
+  };
+  return {
+    changed() {
+      for (const w of [...waiters]) if (w.predicate(value())) settle(w);
+    },
+    end(why) {
+      ended = why;
+      for (const w of [...waiters]) settle(w, new Error(`${why} before ${w.label}: ${describe()}`));
+    },
+    until(predicate, label, ms = STEP_TIMEOUT_MS) {
+      if (predicate(value())) return Promise.resolve(value());
+      if (ended) return Promise.reject(new Error(`${ended} before ${label}: ${describe()}`));
+      return new Promise((resolve, reject) => {
+        const w = { predicate, label, resolve, reject };
+        w.timer = setTimeout(() => settle(w, new Error(
+          `timed out after ${ms} ms: ${label} (so far: ${describe()})`)), ms);
+        waiters.add(w);
+      });
+    },
+  };
+}
+
+/**
  * Reads an event stream the way the EventSource spec does (lines, fields, the last event id
  * carried forward). Feed it text as it comes; `events` holds {id, event, data} per dispatched
  * event, `comments` every comment line's text, `retry` the last retry field.
@@ -82,15 +117,6 @@ export function openStream(port, target, headers = {}) {
     req.on('error', reject);
     req.on('response', (res) => {
       const parser = new EventStreamParser();
-      const waiters = new Set();
-      const check = () => {
-        for (const w of [...waiters]) {
-          if (w.predicate(stream)) {
-            waiters.delete(w);
-            w.resolve(stream);
-          }
-        }
-      };
       let settle;
       const ended = new Promise((r) => { settle = r; });
       const stream = {
@@ -104,17 +130,7 @@ export function openStream(port, target, headers = {}) {
         done: false,
         ended,
         waitFor(predicate, label = 'stream condition', ms = STEP_TIMEOUT_MS) {
-          if (predicate(stream)) return Promise.resolve(stream);
-          if (stream.done) {
-            return Promise.reject(new Error(`stream ended before: ${label}\n${stream.text}`));
-          }
-          let w;
-          const p = new Promise((resolveW, rejectW) => {
-            w = { predicate, resolve: resolveW, reject: rejectW };
-            waiters.add(w);
-          });
-          return withTimeout(p, ms, `${label} (stream so far: ${JSON.stringify(stream.text)})`)
-            .finally(() => waiters.delete(w));
+          return changes.until(predicate, label, ms);
         },
         /** Resolves once `count` message events are in. */
         messagesAtLeast(count, ms) {
@@ -122,18 +138,18 @@ export function openStream(port, target, headers = {}) {
         },
         close() { req.destroy(); },
       };
+      const changes = watch(() => stream, () => JSON.stringify(stream.text));
       res.setEncoding('utf8');
       res.on('data', (d) => {
         stream.text += d;
         parser.feed(d);
-        check();
+        changes.changed();
       });
       const finish = () => {
         if (stream.done) return;
         stream.done = true;
         settle({ complete: res.complete });
-        for (const w of waiters) w.reject(new Error(`stream ended (${stream.text})`));
-        waiters.clear();
+        changes.end('the stream ended');
       };
       res.on('end', finish);
       res.on('close', finish);
@@ -214,28 +230,18 @@ export function rawConnect(port) {
   return withTimeout(new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks = [];
-    const waiters = new Set();
     let how = null;
     let settle;
     const ended = new Promise((r) => { settle = r; });
     const text = () => Buffer.concat(chunks).toString('latin1');
-    const check = () => {
-      const t = text();
-      for (const w of [...waiters]) {
-        if (w.predicate(t)) {
-          waiters.delete(w);
-          w.resolve(t);
-        }
-      }
-    };
+    const changes = watch(text);
     const finish = (what) => {
       if (how) return;
       how = what;
       settle({ how });
-      for (const w of waiters) w.reject(new Error(`connection ${what} (got ${JSON.stringify(text())})`));
-      waiters.clear();
+      changes.end(`the connection's ${what}`);
     };
-    socket.on('data', (d) => { chunks.push(d); check(); });
+    socket.on('data', (d) => { chunks.push(d); changes.changed(); });
     socket.on('end', () => finish('end'));
     socket.on('error', (e) => finish(e.code === 'ECONNRESET' ? 'reset' : `error ${e.code}`));
     socket.on('close', () => finish('close'));
@@ -246,13 +252,8 @@ export function rawConnect(port) {
         ended,
         text,
         write: (data) => socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data),
-        waitFor(predicate, label = 'bytes', ms = STEP_TIMEOUT_MS) {
-          if (predicate(text())) return Promise.resolve(text());
-          if (how) return Promise.reject(new Error(`connection ${how} before ${label}: ${JSON.stringify(text())}`));
-          let w;
-          const p = new Promise((res, rej) => { w = { predicate, resolve: res, reject: rej }; waiters.add(w); });
-          return withTimeout(p, ms, `${label} (got ${JSON.stringify(text())})`).finally(() => waiters.delete(w));
-        },
+        waitFor: (predicate, label = 'bytes', ms = STEP_TIMEOUT_MS) =>
+          changes.until(predicate, label, ms),
         pause: () => socket.pause(),
         resume: () => socket.resume(),
         destroy: () => socket.destroy(),
