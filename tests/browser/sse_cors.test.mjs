@@ -70,7 +70,9 @@ test('EventSource and fetch(POST /publish) across origins, as --cors-origin allo
       { status: 204, type: 'cors' });
     await waitForEvents(page, 'allowed', 'message', 2);
     assert.deepEqual(await eventsOf(page, 'allowed'), [
-      OPEN, message('1', delivery('x', '"from node"')), message('2', delivery('x', '{"from":"page"}')),
+      OPEN,
+      message('1', delivery('x', '"from node"')),
+      message('2', delivery('x', '{"from":"page"}')),
     ]);
 
     // With credentials: refused by the browser unless the server allows credentials.

@@ -1,13 +1,18 @@
 // Headless Chromium's own EventSource on a page `duplex serve --static` serves itself: messages
 // published with POST /publish and by a /pubsub WebSocket arrive live; a source the page closes
-// and opens again with ?lastEventId= gets exactly what it missed; and when the server drops the
+// and opens again with ?lastEventId= gets exactly what it missed; when the server drops the
 // stream (a burst queued past --max-backpressure in one read), the browser reconnects by itself
-// with its Last-Event-ID and is told what the --history no longer holds, then gets the rest.
-// Every event the page saw is compared whole: type, id, data, readyState, in order.
+// with its Last-Event-ID and is told what the --history no longer holds, then gets the rest; and
+// when the network breaks the connection (a relay between page and server cuts it), it comes
+// back with Last-Event-ID and gets exactly what it missed, then stays open through a quiet spell
+// longer than every timeout. Every event the page saw is compared whole: type, id, data,
+// readyState, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../interop/node/helpers.mjs';
-import { delivery, lostData, publish, publishPipelined } from '../interop/sse/support.mjs';
+import {
+  delivery, lostData, publish, publishPipelined, startRelay, lastEventIdOf, sleep,
+} from '../interop/sse/support.mjs';
 import { withPageAndServers, eventsOf, waitForEvents, message } from './sse_support.mjs';
 
 const text = (topic, s) => delivery(topic, JSON.stringify(s));
@@ -91,5 +96,56 @@ test('Chromium\'s EventSource: live, resumed with ?lastEventId, and reconnected 
     await browser.assertNoPageErrors();
   } finally {
     ws.terminate();
+  }
+}));
+
+test('Chromium reconnects by itself with Last-Event-ID when its connection breaks, gets exactly ' +
+  'what it missed, and its stream outlives a quiet spell longer than every timeout',
+{ timeout: 90_000 }, () => withPageAndServers(async ({ folder, browser, start }) => {
+  const server = await start(['--static', folder.dir, '--sse-heartbeat', '0.3',
+    '--handshake-timeout', '0.5', '--idle-timeout', '0.5', '--close-timeout', '0.5']);
+  // The page and its stream go through a relay, which breaks them as a network would.
+  const relay = await startRelay(server.port);
+  try {
+    const stream = String.raw`http://127\.0\.0\.1:${relay.port}/sse\?topic=net`;
+    const page = await browser.newPage({
+      expectedErrors: [
+        new RegExp(String.raw`^request failed: ${stream} \(net::ERR_INCOMPLETE_CHUNKED_ENCODING\)$`),
+        new RegExp(String.raw`^console error: Failed to load resource: ` +
+          String.raw`net::ERR_INCOMPLETE_CHUNKED_ENCODING \(${stream}\)$`),
+      ],
+    });
+    await page.goto(`http://127.0.0.1:${relay.port}/sse.html`);
+    await page.evaluate(() => window.openSource('c', '/sse?topic=net'));
+    await waitForEvents(page, 'c', 'open', 1);
+    await publish(server.port, 'net', '"before 1"');
+    await publish(server.port, 'net', '"before 2"');
+    await waitForEvents(page, 'c', 'message', 2);
+
+    relay.cut();
+    await waitForEvents(page, 'c', 'error', 1);
+    for (const n of [1, 2, 3]) await publish(server.port, 'net', `"missed ${n}"`);
+    await waitForEvents(page, 'c', 'message', 5, 15_000);
+    // --sse-heartbeat 0.3 against timeouts of 0.5: 2 s of silence is four times each.
+    await sleep(2000);
+    await publish(server.port, 'net', '"after the quiet"');
+    await waitForEvents(page, 'c', 'message', 6);
+
+    assert.deepEqual(await eventsOf(page, 'c'), [
+      OPEN,
+      message('1', text('net', 'before 1')),
+      message('2', text('net', 'before 2')),
+      { type: 'error', id: null, data: null, state: 0 },
+      OPEN,
+      message('3', text('net', 'missed 1')),
+      message('4', text('net', 'missed 2')),
+      message('5', text('net', 'missed 3')),
+      message('6', text('net', 'after the quiet')),
+    ]);
+    const asked = relay.heads.filter((h) => h.startsWith('GET /sse?topic=net '));
+    assert.deepEqual(asked.map(lastEventIdOf), [null, '2'], asked.join('\n'));
+    await browser.assertNoPageErrors();
+  } finally {
+    await relay.close();
   }
 }));

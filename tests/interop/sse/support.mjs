@@ -264,9 +264,10 @@ export function rawConnect(port) {
 }
 
 /**
- * A TCP relay on 127.0.0.1 to `targetPort`: clients connect to its `port`; it records the first
- * bytes each connection sends (`heads`: the request heads) and cut() destroys every connection
- * it carries, both sides, as a broken network would.
+ * A TCP relay on 127.0.0.1 to `targetPort`: clients connect to its `port`; `heads` holds the
+ * heads of the requests they send, in order (bodyless requests only: the relay splits what each
+ * connection sends at every blank line), and cut() destroys every connection it carries, both
+ * sides, as a broken network would.
  */
 export async function startRelay(targetPort) {
   const pairs = new Set();
@@ -275,16 +276,12 @@ export async function startRelay(targetPort) {
     const upstream = net.connect(targetPort, '127.0.0.1');
     const pair = { client, upstream };
     pairs.add(pair);
-    let head = '';
-    let recorded = false;
+    let pending = '';
     client.on('data', (d) => {
-      if (!recorded) {
-        head += d.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end >= 0) {
-          heads.push(head.slice(0, end + 4));
-          recorded = true;
-        }
+      pending += d.toString('latin1');
+      for (let end; (end = pending.indexOf('\r\n\r\n')) >= 0;) {
+        heads.push(pending.slice(0, end + 4));
+        pending = pending.slice(end + 4);
       }
     });
     client.pipe(upstream);
