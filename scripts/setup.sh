@@ -12,9 +12,9 @@ packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev nl
   liburing-dev ca-certificates)
 mode="${1:-}"
 if [[ "$mode" == "--test" ]]; then
-  # openssl: the command that makes the TLS tests' certificates.
+  # openssl: the command that makes the TLS tests' certificates; curl: the SSE and newcomer runs.
   packages+=(googletest libgtest-dev libbenchmark-dev clang libclang-rt-14-dev python3
-             python3-websockets chromium openssl)
+             python3-websockets chromium openssl curl)
 fi
 if [[ "$mode" == "--bench" ]]; then
   packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev

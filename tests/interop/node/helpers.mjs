@@ -58,16 +58,17 @@ export function withTimeout(promise, ms = STEP_TIMEOUT_MS, label = 'operation') 
 /**
  * Starts `duplex serve --host 127.0.0.1 --port 0 ...flags` and resolves once it has printed
  * its ws:// URL; with DUPLEX_SERVE_IO set (io_uring), on that event loop backend. The returned object has port, url, proc, output(), exited (a promise of
- * {code, signal}) and stop() (SIGTERM, then SIGKILL after 5 s; idempotent).
+ * {code, signal}) and stop() (SIGTERM, then SIGKILL after 5 s; idempotent). `port` starts it on
+ * that port instead (a server started again where one was stopped).
  */
-export async function startServer(flags = [], { tls = false } = {}) {
+export async function startServer(flags = [], { tls = false, port: fixedPort = 0 } = {}) {
   const bin = duplexBin();
   if (tls) {
     flags = [...flags, '--tls-cert', path.join(certs(), 'server.pem'),
       '--tls-key', path.join(certs(), 'server.key')];
   }
   if (process.env.DUPLEX_SERVE_IO) flags = [...flags, '--io', process.env.DUPLEX_SERVE_IO];
-  const proc = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', '0', ...flags], {
+  const proc = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(fixedPort), ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
