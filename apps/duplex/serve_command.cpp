@@ -56,6 +56,7 @@ struct ServeFlags {
   double history_age = 300;
   double sse_heartbeat = 15;
   double poll_timeout = 25;
+  uint64_t first_sequence = 0;
 };
 
 // HOST:CERT:KEY for --tls-sni.
@@ -97,7 +98,9 @@ int serve(const ServeFlags& flags) {
   options.max_header_bytes = flags.max_header_bytes;
   options.close_timeout = to_ms(flags.close_timeout);
   options.handshake_timeout = to_ms(flags.handshake_timeout);
-  options.history = {.max_messages = flags.history, .max_age = to_ms(flags.history_age)};
+  options.history = {.max_messages = flags.history,
+                     .max_age = to_ms(flags.history_age),
+                     .first_sequence = flags.first_sequence};
   options.tls.cert_file = flags.tls_cert;
   options.tls.key_file = flags.tls_key;
   options.tls.client_ca_file = flags.tls_ca;
@@ -344,6 +347,11 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--history-age", flags->history_age, "Seconds a kept message stays (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--first-sequence", flags->first_sequence,
+                  "Sequence of the first message, where /sse ids and /poll cursors count from "
+                  "(0: from the clock, so that a restarted server counts above its earlier runs "
+                  "and a client that comes back from one is told it lost what it had)")
+      ->capture_default_str();
   cmd->add_option("--sse-heartbeat", flags->sse_heartbeat,
                   "Seconds between the comments that keep an idle /sse stream open")
       ->capture_default_str()

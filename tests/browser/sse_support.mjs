@@ -55,7 +55,7 @@ export async function withPageAndServers(body) {
       folder,
       browser,
       async start(flags) {
-        const server = await startServer(['--threads', '1', ...flags]);
+        const server = await startServer(['--threads', '1', '--first-sequence', '1', ...flags]);
         servers.push(server);
         return server;
       },

@@ -3,12 +3,15 @@
 #include "duplex/server/websocket_server.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -408,6 +411,30 @@ TEST(WebSocketServer, StaticFilesConfinedToTheirFolder) {
   EXPECT_EQ(status_line(second), "HTTP/1.1 200 OK");
   EXPECT_EQ(second.substr(second.size() - 11), "<p>home</p>");
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace duplex
+
+namespace duplex {
+namespace {
+
+// From listen() on, SIGTERM and SIGINT are a graceful shutdown: one that comes before run() (a
+// supervisor that signals as soon as the server says it listens) makes run() return, instead
+// of killing the process. In a child process, as the handlers change the process's signals.
+TEST(WebSocketServerSignals, ASignalBetweenListenAndRunIsAGracefulShutdown) {
+  for (int signo : {SIGTERM, SIGINT}) {
+    EXPECT_EXIT(
+        {
+          Server server({.host = "127.0.0.1", .port = 0});
+          server.listen();
+          raise(signo);
+          server.run();
+          std::exit(7);
+        },
+        testing::ExitedWithCode(7), "")
+        << strsignal(signo);
+  }
 }
 
 }  // namespace

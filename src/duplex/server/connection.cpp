@@ -251,8 +251,7 @@ void Connection::on_http_bytes(char* data, size_t len) {
 
 // --- HTTP route exchanges -------------------------------------------------------------------
 
-size_t Connection::start_exchange(const HttpRoute& route, std::string head,
-                                  std::string_view rest) {
+size_t Connection::start_exchange(const HttpRoute& route, std::string head, std::string_view rest) {
   auto state = std::make_unique<ExchangeState>(*this, route, std::move(head));
   ExchangeState& ex = *state;
   core::Http1RequestParser reparse(core::HttpParseLimits{ex.head.size(), 100});

@@ -12,8 +12,9 @@ namespace duplex {
 
 HttpHandler long_poll_handler(Server&, LongPollOptions options) {
   return [options = std::move(options)](HttpExchange& ex) {
-    auto request = detail::read_topic_request(ex, "GET", options.topic_prefix, options.max_topics,
-                                              core::query_parameter(ex.query(), "cursor"));
+    auto request =
+        detail::read_topic_request(ex, "GET", "poll with GET", options.topic_prefix,
+                                   options.max_topics, core::query_parameter(ex.query(), "cursor"));
     if (!request) return;
     auto poll = std::make_shared<detail::LongPoll>(ex, *detail::LoopPubSub::current(),
                                                    request->topics, request->shown);

@@ -75,8 +75,8 @@ HttpHandler sse_handler(Server& server, SseOptions options) {
     } else {
       last_id = core::query_parameter(ex.query(), "lastEventId");
     }
-    auto request =
-        detail::read_topic_request(ex, "GET", options.topic_prefix, options.max_topics, last_id);
+    auto request = detail::read_topic_request(ex, "GET", "an event stream is read with GET",
+                                              options.topic_prefix, options.max_topics, last_id);
     if (!request) return;
 
     LoopPubSub& pubsub = *LoopPubSub::current();

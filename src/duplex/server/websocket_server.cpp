@@ -360,6 +360,7 @@ uint16_t Server::listen() {
   const bool several = cores_.size() > 1;
   const uint16_t port = cores_[0]->listen(shared_->options.port, several);
   for (size_t i = 1; i < cores_.size(); ++i) cores_[i]->listen(port, true);
+  install_signal_handlers();
   return port;
 }
 
@@ -382,11 +383,13 @@ void Server::reload_certificates() {
   }
 }
 
-void Server::run() {
+void Server::install_signal_handlers() {
   detail::ServerCore& first = *cores_[0];
-  if (shared_->options.handle_signals) {
+  if (shared_->options.handle_signals && !signals_handled_) {
+    signals_handled_ = true;
     // Registered before the other loops' threads start, so they inherit the blocked signals
-    // and only the first loop receives them.
+    // and only the first loop receives them; and before listen() returns, so that a signal
+    // sent as soon as the server says it is listening is handled, not deadly.
     io::EventLoop& loop = first.loop();
     loop.on_signal(SIGINT, [this] { shutdown(); });
     loop.on_signal(SIGTERM, [this] { shutdown(); });
@@ -402,6 +405,11 @@ void Server::run() {
       });
     }
   }
+}
+
+void Server::run() {
+  detail::ServerCore& first = *cores_[0];
+  install_signal_handlers();
   running_ = true;
   std::vector<std::thread> threads;
   for (size_t i = 1; i < cores_.size(); ++i) {

@@ -73,8 +73,9 @@ struct ServerOptions {
   /// Time the peer gets to answer our close frame (or to close TCP after it) before the
   /// connection is dropped.
   std::chrono::milliseconds close_timeout{5'000};
-  /// run() turns SIGINT and SIGTERM into a graceful shutdown(), and SIGHUP into
-  /// reload_certificates() when TLS is on.
+  /// From listen() on, SIGINT and SIGTERM become a graceful shutdown() (run() returns when it
+  /// completes; one that comes before run() takes effect as soon as run() starts), and SIGHUP
+  /// reload_certificates() when TLS is on. Call listen() and run() on the same thread.
   bool handle_signals = true;
   TlsOptions tls;
   /// Recent messages kept per topic for clients that come back (SSE resume, long polls).
@@ -141,7 +142,9 @@ class Server {
  private:
   std::unique_ptr<detail::ServerShared> shared_;
   std::vector<std::unique_ptr<detail::ServerCore>> cores_;
+  void install_signal_handlers();  // ServerOptions::handle_signals, once
   std::atomic<bool> running_{false};
+  bool signals_handled_ = false;
 };
 
 }  // namespace duplex

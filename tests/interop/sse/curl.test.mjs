@@ -55,7 +55,7 @@ describe('curl against duplex serve', { timeout: 60_000 }, () => {
   let base;
   let tmp;
   before(async () => {
-    server = await startServer(['--threads', '1']);
+    server = await startServer(['--threads', '1', '--first-sequence', '1']);
     base = `http://127.0.0.1:${server.port}`;
     tmp = mkdtempSync(path.join(os.tmpdir(), 'duplex_sse_curl_'));
   });

@@ -28,10 +28,11 @@ std::vector<const uint64_t*> TopicRequest::from() const {
 }
 
 std::optional<TopicRequest> read_topic_request(HttpExchange& exchange, std::string_view method,
+                                               std::string_view wrong_method,
                                                const std::string& prefix, size_t max_topics,
                                                const std::optional<std::string>& cursor) {
   if (exchange.method() != method) {
-    exchange.respond(405, "use " + std::string(method) + "\n", "text/plain; charset=utf-8",
+    exchange.respond(405, std::string(wrong_method) + "\n", "text/plain; charset=utf-8",
                      {{"Allow", std::string(method)}});
     return std::nullopt;
   }

@@ -25,9 +25,11 @@ struct TopicRequest {
   std::vector<const uint64_t*> from() const;
 };
 
-/// Reads the request; answers it 400 (or 405 when `method` is not the one), with the reason,
-/// and returns nullopt when it cannot be served. `cursor` is the raw cursor (may be absent).
+/// Reads the request; answers it 400 with the reason (or 405 with `wrong_method` when the
+/// method is not `method`) and returns nullopt when it cannot be served. `cursor` is the raw
+/// cursor (may be absent).
 std::optional<TopicRequest> read_topic_request(HttpExchange& exchange, std::string_view method,
+                                               std::string_view wrong_method,
                                                const std::string& prefix, size_t max_topics,
                                                const std::optional<std::string>& cursor);
 

@@ -11,7 +11,7 @@ void TopicHistory::set_limits(HistoryLimits limits) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-    first = (static_cast<uint64_t>(ms) << 20) + 1;
+    first = (static_cast<uint64_t>(ms) << 10) + 1;
   }
   run_first_seq_ = next_seq_ = first;
 }
