@@ -430,7 +430,7 @@ TEST(WebSocketServerSignals, ASignalBetweenListenAndRunIsAGracefulShutdown) {
           server.listen();
           raise(signo);
           server.run();
-          std::exit(7);
+          _exit(7);  // not exit(): the parent's atexit work (temporary files) is not the child's
         },
         testing::ExitedWithCode(7), "")
         << strsignal(signo);
