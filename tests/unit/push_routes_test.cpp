@@ -11,6 +11,7 @@
 
 #include "../support/raw_client.hpp"
 #include "../support/server_thread.hpp"
+#include "duplex/core/http/query_string.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sse/event_stream_reader.hpp"
 #include "duplex/server/long_poll_endpoint.hpp"
@@ -91,6 +92,18 @@ struct SseServer : ServerThread {
   void publish(std::string_view topic, std::string_view text) {
     server.publish("pubsub:" + std::string(topic), delivery(topic, text));
   }
+  /// An SSE stream that joins `topic` and leaves: a recipient able to come back has followed it,
+  /// so its messages are kept from now on (TopicHistory::follow).
+  void follow(std::string_view topic) {
+    {
+      std::string target = "/sse?topic=";
+      core::form_encode(target, topic);
+      Stream s(port, target);
+      s.until("\n\n");
+      EXPECT_TRUE(wait_subscribers(topic, 1));
+    }
+    EXPECT_TRUE(wait_subscribers(topic, 0));
+  }
   bool wait_subscribers(std::string_view topic, size_t n) {
     return test::eventually(
         [&] { return server.subscriber_count("pubsub:" + std::string(topic)) == n; });
@@ -118,6 +131,7 @@ TEST(Sse, LiveMessagesAreEventsWithTheirSequenceAsId) {
 
 TEST(Sse, AClientThatComesBackGetsExactlyWhatItMissed) {
   SseServer t(with_history(100));
+  t.follow("news");
   t.publish("news", "one");
   t.publish("news", "two");
   t.publish("news", "three");
@@ -139,6 +153,7 @@ TEST(Sse, AClientThatComesBackGetsExactlyWhatItMissed) {
 
 TEST(Sse, AClientIsToldWhenTheHistoryNoLongerReachesBack) {
   SseServer t(with_history(2));
+  t.follow("news");
   for (const char* m : {"one", "two", "three", "four"}) t.publish("news", m);
   Stream s(t.port, "/sse?topic=news", "Last-Event-ID: 1\r\n");
   EXPECT_EQ(s.until("four\"}\n\n"),
@@ -308,6 +323,12 @@ TEST(Sse, AReplayOverTheLimitReachesTheClientThatCameBack) {
   ServerThread t(counting_from_one(options));
   t.server.http("/sse", sse_handler(server_of(t)), {.max_buffered = 4096});
   t.start();
+  {
+    Stream first(t.port, "/sse?topic=back");  // followed, so its messages are kept
+    first.until("\n\n");
+    ASSERT_TRUE(test::eventually([&] { return t.server.subscriber_count("back") == 1; }));
+  }
+  ASSERT_TRUE(test::eventually([&] { return t.server.subscriber_count("back") == 0; }));
   const std::string part(500, 'c');
   for (int i = 0; i < 60; ++i) t.server.publish("back", std::to_string(i) + part);
   Stream s(t.port, "/sse?topic=back", "Last-Event-ID: 0\r\n");
@@ -359,6 +380,7 @@ std::string get(RawClient& c, std::string_view target, int timeout_ms = 3000) {
 
 TEST(LongPoll, WhatWasPublishedBetweenPollsIsAnsweredAtOnce) {
   SseServer t(with_history(10));
+  t.follow("news");
   for (const char* m : {"one", "two", "three"}) t.publish("news", m);
   RawClient c(t.port);
   EXPECT_EQ(
@@ -366,6 +388,7 @@ TEST(LongPoll, WhatWasPublishedBetweenPollsIsAnsweredAtOnce) {
       poll_answer(R"({"cursor":"3","messages":[{"type":"message","topic":"news","data":"two"},)"
                   R"({"type":"message","topic":"news","data":"three"}],"lost":[]})"));
   // Several topics: the cursor names each (form-encoded), and comes back whole.
+  t.follow("b c");
   t.publish("b c", "four");
   EXPECT_EQ(get(c, "/poll?topic=news&topic=b%20c&cursor=news%3D3%26b%2Bc%3D0"),
             poll_answer(R"({"cursor":"news=3&b+c=4","messages":[{"type":"message","topic":"b c",)"
@@ -391,6 +414,7 @@ TEST(LongPoll, APollWaitsForTheNextMessageOrItsTimeout) {
 
 TEST(LongPoll, AClientThatComesTooLateIsTold) {
   SseServer t(with_history(1));
+  t.follow("news");
   for (const char* m : {"one", "two", "three"}) t.publish("news", m);
   RawClient c(t.port);
   EXPECT_EQ(get(c, "/poll?topic=news&cursor=1"),

@@ -52,6 +52,7 @@ TEST(TopicHistory, WithoutKeepingAnyEveryOlderCursorHasLost) {
 
 TEST(TopicHistory, KeepsTheNewestByCountAndSaysWhenACursorIsOlder) {
   TopicHistory history({.max_messages = 2, .first_sequence = 1});
+  history.follow("a");
   for (const char* p : {"1", "2", "3", "4"}) history.record(message("a", p), 0);
   auto from_start = history.since("a", 0, 0);
   EXPECT_EQ(payloads(from_start), (std::vector<std::string>{"3", "4"}));
@@ -63,6 +64,7 @@ TEST(TopicHistory, KeepsTheNewestByCountAndSaysWhenACursorIsOlder) {
 
 TEST(TopicHistory, ForgetsByAge) {
   TopicHistory history({.max_messages = 10, .max_age = 1000ms, .first_sequence = 1});
+  history.follow("a");
   history.record(message("a", "old"), 0);
   history.record(message("a", "new"), 900);
   auto replay = history.since("a", 0, 1500);
@@ -72,6 +74,7 @@ TEST(TopicHistory, ForgetsByAge) {
 
 TEST(TopicHistory, ForgetsTheTopicPublishedToLongestAgo) {
   TopicHistory history({.max_messages = 10, .max_topics = 2, .first_sequence = 1});
+  history.follow("a");
   history.record(message("a", "1"), 0);
   history.record(message("b", "1"), 0);
   history.record(message("a", "2"), 0);  // a is now the newer
@@ -90,6 +93,7 @@ TEST(TopicHistory, EachRunCountsAboveTheRunsBeforeIt) {
   EXPECT_LT(m->sequence().seq, uint64_t{1} << 53);  // exact as a JavaScript number
   std::this_thread::sleep_for(2ms);
   TopicHistory second({.max_messages = 10});
+  second.follow("a");
   auto n = message("a", "1");
   second.record(n, 0);
   EXPECT_GT(n->sequence().seq, m->sequence().seq + (uint64_t{1} << 10));
@@ -97,6 +101,20 @@ TEST(TopicHistory, EachRunCountsAboveTheRunsBeforeIt) {
   EXPECT_TRUE(second.since("a", m->sequence().seq, 0).lost);
   EXPECT_FALSE(second.since("a", 0, 0).lost);  // "from the start" is no cursor of a run
   EXPECT_FALSE(second.since("a", n->sequence().seq, 0).lost);
+}
+
+TEST(TopicHistory, OnlyTopicsThatARecipientAbleToComeBackFollowedKeepMessages) {
+  TopicHistory history({.max_messages = 10, .first_sequence = 1});
+  history.record(message("ws-only", "1"), 0);
+  history.record(message("followed", "before"), 0);
+  history.follow("followed");
+  history.record(message("followed", "after"), 0);
+  history.record(message("ws-only", "2"), 0);
+  EXPECT_EQ(payloads(history.since("followed", 0, 0)), std::vector<std::string>{"after"});
+  EXPECT_TRUE(history.since("followed", 0, 0).lost);  // "before" was not kept
+  EXPECT_FALSE(history.since("followed", 2, 0).lost);
+  EXPECT_TRUE(history.since("ws-only", 0, 0).messages.empty());
+  EXPECT_EQ(history.last_seq("ws-only"), 4u);  // sequences all the same
 }
 
 TEST(TopicHistory, ACursorFromAnotherRunHasLost) {

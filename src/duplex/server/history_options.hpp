@@ -8,7 +8,9 @@
 namespace duplex {
 
 struct HistoryOptions {
-  /// Messages kept per topic; 0 keeps none (a client that comes back is told it lost some).
+  /// Messages kept per topic that a client able to come back has followed (an SSE stream, a long
+  /// poll; a topic only WebSockets subscribe to keeps none); 0 keeps none (a client that comes
+  /// back is told it lost some).
   size_t max_messages = 0;
   /// Older messages are forgotten; 0: no age limit.
   std::chrono::milliseconds max_age{0};

@@ -131,7 +131,10 @@ describe('curl against duplex serve', { timeout: 60_000 }, () => {
       assert.equal(r.stdout, expected, args.join(' '));
     }
     // One level less is accepted, and nothing refused above was published: a stream that
-    // resumes from the start of topic a's history gets the accepted message alone.
+    // resumes from the start of topic a's history gets the accepted message alone (a stream
+    // follows the topic first, so that its messages are kept).
+    const follow = await curl(['-N', '-m', '0.5', `${base}/sse?topic=a`]).done;
+    assert.equal(follow.code, 28, follow.stderr);
     const nested = '['.repeat(63) + ']'.repeat(63);
     const ok = await curl(['-X', 'POST', '--data-binary', nested, '-w', '%{http_code}',
       `${base}/publish?topic=a`]).done;

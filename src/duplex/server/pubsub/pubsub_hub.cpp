@@ -50,6 +50,7 @@ TopicHistory::Replay PubSubHub::count_subscription_since(size_t core, std::strin
                                                          const uint64_t* after_seq) {
   const uint64_t now = steady_ms();
   std::lock_guard lock(mutex_);
+  history_.follow(topic);
   TopicHistory::Replay replay;
   if (after_seq) {
     replay = history_.since(topic, *after_seq, now);
@@ -59,12 +60,6 @@ TopicHistory::Replay PubSubHub::count_subscription_since(size_t core, std::strin
   auto it = add(topics_, topic, core, +1);
   if (!user.empty()) ++it->second.members[std::string(user)];
   return replay;
-}
-
-TopicHistory::Replay PubSubHub::replay(std::string_view topic, uint64_t after_seq) {
-  const uint64_t now = steady_ms();
-  std::lock_guard lock(mutex_);
-  return history_.since(topic, after_seq, now);
 }
 
 void PubSubHub::count_user(size_t core, std::string_view user, int delta) {

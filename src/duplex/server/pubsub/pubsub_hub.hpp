@@ -50,13 +50,12 @@ class PubSubHub {
 
   // Bookkeeping, called on the loop that changed.
   void count_subscription(size_t core, std::string_view topic, std::string_view user, int delta);
-  /// Counts a new subscription and, in the same step (no publish falls between them), tells
-  /// what the subscriber missed since `after_seq`, or only where the topic's chain stands when
-  /// `after_seq` is null.
+  /// Counts a new subscription of a recipient that can come back (TopicHistory::follow) and,
+  /// in the same step (no publish falls between them), tells what it missed since `after_seq`,
+  /// or only where the topic's chain stands when `after_seq` is null.
   TopicHistory::Replay count_subscription_since(size_t core, std::string_view topic,
                                                 std::string_view user, const uint64_t* after_seq);
-  /// What a recipient that saw `topic` up to `after_seq` missed (a poll between subscriptions).
-  TopicHistory::Replay replay(std::string_view topic, uint64_t after_seq);
+
   void count_user(size_t core, std::string_view user, int delta);
 
   // Queries, from any thread.

@@ -16,28 +16,33 @@ void TopicHistory::set_limits(HistoryLimits limits) {
   run_first_seq_ = next_seq_ = first;
 }
 
-void TopicHistory::record(const std::shared_ptr<OutgoingMessage>& message, uint64_t now_ms) {
-  const std::string& topic = message->topic();
+TopicHistory::TopicLog& TopicHistory::log_of(std::string_view topic) {
   auto it = topics_.find(topic);
-  if (it == topics_.end()) {
-    if (limits_.max_topics > 0 && topics_.size() >= limits_.max_topics) {
-      // Forget the topic published to longest ago.
-      auto oldest = topics_.find(recent_.back());
-      forgotten_topics_up_to_ = std::max(forgotten_topics_up_to_, oldest->second.last_seq);
-      topics_.erase(oldest);
-      recent_.pop_back();
-    }
-    recent_.push_front(topic);
-    it = topics_.emplace(topic, TopicLog{}).first;
-    it->second.recency = recent_.begin();
-  } else {
+  if (it != topics_.end()) {
     recent_.splice(recent_.begin(), recent_, it->second.recency);
+    return it->second;
   }
-  TopicLog& log = it->second;
+  if (limits_.max_topics > 0 && topics_.size() >= limits_.max_topics) {
+    // Forget the topic published to (or followed) longest ago.
+    auto oldest = topics_.find(recent_.back());
+    forgotten_topics_up_to_ = std::max(forgotten_topics_up_to_, oldest->second.last_seq);
+    topics_.erase(oldest);
+    recent_.pop_back();
+  }
+  recent_.emplace_front(topic);
+  it = topics_.emplace(recent_.front(), TopicLog{}).first;
+  it->second.recency = recent_.begin();
+  return it->second;
+}
+
+void TopicHistory::follow(std::string_view topic) { log_of(topic).followed = true; }
+
+void TopicHistory::record(const std::shared_ptr<OutgoingMessage>& message, uint64_t now_ms) {
+  TopicLog& log = log_of(message->topic());
   const uint64_t seq = next_seq_++;
   message->set_sequence({seq, log.last_seq});
   log.last_seq = seq;
-  if (limits_.max_messages == 0) {
+  if (limits_.max_messages == 0 || !log.followed) {
     log.forgotten_up_to = seq;
     return;
   }
