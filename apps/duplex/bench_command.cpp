@@ -38,6 +38,8 @@ struct BenchFlags {
   pid_t server_pid = 0;
   bool idle = false;
   bool pubsub = false;
+  bool sse = false;
+  std::string sse_path = "/sse";
   int subscribers = 1000;
   int publishers = 1;
   int topics = 1;
@@ -134,8 +136,12 @@ const char* phase_name(Progress::Phase phase) {
 
 std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
   std::ostringstream out;
-  out << options.target.url.to_string() << ": " << with_commas(options.connections)
-      << " connections";
+  out << options.target.url.to_string() << ": " << with_commas(options.connections);
+  if (!options.event_stream_target.empty()) {
+    out << " SSE streams (GET " << options.event_stream_target << ")";
+  } else {
+    out << " connections";
+  }
   if (flags.idle) {
     out << ", idle for " << fixed(flags.duration, 0) << " s";
   } else {
@@ -219,6 +225,9 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
     out << "{\"label\":" << json_string(flags.label)
         << ",\"url\":" << json_string(options.target.url.to_string())
         << ",\"connections\":" << options.connections << ",\"opened\":" << result.opened;
+    if (!options.event_stream_target.empty()) {
+      out << ",\"mode\":\"sse\",\"stream_target\":" << json_string(options.event_stream_target);
+    }
     if (flags.idle) {
       out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
           << ",\"baseline_connections\":" << result.baseline_opened;
@@ -249,7 +258,8 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
     if (rss_per_connection) {
       std::cout << "  server RSS       " << with_commas(*server.rss_before / 1024.0) << " KiB -> "
                 << with_commas(*server.rss_after / 1024.0)
-                << " KiB: " << with_commas(*rss_per_connection) << " B per connection\n";
+                << " KiB: " << with_commas(*rss_per_connection) << " B per "
+                << (options.event_stream_target.empty() ? "connection" : "stream") << "\n";
     } else {
       std::cout << "  server RSS       unknown (pass --server-pid)\n";
     }
@@ -270,18 +280,21 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
   const double mb_per_s = static_cast<double>(result.delivered_bytes) / seconds / 1e6;
   const int per_topic = options.subscribers / options.topics;
   const int connections = options.subscribers + options.publishers;
+  const bool streams = !options.event_stream_path.empty();
   if (flags.json) {
     const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
     std::ostringstream out;
     out << "{\"label\":" << json_string(flags.label)
-        << ",\"url\":" << json_string(options.target.url.to_string())
-        << ",\"mode\":\"pubsub\",\"subscribers\":" << options.subscribers
-        << ",\"publishers\":" << options.publishers << ",\"topics\":" << options.topics
-        << ",\"subscribers_per_topic\":" << per_topic << ",\"connections\":" << connections
-        << ",\"opened\":" << result.opened << ",\"size\":" << options.data_size
-        << ",\"inflight\":" << options.inflight << ",\"seconds\":" << fixed(seconds, 3)
-        << ",\"publishes\":" << result.publishes << ",\"deliveries\":" << result.deliveries
-        << ",\"undelivered\":" << result.undelivered << ",\"deliveries_per_s\":" << fixed(rate, 1)
+        << ",\"url\":" << json_string(options.target.url.to_string()) << ",\"mode\":\""
+        << (streams ? "sse" : "pubsub") << "\"";
+    if (streams) out << ",\"sse_path\":" << json_string(options.event_stream_path);
+    out << ",\"subscribers\":" << options.subscribers << ",\"publishers\":" << options.publishers
+        << ",\"topics\":" << options.topics << ",\"subscribers_per_topic\":" << per_topic
+        << ",\"connections\":" << connections << ",\"opened\":" << result.opened
+        << ",\"size\":" << options.data_size << ",\"inflight\":" << options.inflight
+        << ",\"seconds\":" << fixed(seconds, 3) << ",\"publishes\":" << result.publishes
+        << ",\"deliveries\":" << result.deliveries << ",\"undelivered\":" << result.undelivered
+        << ",\"deliveries_per_s\":" << fixed(rate, 1)
         << ",\"publishes_per_s\":" << fixed(publish_rate, 1)
         << ",\"mb_per_s\":" << fixed(mb_per_s, 2)
         << server_cpu_json(server, seconds, result.deliveries, "deliveries_per_server_cpu_s")
@@ -290,10 +303,12 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     std::cout << out.str() << std::endl;
     return;
   }
-  std::cout << "duplex bench --pubsub " << options.target.url.to_string() << ": "
-            << with_commas(options.subscribers) << " subscribers on " << with_commas(options.topics)
-            << " topics (" << with_commas(per_topic) << " each), "
-            << with_commas(options.publishers) << " publishers x " << options.inflight
+  std::cout << "duplex bench " << (streams ? "--sse " : "--pubsub ")
+            << options.target.url.to_string() << ": " << with_commas(options.subscribers)
+            << (streams ? " SSE streams (GET " + options.event_stream_path + "?topic=tK)"
+                        : " subscribers")
+            << " on " << with_commas(options.topics) << " topics (" << with_commas(per_topic)
+            << " each), " << with_commas(options.publishers) << " publishers x " << options.inflight
             << " in flight, " << with_commas(static_cast<double>(options.data_size)) << " B data, "
             << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up\n";
   std::cout << "  connections      " << with_commas(result.opened) << " open of "
@@ -458,6 +473,7 @@ int run_echo(const BenchFlags& flags) {
   options.duration_seconds = flags.duration;
   options.max_messages = flags.messages;
   options.idle = flags.idle;
+  if (flags.sse) options.event_stream_target = flags.sse_path + "?topic=t0";
   // Memory per connection is the growth past a first 1% (one-time costs land there).
   if (flags.idle) options.baseline_connections = std::max(1, flags.connections / 100);
 
@@ -479,10 +495,12 @@ int run_pubsub(const BenchFlags& flags) {
   options.inflight = flags.inflight;
   options.warmup_seconds = flags.warmup;
   options.duration_seconds = flags.duration;
+  if (flags.sse) options.event_stream_path = flags.sse_path;
   if (flags.binary || flags.deflate || flags.idle || !flags.payload_file.empty() ||
       flags.messages > 0) {
-    std::cerr << "duplex bench: --pubsub takes none of --binary, --deflate, --idle, "
-                 "--payload-file, --messages\n";
+    std::cerr << "duplex bench: " << (flags.sse ? "--sse" : "--pubsub")
+              << " takes none of --binary, --deflate, " << (flags.sse ? "" : "--idle, ")
+              << "--payload-file, --messages\n";
     return 2;
   }
   if (const int status =
@@ -505,7 +523,20 @@ int run_pubsub(const BenchFlags& flags) {
 }
 
 int run_bench(const BenchFlags& flags) {
-  return flags.pubsub ? run_pubsub(flags) : run_echo(flags);
+  if (flags.sse && (flags.sse_path.empty() || flags.sse_path[0] != '/' ||
+                    flags.sse_path.find_first_of("?# ") != std::string::npos)) {
+    std::cerr << "duplex bench: --sse-path must be a path such as /sse\n";
+    return 2;
+  }
+  if (flags.sse && flags.idle) {
+    if (flags.pubsub || flags.binary || flags.deflate || !flags.payload_file.empty()) {
+      std::cerr << "duplex bench: --sse --idle takes none of --pubsub, --binary, --deflate, "
+                   "--payload-file\n";
+      return 2;
+    }
+    return run_echo(flags);
+  }
+  return flags.pubsub || flags.sse ? run_pubsub(flags) : run_echo(flags);
 }
 
 }  // namespace
@@ -520,16 +551,22 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "messages per server CPU-second. With --idle it holds the connections open without "
       "traffic and reports the server's RSS growth per connection. With --pubsub it drives a "
       "publish/subscribe server (the /pubsub protocol of duplex serve) instead: subscribers, "
-      "publishers and topics, reporting deliveries/s and publish-to-receive latency. Exit "
+      "publishers and topics, reporting deliveries/s and publish-to-receive latency. With --sse "
+      "the subscribers are Server-Sent Events streams (GET /sse?topic=tK on the same host and "
+      "port) and the publishers /pubsub WebSockets; --sse --idle holds N idle streams and "
+      "reports the server's RSS growth per stream. Exit "
       "status 0 when every connection and message went right, 1 when any failed (the report "
       "still prints), 2 for a bad argument.");
-  cmd->add_option("url", flags->url, "Echo server ws://host:port/path or wss://...")
+  cmd->add_option("url", flags->url,
+                  "Echo server ws://host:port/path or wss://... (with --pubsub or --sse: its "
+                  "/pubsub endpoint)")
       ->capture_default_str();
   cmd->add_option("-c,--connections", flags->connections, "Connections to open")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("-s,--size", flags->size,
-                  "Message payload size in bytes (with --pubsub: of the data string, at least 16)")
+                  "Message payload size in bytes (with --pubsub or --sse: of the data string, at "
+                  "least 16)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   cmd->add_flag("--binary", flags->binary, "Send binary messages (default: text)");
@@ -541,7 +578,8 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                   "for compression); --size is then the file's size");
   CLI::Option* inflight =
       cmd->add_option("-k,--inflight", flags->inflight,
-                      "Messages in flight per connection (1 = non-pipelined echo); with --pubsub, "
+                      "Messages in flight per connection (1 = non-pipelined echo); with --pubsub "
+                      "or --sse, "
                       "publishes in flight per publisher, not yet delivered to every subscriber "
                       "(default 16)")
           ->capture_default_str()
@@ -567,14 +605,24 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                 "subscribe to one of --topics topics (spread evenly, every answer awaited), "
                 "--publishers connections publish -s bytes of data round the topics; every "
                 "delivery is checked and timed from its publish");
-  cmd->add_option("--subscribers", flags->subscribers, "With --pubsub: subscriber connections")
+  cmd->add_flag("--sse", flags->sse,
+                "Server-Sent Events: as --pubsub, but the subscribers are event streams, each "
+                "one HTTP/1.1 connection sending GET <--sse-path>?topic=tK to the URL's host and "
+                "port; each event's data must be the delivery a /pubsub subscriber would get "
+                "(checked and timed the same way; --json says \"mode\":\"sse\"). With --idle: "
+                "-c streams of topic t0 held open, the server's RSS growth per stream reported");
+  cmd->add_option("--sse-path", flags->sse_path, "With --sse: the event streams' path")
+      ->capture_default_str();
+  cmd->add_option("--subscribers", flags->subscribers,
+                  "With --pubsub or --sse: subscriber connections (streams)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
-  cmd->add_option("--publishers", flags->publishers, "With --pubsub: publisher connections")
+  cmd->add_option("--publishers", flags->publishers,
+                  "With --pubsub or --sse: publisher connections (/pubsub WebSockets)")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--topics", flags->topics,
-                  "With --pubsub: topics t0, t1, ...; must divide --subscribers")
+                  "With --pubsub or --sse: topics t0, t1, ...; must divide --subscribers")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--source-addresses", flags->source_addresses,
@@ -592,7 +640,7 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
   cmd->callback([flags, inflight, &exit_status] {
-    if (flags->pubsub && inflight->count() == 0) flags->inflight = 16;
+    if ((flags->pubsub || flags->sse) && inflight->count() == 0) flags->inflight = 16;
     exit_status = run_bench(*flags);
   });
 }

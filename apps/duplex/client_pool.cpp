@@ -12,12 +12,16 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
+#include "duplex/core/http/header_values.hpp"
+#include "duplex/core/http/http1_response_parser.hpp"
 #include "duplex/core/ws/client_handshake.hpp"
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/core/ws/mask.hpp"
 #include "duplex/core/ws/sender.hpp"
+#include "event_stream_walker.hpp"
 
 namespace duplex::app {
 
@@ -42,6 +46,21 @@ std::string openssl_reason() {
   return reason ? reason : text;
 }
 
+// The answer to a stream's GET must be a 200 text/event-stream; its body is chunked or runs
+// to the end of the connection. Returns why not, or "".
+std::string stream_head_fault(const core::HttpResponseHead& head) {
+  if (head.status != 200) {
+    return "server answered " + std::to_string(head.status) + " " + std::string(head.reason);
+  }
+  const std::string_view type = head.header("Content-Type").value_or("");
+  const std::string_view media = core::trim_ows(type.substr(0, type.find(';')));
+  if (!core::iequals(media, "text/event-stream")) {
+    return "Content-Type is '" + std::string(type) + "', not text/event-stream";
+  }
+  if (head.header("Content-Length")) return "an event stream with a Content-Length";
+  return "";
+}
+
 }  // namespace
 
 uint64_t now_ns() {
@@ -49,6 +68,13 @@ uint64_t now_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
+
+// What an event-stream connection reads with: the answer's head, then the body's events.
+struct ClientPool::EventStream {
+  std::string request;
+  core::Http1ResponseParser head;
+  std::optional<EventStreamWalker> walker;  // once the head is read
+};
 
 struct ClientPool::Connection {
   enum class State : uint8_t { idle, connecting, tls_handshaking, handshaking, open, closed };
@@ -71,6 +97,7 @@ struct ClientPool::Connection {
   std::string pending;              // bytes a short write left over
   std::unique_ptr<core::ClientHandshake> handshake;
   std::string response;
+  std::unique_ptr<EventStream> stream;  // an event stream's, not a WebSocket's
 };
 
 ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler)
@@ -123,16 +150,25 @@ void ClientPool::start_connect(Connection& c, size_t index) {
   const io::SocketAddress* source = sources.empty() ? nullptr : &sources[index % sources.size()];
   c.fd = io::connect_tcp(options_.target.address, source);
   if (c.fd < 0) return error(c, std::string("connect: ") + std::strerror(errno));
-  std::array<uint8_t, 16> key{};
-  if (RAND_bytes(key.data(), key.size()) != 1) throw std::runtime_error("RAND_bytes failed");
-  core::ClientHandshakeOptions offer;
-  if (options_.deflate) {
-    offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+  std::string stream_target;
+  if (options_.event_stream_target) stream_target = options_.event_stream_target(index);
+  if (!stream_target.empty()) {
+    c.stream = std::make_unique<EventStream>();
+    c.stream->request = "GET " + stream_target +
+                        " HTTP/1.1\r\nHost: " + options_.target.url.host_header() +
+                        "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+  } else {
+    std::array<uint8_t, 16> key{};
+    if (RAND_bytes(key.data(), key.size()) != 1) throw std::runtime_error("RAND_bytes failed");
+    core::ClientHandshakeOptions offer;
+    if (options_.deflate) {
+      offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+    }
+    c.handshake = std::make_unique<core::ClientHandshake>(options_.target.url, offer, key);
+    if (options_.head_bytes > 0) c.head = std::make_unique<uint8_t[]>(options_.head_bytes);
   }
-  c.handshake = std::make_unique<core::ClientHandshake>(options_.target.url, offer, key);
   c.state = Connection::State::connecting;
   c.opened_at = now_ns();
-  if (options_.head_bytes > 0) c.head = std::make_unique<uint8_t[]>(options_.head_bytes);
   epoll_event ev{};
   ev.events = EPOLLOUT;
   ev.data.u64 = index;
@@ -175,7 +211,16 @@ void ClientPool::continue_tls_handshake(Connection& c) {
 void ClientPool::start_upgrade(Connection& c) {
   c.state = Connection::State::handshaking;
   set_write_interest(c, false);
-  write(c, c.handshake->request().data(), c.handshake->request().size());
+  const std::string& request = c.stream ? c.stream->request : c.handshake->request();
+  write(c, request.data(), request.size());
+}
+
+void ClientPool::opened(Connection& c) {
+  c.handshake.reset();
+  std::string().swap(c.response);
+  c.state = Connection::State::open;
+  --pending_;
+  ++opened_;
 }
 
 void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len) {
@@ -193,11 +238,28 @@ void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len)
   if (result.consumed != c.response.size()) {
     return error(c, "handshake: server sent data before any message");
   }
-  c.handshake.reset();
-  std::string().swap(c.response);
-  c.state = Connection::State::open;
-  --pending_;
-  ++opened_;
+  opened(c);
+}
+
+void ClientPool::on_stream_head(Connection& c, size_t index, const char* data, size_t len) {
+  c.response.append(data, len);
+  core::HttpResponseHead head;
+  const core::HttpParseResult result = c.stream->head.parse(c.response, head);
+  if (result.status == core::HttpParseStatus::need_more) return;
+  if (result.status == core::HttpParseStatus::error) {
+    return error(c, "event stream: " + std::string(result.error_reason));
+  }
+  if (const std::string fault = stream_head_fault(head); !fault.empty()) {
+    return error(c, "event stream: " + fault);
+  }
+  c.stream->walker.emplace(head.has_token("Transfer-Encoding", "chunked"), options_.head_bytes);
+  // The body's first bytes may have come with the head.
+  const std::string body = c.response.substr(result.consumed);
+  opened(c);
+  if (body.empty()) return;
+  const uint64_t now = now_ns();
+  read_events(c, index, body, now);
+  if (c.fd >= 0) handler_.on_read_end(index, now);
 }
 
 void ClientPool::expire_handshakes(uint64_t now) {
@@ -288,12 +350,28 @@ void ClientPool::on_readable(Connection& c, size_t index) {
                            : std::string("recv: ") + std::strerror(errno));
   }
   if (c.state == Connection::State::handshaking) {
+    if (c.stream) return on_stream_head(c, index, buffer_.get(), static_cast<size_t>(n));
     return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
   }
   const uint64_t now = now_ns();
-  read_frames(c, index, reinterpret_cast<const uint8_t*>(buffer_.get()), static_cast<size_t>(n),
-              now);
+  if (c.stream) {
+    read_events(c, index, {buffer_.get(), static_cast<size_t>(n)}, now);
+  } else {
+    read_frames(c, index, reinterpret_cast<const uint8_t*>(buffer_.get()), static_cast<size_t>(n),
+                now);
+  }
   if (c.fd >= 0) handler_.on_read_end(index, now);
+}
+
+// Hands each event of an event stream to the handler as a text message of its data.
+void ClientPool::read_events(Connection& c, size_t index, std::string_view in, uint64_t now) {
+  EventStreamWalker& walker = *c.stream->walker;
+  const bool more = walker.feed(in, [&](uint64_t size, const uint8_t* head, size_t head_size) {
+    handler_.on_message(index, {.opcode = 1, .size = size, .head = head, .head_size = head_size},
+                        now);
+    return c.fd >= 0;  // the handler may have failed the connection
+  });
+  if (!more && c.fd >= 0) error(c, "event stream: " + std::string(walker.error()));
 }
 
 // Walks the server's frames: headers are parsed, payloads skipped (but for the head kept).
@@ -460,13 +538,14 @@ void ClientPool::tell(ConnectionOutcome& outcome) const {
 }
 
 void ClientPool::close_all() {
-  // A close frame (1000) so servers see a clean close; the answer is not awaited.
+  // A close frame (1000) so servers see a clean close; the answer is not awaited. An event
+  // stream just closes.
   std::string close_frame;
   static constexpr char kNormal[2] = {0x03, static_cast<char>(0xe8)};
   core::append_masked_frame(close_frame, core::Opcode::close, {kNormal, 2},
                             core::random_mask_key());
   for (Connection& c : connections_) {
-    if (c.state == Connection::State::open && c.pending.empty()) {
+    if (c.state == Connection::State::open && c.pending.empty() && !c.stream) {
       [[maybe_unused]] ssize_t n = transmit(c, close_frame.data(), close_frame.size());
     }
     drop(c);  // opened_ keeps its count: the report says how many were open

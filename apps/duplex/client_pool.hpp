@@ -4,6 +4,10 @@
 // their headers alone and hands each whole data message to a handler with its size and its first
 // few payload bytes; payloads are otherwise skipped, never copied, unmasked or validated. The
 // traffic itself (echo, publish/subscribe) is the handler's business.
+//
+// Some connections may be Server-Sent Events streams instead (event_stream_target): they send
+// `GET <target>` over HTTP/1.1 to the same host and port, expect a 200 text/event-stream answer,
+// and hand each event's data to the handler as a text message (EventStreamWalker reads them).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "duplex/core/http/url.hpp"
@@ -33,9 +38,12 @@ struct ClientPoolOptions {
   bool deflate = false;
   size_t head_bytes = 0;  // payload bytes of each message kept for the handler (at most 1,024)
   int max_pending_connects = 256;
+  // When set and not empty for a connection's index: that connection is an event stream of
+  // this request target (e.g. "/sse?topic=t0"), not a WebSocket.
+  std::function<std::string(size_t index)> event_stream_target;
 };
 
-/// A whole data message, as the pool saw it go by.
+/// A whole data message, as the pool saw it go by (an event stream's event: its data, as text).
 struct ReceivedMessage {
   uint8_t opcode = 0;       // of its first frame: 1 text, 2 binary
   bool compressed = false;  // RSV1: its size is the compressed one
@@ -103,13 +111,17 @@ class ClientPool {
 
  private:
   struct Connection;
+  struct EventStream;
 
   void start_connect(Connection& c, size_t index);
   void expire_handshakes(uint64_t now);
   void on_connected(Connection& c);
   void continue_tls_handshake(Connection& c);
   void start_upgrade(Connection& c);
+  void opened(Connection& c);
   void on_handshake_bytes(Connection& c, const char* data, size_t len);
+  void on_stream_head(Connection& c, size_t index, const char* data, size_t len);
+  void read_events(Connection& c, size_t index, std::string_view in, uint64_t now);
   ssize_t receive(Connection& c, char* buffer, size_t size);
   ssize_t transmit(Connection& c, const char* data, size_t len);
   void on_readable(Connection& c, size_t index);

@@ -28,6 +28,11 @@ std::string make_payload(const LoadOptions& options) {
   return payload;
 }
 
+std::function<std::string(size_t)> event_stream_target(const LoadOptions& options) {
+  if (options.event_stream_target.empty()) return nullptr;
+  return [target = options.event_stream_target](size_t) { return target; };
+}
+
 // What echo traffic keeps per connection, beside the pool's own state.
 struct Flight {
   uint32_t outstanding = 0;             // messages sent and not yet echoed
@@ -41,7 +46,9 @@ class Engine final : public ClientPool::Handler {
   Engine(const LoadOptions& options, LoadGenerator& owner)
       : options_(options),
         owner_(owner),
-        pool_({.target = options.target, .deflate = options.deflate},
+        pool_({.target = options.target,
+               .deflate = options.deflate,
+               .event_stream_target = event_stream_target(options)},
               static_cast<size_t>(options.connections), *this),
         flights_(static_cast<size_t>(options.connections)) {
     const std::string payload = make_payload(options_);
@@ -177,6 +184,9 @@ class Engine final : public ClientPool::Handler {
 LoadResult LoadGenerator::run() {
   if (options_.connections < 1) throw std::invalid_argument("connections must be at least 1");
   if (options_.inflight < 1) throw std::invalid_argument("inflight must be at least 1");
+  if (!options_.event_stream_target.empty() && !options_.idle) {
+    throw std::invalid_argument("event streams are only held idle here");
+  }
   Engine engine(options_, *this);
   return engine.run();
 }

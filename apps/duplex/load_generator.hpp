@@ -27,8 +27,11 @@ struct LoadOptions {
   bool deflate = false;
   double warmup_seconds = 2;
   double duration_seconds = 10;
-  uint64_t max_messages = 0;     // ends the measured window early after this many echoes (0: none)
-  bool idle = false;             // open the connections and hold them, sending nothing
+  uint64_t max_messages = 0;  // ends the measured window early after this many echoes (0: none)
+  bool idle = false;          // open the connections and hold them, sending nothing
+  // With idle: every connection is a Server-Sent Events stream of this request target (e.g.
+  // "/sse?topic=t0") instead of a WebSocket; an event on it is an error.
+  std::string event_stream_target;
   int baseline_connections = 0;  // opened before the rest, as the baseline for memory figures
   int max_pending_connects = 256;
 };

@@ -112,9 +112,12 @@ class Engine final : public ClientPool::Handler {
         publishers_(static_cast<size_t>(options.publishers)),
         inflight_(static_cast<size_t>(options.inflight)),
         per_topic_(static_cast<uint32_t>(options.subscribers / options.topics)),
-        pool_({.target = options.target, .head_bytes = make_topics()},
+        pool_({.target = options.target,
+               .head_bytes = make_topics(),
+               .event_stream_target = event_stream_target()},
               subscribers_ + publishers_.size(), *this),
-        subscribed_(subscribers_, 0),
+        // A stream is subscribed from the start.
+        subscribed_(subscribers_, streams() ? 1 : 0),
         last_seq_(subscribers_ * publishers_.size(), 0),
         records_(publishers_.size() * inflight_) {
     for (size_t j = 0; j < publishers_.size(); ++j) {
@@ -129,7 +132,7 @@ class Engine final : public ClientPool::Handler {
     pool_.connect(0, pool_.size(), [this](double elapsed) {
       report(Progress::Phase::connecting, elapsed, 0, ProgressMoment::tick);
     });
-    if (all_open() && subscribe()) {
+    if (all_open() && (streams() || subscribe())) {
       sending_ = true;
       for (size_t j = 0; j < publishers_.size(); ++j) publish(j, now_ns());
       run_phase(Progress::Phase::warming_up, options_.warmup_seconds);
@@ -216,6 +219,18 @@ class Engine final : public ClientPool::Handler {
       head = std::max({head, topic.subscribed.size(), topic.prefix.size() + kIdDigits});
     }
     return head;
+  }
+
+  bool streams() const { return !options_.event_stream_path.empty(); }
+
+  // Subscriber i's stream asks for topic t<i % topics>; publishers are WebSockets.
+  std::function<std::string(size_t)> event_stream_target() const {
+    if (!streams()) return nullptr;
+    return [path = options_.event_stream_path, subscribers = subscribers_,
+            topics = static_cast<size_t>(options_.topics)](size_t index) {
+      if (index >= subscribers) return std::string();
+      return path + "?topic=t" + std::to_string(index % topics);
+    };
   }
 
   bool all_open() const { return static_cast<size_t>(pool_.open_count()) == pool_.size(); }

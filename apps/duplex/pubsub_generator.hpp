@@ -7,6 +7,12 @@
 // digits), never parsed as JSON. A subscriber that gets a publish twice, out of order, or not
 // within 10 s is an error, so the counts are exact: once the window is drained, deliveries are
 // publishes times subscribers per topic.
+//
+// With event_stream_path the subscribers are Server-Sent Events streams instead (`GET
+// <path>?topic=tK` on the same host and port, the publishers staying WebSockets): each event's
+// data must be the delivery a WebSocket subscriber would get, and is checked and timed the same
+// way. A stream is subscribed once its answer's head has come, so nothing is awaited after the
+// connections are open.
 #pragma once
 
 #include <cstdint>
@@ -22,11 +28,12 @@ namespace duplex::app {
 
 struct PubsubOptions {
   ClientTarget target;
-  int subscribers = 1000;  // subscriber i subscribes to topic "t<i % topics>"
-  int publishers = 1;      // publisher j's n-th publish goes to topic "t<(j + n) % topics>"
-  int topics = 1;          // must divide subscribers
-  size_t data_size = 512;  // of each data string, its 16-digit id included (at least 16)
-  int inflight = 16;       // publishes per publisher not yet delivered to every subscriber
+  int subscribers = 1000;         // subscriber i subscribes to topic "t<i % topics>"
+  int publishers = 1;             // publisher j's n-th publish goes to topic "t<(j + n) % topics>"
+  int topics = 1;                 // must divide subscribers
+  size_t data_size = 512;         // of each data string, its 16-digit id included (at least 16)
+  int inflight = 16;              // publishes per publisher not yet delivered to every subscriber
+  std::string event_stream_path;  // not empty: subscribers are SSE streams of this path
   double warmup_seconds = 2;
   double duration_seconds = 10;
 };

@@ -5,6 +5,17 @@
 // The error reasons are the documented ones. As JSON.parse and JSON.stringify go, numbers in data
 // come back in JavaScript's form (1.0 as 1), and a message nested deeper than 64 levels is found
 // only once it parsed (invalid JSON deeper than that is reported as invalid).
+//
+// The same port serves Server-Sent Events on the same topics with Node's `http`, as duplex serve
+// does (src/duplex/server/sse_endpoint.hpp): `GET /sse?topic=a[&topic=b]` answers a chunked
+// text/event-stream that opens with `retry: 3000` and carries every message published to those
+// topics as `id: <n>\ndata: {"type":"message","topic":...,"data":...}\n\n`, where n counts the
+// topic's publishes (for several topics the id is "a=1&b=2", each topic's count), one
+// `res.write` per stream and message, the event string built once per publish for one-topic
+// streams; a heartbeat comment every 15 s; `POST /publish?topic=t` publishes its body (JSON, or
+// other text as a string) and answers 204. The bad requests duplex serve refuses are refused with its reasons. Not here:
+// resuming with Last-Event-ID (no history is kept), CORS.
+import http from 'node:http';
 import { WebSocketServer } from 'ws';
 
 const port = Number(process.argv[2]);
@@ -17,9 +28,14 @@ const kMaxTopicBytes = 256;
 const kMaxSubscriptions = 1000;
 const kMaxBackpressure = 16 * 1024 * 1024;  // as duplex serve's default max_backpressure
 const kMaxDepth = 64;
+const kMaxStreamTopics = 16;
+const kHeartbeatMs = 15_000;
+const kMaxBody = 64 * 1024 * 1024;
 
 const topics = new Map();  // topic -> Set of sockets
 const subscriptions = new Map();  // socket -> Set of its topics
+const streams = new Map();  // topic -> Set of event streams
+const published = new Map();  // topic -> messages published to it so far (the events' ids)
 
 function error(ws, reason) {
   ws.send(JSON.stringify({ type: 'error', reason }));
@@ -69,13 +85,31 @@ function unsubscribe(ws, topic) {
 
 function publish(ws, topic, data, excludeSelf) {
   const set = topics.get(topic);
-  if (!set) return;
+  const streamSet = streams.get(topic);
+  const seq = (published.get(topic) ?? 0) + 1;
+  published.set(topic, seq);
+  if (!set && !streamSet) return;
   const str = JSON.stringify({ type: 'message', topic, data });
-  for (const c of set) {
-    if (excludeSelf && c === ws) continue;
-    c.send(str);
-    if (c.bufferedAmount > kMaxBackpressure) c.close(1008, 'send queue over max_backpressure');
+  if (set) {
+    for (const c of set) {
+      if (excludeSelf && c === ws) continue;
+      c.send(str);
+      if (c.bufferedAmount > kMaxBackpressure) c.close(1008, 'send queue over max_backpressure');
+    }
   }
+  if (streamSet) {
+    const event = `id: ${seq}\ndata: ${str}\n\n`;
+    for (const s of streamSet) {
+      s.res.write(s.topics.length === 1 ? event : `id: ${cursor(s, topic, seq)}\ndata: ${str}\n\n`);
+      if (s.res.writableLength > kMaxBackpressure) s.res.destroy();
+    }
+  }
+}
+
+// A stream of several topics: every topic's place, form-encoded ("a=3&b=1").
+function cursor(stream, topic, seq) {
+  stream.last.set(topic, seq);
+  return new URLSearchParams(stream.topics.map((t) => [t, String(stream.last.get(t))])).toString();
 }
 
 function onMessage(ws, raw, isBinary) {
@@ -105,10 +139,89 @@ function onMessage(ws, raw, isBinary) {
   publish(ws, msg.topic, msg.data, msg.exclude_self === true);
 }
 
+function refuse(res, status, reason, headers = {}) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(`${reason}\n`);
+}
+
+function openStream(req, res, url) {
+  if (req.method !== 'GET') {
+    return refuse(res, 405, 'an event stream is read with GET', { Allow: 'GET' });
+  }
+  const names = url.searchParams.getAll('topic');
+  if (names.length === 0) return refuse(res, 400, 'name at least one topic: ?topic=news');
+  if (names.length > kMaxStreamTopics) {
+    return refuse(res, 400, `too many topics (at most ${kMaxStreamTopics})`);
+  }
+  for (const topic of names) {
+    if (topic.length === 0) return refuse(res, 400, 'topic is empty');
+    if (Buffer.byteLength(topic) > kMaxTopicBytes) {
+      return refuse(res, 400, 'topic is longer than 256 bytes');
+    }
+  }
+  const stream = { res, topics: [...new Set(names)], last: new Map() };
+  for (const topic of stream.topics) {
+    stream.last.set(topic, published.get(topic) ?? 0);
+    let set = streams.get(topic);
+    if (!set) streams.set(topic, (set = new Set()));
+    set.add(stream);
+  }
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+  });
+  res.write('retry: 3000\n\n');
+  res.on('close', () => {
+    for (const topic of stream.topics) {
+      const set = streams.get(topic);
+      set.delete(stream);
+      if (set.size === 0) streams.delete(topic);
+    }
+  });
+}
+
+function publishOverHttp(req, res, url) {
+  if (req.method !== 'POST') return refuse(res, 405, 'publish with POST', { Allow: 'POST' });
+  const topic = url.searchParams.get('topic');
+  if (topic === null) return refuse(res, 400, 'missing topic');
+  const fault = topicFault({ topic });
+  if (fault) return refuse(res, 400, fault);
+  const parts = [];
+  let size = 0;
+  req.on('data', (part) => {
+    size += part.length;
+    if (size > kMaxBody) return req.destroy();
+    parts.push(part);
+  });
+  req.on('end', () => {
+    // A JSON body is the data; other text is a string, as duplex serve takes it.
+    const text = Buffer.concat(parts).toString();
+    let data = text;
+    try {
+      data = JSON.parse(text);
+    } catch {}
+    if (depth(data) >= kMaxDepth) return refuse(res, 400, 'message is nested deeper than 64 levels');
+    publish(null, topic, data, false);
+    res.writeHead(204);
+    res.end();
+  });
+}
+
+const httpServer = http.createServer({ noDelay: true, requestTimeout: 0 }, (req, res) => {
+  const url = new URL(req.url, 'http://peer');
+  if (url.pathname === '/sse') return openStream(req, res, url);
+  if (url.pathname === '/publish') return publishOverHttp(req, res, url);
+  refuse(res, 404, 'not found');
+});
+setInterval(() => {
+  for (const set of streams.values()) {
+    for (const s of set) s.res.write(': heartbeat\n\n');
+  }
+}, kHeartbeatMs).unref();
+
 const server = new WebSocketServer({
-  host: '127.0.0.1',
-  port,
-  backlog: 4096,
+  server: httpServer,
   perMessageDeflate: false,
   maxPayload: 64 * 1024 * 1024,
   clientTracking: false,
@@ -126,8 +239,10 @@ server.on('connection', (ws) => {
   });
   ws.on('error', () => {});  // a peer's protocol error closes the socket; nothing to report
 });
-server.on('listening', () => process.stdout.write(`ready ${port}\n`));
-server.on('error', (err) => {
+httpServer.listen({ host: '127.0.0.1', port, backlog: 4096 }, () => {
+  process.stdout.write(`ready ${port}\n`);
+});
+httpServer.on('error', (err) => {
   console.error(`ws_pubsub: ${err.message}`);
   process.exit(1);
 });
