@@ -376,18 +376,36 @@ void Connection::exchange_start_stream(ExchangeState& ex, int status, std::strin
   arm_timer();
 }
 
-bool Connection::exchange_write(ExchangeState& ex, std::string_view data, size_t limit) {
+bool Connection::admit_stream_bytes(ExchangeState& ex, size_t bytes, size_t limit) {
   if (ex.phase != ExchangeState::Phase::streaming || dead_ || close_after_flush_) return false;
-  if (data.empty()) return true;
-  if (ex.head_only) return true;
   // As for a WebSocket: one write always fits an empty queue; beyond that the queue is bounded,
   // and a reader that does not keep up is dropped, never buffered without bound.
   const size_t queued = buffered();
-  if (queued > 0 && queued + data.size() + core::kMaxChunkHeader + 2 > limit) {
+  if (queued > 0 && queued + bytes > limit) {
     finish_exchange(ex, false);
     close_transport();
     return false;
   }
+  return true;
+}
+
+bool Connection::exchange_write_chunk(ExchangeState& ex, const io::SharedBytes& chunk,
+                                      size_t limit) {
+  if (!admit_stream_bytes(ex, chunk->size(), limit)) return false;
+  if (ex.head_only) return true;
+  // Over TLS every connection encrypts its own copy anyway; small chunks cost less to copy.
+  if (tls_ || chunk->size() < kShareFramesFrom) {
+    output().append(*chunk);
+  } else {
+    output().append_shared(chunk);
+  }
+  return true;
+}
+
+bool Connection::exchange_write(ExchangeState& ex, std::string_view data, size_t limit) {
+  if (data.empty()) return ex.phase == ExchangeState::Phase::streaming && !dead_;
+  if (!admit_stream_bytes(ex, data.size() + core::kMaxChunkHeader + 2, limit)) return false;
+  if (ex.head_only) return true;
   io::OutputBuffer& out = output();
   if (ex.chunked) {
     char header[core::kMaxChunkHeader];

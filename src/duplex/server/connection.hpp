@@ -72,6 +72,9 @@ class Connection final : public WebSocket,
                              const HttpHeaders& headers);
   /// Queues `data` on a started stream; past `limit` queued bytes the stream is dropped.
   bool exchange_write(ExchangeState& ex, std::string_view data, size_t limit);
+  /// Queues a whole chunk made for many streams (shared, not copied when it is large), on a
+  /// started chunked stream; past `limit` queued bytes the stream is dropped.
+  bool exchange_write_chunk(ExchangeState& ex, const io::SharedBytes& chunk, size_t limit);
   void exchange_end(ExchangeState& ex);
   /// Leaves the exchange waiting for a later answer (timeout_ms 0: no deadline).
   void exchange_hold(ExchangeState& ex, uint32_t timeout_ms);
@@ -179,6 +182,8 @@ class Connection final : public WebSocket,
   // its next request, or closes.
   void finish_exchange(ExchangeState& ex, bool completed);
   void queue_exchange_response(ExchangeState& ex, core::HttpResponse& response);
+  // Whether `bytes` more may be queued on a stream; drops the stream when they may not.
+  bool admit_stream_bytes(ExchangeState& ex, size_t bytes, size_t limit);
   void apply(const core::CloseStep& step, std::string_view reason);
   // Whether a frame of `frame_bytes` may be queued: open, and within max_backpressure (else
   // the slow-consumer policy applies to `payload`).

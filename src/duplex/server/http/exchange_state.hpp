@@ -74,7 +74,7 @@ struct ExchangeState final : HttpExchange {
   std::string body;
   std::unique_ptr<core::BodyReader> reader;  // while a body is coming
   std::string waiting;                       // pipelined requests that came in behind this one
-  uint32_t hold_timeout_ms = 0;  // up to 49 days
+  uint32_t hold_timeout_ms = 0;              // up to 49 days
   uint16_t hold_timeout_status = 204;
   Phase phase = Phase::body;
   bool keep_alive : 1 = true;  // HTTP/1.1 without Connection: close

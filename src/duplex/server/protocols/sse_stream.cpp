@@ -58,7 +58,16 @@ bool SseStream::deliver(MessageEncodings& message) {
     case TopicFollower<std::string>::Arrival::next:
       break;
   }
-  write_event(message.sse_event());
+  ExchangeState& ex = state_of(exchange_);
+  if (follower_.places().size() == 1 && ex.chunked) {
+    // One topic: the id is the message's sequence, so the whole chunk is the same for every
+    // such stream of the loop, made once and shared.
+    last_write_ms_ = pubsub_.loop().now_ms();
+    ex.conn.exchange_write_chunk(ex, message.sse_chunk(),
+                                 ex.route.options.max_buffered + replay_bytes_);
+  } else {
+    write_event(message.sse_event());
+  }
   follower_.release([&](size_t, const std::string& event) { write_event(event); });
   return !exchange_.finished();
 }

@@ -3,6 +3,8 @@
 #include <string>
 #include <variant>
 
+#include "duplex/core/http/chunked_writer.hpp"
+#include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/core/ws/sender.hpp"
@@ -42,6 +44,23 @@ std::string_view MessageEncodings::sse_event() {
         core::append_event(sse_event_, {.data = message_.payload()});
   }
   return sse_event_;
+}
+
+const io::SharedBytes& MessageEncodings::sse_chunk() {
+  if (!sse_chunk_) {
+    std::string id = "id: ";
+    core::append_cursor(id, {{{}, message_.sequence().seq}});
+    id += '\n';
+    const std::string_view event = sse_event();
+    auto chunk = std::make_shared<std::string>();
+    char header[core::kMaxChunkHeader];
+    chunk->append(header, core::write_chunk_header(header, id.size() + event.size()));
+    chunk->append(id);
+    chunk->append(event);
+    chunk->append(core::kChunkEnd);
+    sse_chunk_ = std::move(chunk);
+  }
+  return sse_chunk_;
 }
 
 std::string json_value_of(std::string_view payload) {

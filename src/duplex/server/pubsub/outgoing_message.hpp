@@ -94,6 +94,9 @@ class MessageEncodings {
   /// The message as a Server-Sent Event without its id line (each stream puts its own cursor
   /// before it): "data: ..." lines and the blank line.
   std::string_view sse_event();
+  /// The event as a whole chunk of a chunked stream of one topic, id line included (for such a
+  /// stream the id is the message's sequence): the same bytes for every such stream, made once.
+  const io::SharedBytes& sse_chunk();
   /// The message as one JSON value (itself when it is one, else a JSON string), as a long poll
   /// answers it.
   std::string_view json_value();
@@ -101,8 +104,9 @@ class MessageEncodings {
  private:
   const OutgoingMessage& message_;
   std::array<io::SharedBytes, 16> compressed_;
-  std::string sse_event_;   // made on first need
-  std::string json_value_;  // made on first need
+  std::string sse_event_;      // made on first need
+  io::SharedBytes sse_chunk_;  // made on first need
+  std::string json_value_;     // made on first need
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;

@@ -67,7 +67,7 @@ class TopicHistory {
   };
   struct TopicLog {
     uint64_t last_seq = 0;
-    bool followed = false;  // a recipient that can come back followed it: messages are kept
+    bool followed = false;         // a recipient that can come back followed it: messages are kept
     uint64_t forgotten_up_to = 0;  // the seq of the newest message no longer kept
     std::deque<Entry> kept;
     std::list<std::string>::iterator recency;  // in recent_
