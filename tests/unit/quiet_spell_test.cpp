@@ -94,7 +94,9 @@ class QuietSpell : public testing::TestWithParam<Case> {
     std::string got;
     std::string error;
     bool closed = false;
-    CloseEvent close{};
+    uint16_t code = 0;
+    bool clean = false;
+    std::string reason;  // the event's reason is a view, valid during the handler only
     ws.onopen = [&] { ws.send(text); };
     ws.onmessage = [&](const MessageEvent& e) {
       got = e.data;
@@ -102,14 +104,16 @@ class QuietSpell : public testing::TestWithParam<Case> {
     };
     ws.onerror = [&](std::string_view reason) { error = reason; };
     ws.onclose = [&](const CloseEvent& e) {
-      close = e;
+      code = e.code;
+      clean = e.was_clean;
+      reason = e.reason;
       closed = true;
     };
     ASSERT_TRUE(pump([&] { return closed; })) << text;
     EXPECT_EQ(error, "") << text;
     EXPECT_EQ(got, text);
-    EXPECT_EQ(close.code, 1000) << text << ": " << close.reason;
-    EXPECT_TRUE(close.was_clean) << text;
+    EXPECT_EQ(code, 1000) << text << ": " << reason;
+    EXPECT_TRUE(clean) << text;
   }
 
   std::unique_ptr<test::ServerThread> server_;
@@ -144,17 +148,19 @@ TEST_P(QuietSpell, IdleTimeoutOfANewConnectionRunsItsWholeLength) {
   Clock::time_point opened;
   Clock::time_point closed_at;
   bool closed = false;
-  CloseEvent close{};
+  uint16_t code = 0;
+  std::string reason;  // the event's reason is a view, valid during the handler only
   ws.onopen = [&] { opened = Clock::now(); };
   ws.onclose = [&](const CloseEvent& e) {
     closed_at = Clock::now();
-    close = e;
+    code = e.code;
+    reason = e.reason;
     closed = true;
   };
   ASSERT_TRUE(pump([&] { return closed; }));
-  ASSERT_NE(opened, Clock::time_point{}) << "never opened: " << close.code << " " << close.reason;
-  EXPECT_EQ(close.code, 1001);
-  EXPECT_EQ(close.reason, "idle timeout");
+  ASSERT_NE(opened, Clock::time_point{}) << "never opened: " << code << " " << reason;
+  EXPECT_EQ(code, 1001);
+  EXPECT_EQ(reason, "idle timeout");
   // The server stamps the open a moment before the client sees it: allow a few milliseconds.
   EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(closed_at - opened).count(),
             kIdleTimeout.count() - 20);
