@@ -19,9 +19,9 @@
 namespace duplex::detail {
 
 /// `Item` is what is kept of an early message; at most `kMaxHeld` are kept. That is generous: a
-/// topic's messages reach a loop in the order of their sequence (PubSubHub::publish), except
-/// that the loop's own publishes go out at once, ahead of what other threads queued for it
-/// before, so only those can overtake.
+/// topic's messages reach a loop in the order of their sequence (PubSubHub::publish queues
+/// them in that order, and a loop's own publish waits behind what other threads queued for it
+/// before), so holding is a safety net for what that order does not cover.
 template <class Item, size_t kMaxHeld = 4096>
 class TopicFollower {
  public:

@@ -4,6 +4,7 @@
 // its loop's thread only (the hub posts work here from other threads).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -12,13 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "duplex/io/event_loop.hpp"
 #include "duplex/server/pubsub/topic_history.hpp"
 #include "duplex/server/pubsub/topic_table.hpp"
 #include "duplex/server/session/session.hpp"
-
-namespace duplex::io {
-class EventLoop;
-}
 
 namespace duplex::detail {
 
@@ -38,6 +36,22 @@ class LoopPubSub {
   /// The loop whose thread is calling (set while it runs), or null.
   static LoopPubSub* current();
   static void set_current(LoopPubSub* loop);
+
+  /// Queues `deliver(*this)` on this loop, counted until it has run: while deliveries from
+  /// other threads wait here, this loop's own go behind them (see PubSubHub), so that whatever
+  /// a subscriber gets, it gets in the order it was published, across topics too.
+  template <class Deliver>
+  void queue_delivery(Deliver deliver) {
+    queued_deliveries_.fetch_add(1, std::memory_order_relaxed);
+    loop_.post([this, deliver] {
+      deliver(*this);
+      queued_deliveries_.fetch_sub(1, std::memory_order_relaxed);
+    });
+  }
+  /// Whether a delivery on this loop's thread may go out at once: none is waiting before it.
+  bool may_deliver_at_once() const {
+    return queued_deliveries_.load(std::memory_order_relaxed) == 0;
+  }
 
   /// False if `session` was subscribed already.
   bool subscribe(Session& session, std::string_view topic);
@@ -70,6 +84,7 @@ class LoopPubSub {
   PubSubHub& hub_;
   io::EventLoop& loop_;
   const size_t index_;
+  std::atomic<uint32_t> queued_deliveries_{0};
   bool batching_ = true;
   TopicTable topics_;
   std::unordered_map<std::string, std::vector<Session*>, StringHash, std::equal_to<>> users_;

@@ -110,12 +110,14 @@ void PubSubHub::publish(std::string_view topic, std::string_view message, core::
     for (size_t i = 0; i < loops_.size(); ++i) {
       if (it->second.per_core[i] == 0) continue;
       LoopPubSub* loop = loops_[i];
-      if (loop == here) {
+      const void* skip = i == except.loop ? except.recipient : nullptr;
+      if (loop == here && here->may_deliver_at_once()) {
         deliver_here = true;
         continue;
       }
-      const void* skip = i == except.loop ? except.recipient : nullptr;
-      loop->loop().post([loop, skip, deliver] { deliver(*loop, skip); });
+      // Behind what is queued there already, even on the caller's own loop: a message that
+      // other threads published before waits there, and this one must not overtake it.
+      loop->queue_delivery([skip, deliver](LoopPubSub& l) { deliver(l, skip); });
     }
   }
   // On the caller's own loop at once, outside the lock: its handlers may publish again.

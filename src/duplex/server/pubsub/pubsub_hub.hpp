@@ -103,10 +103,10 @@ size_t PubSubHub::route(const std::vector<bool>& loops, Skip except, Deliver del
     if (!loops[i]) continue;
     LoopPubSub* loop = loops_[i];
     const void* skip = i == except.loop ? except.recipient : nullptr;
-    if (loop == here) {
+    if (loop == here && here->may_deliver_at_once()) {
       delivered_here = deliver(*loop, skip);
     } else {
-      loop->loop().post([loop, skip, deliver] { deliver(*loop, skip); });
+      loop->queue_delivery([skip, deliver](LoopPubSub& l) { deliver(l, skip); });
     }
   }
   return delivered_here;
