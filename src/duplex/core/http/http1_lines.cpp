@@ -19,7 +19,9 @@ Http1LineScanner::Result Http1LineScanner::next(std::string_view buffered, size_
   }
   if (lf == nullptr) {
     scan_pos_ = std::max(scan_pos_, search_end);
-    return {buffered.size() > limit ? Status::too_large : Status::need_more};
+    // No line end within the limit: with `limit` bytes in and none of them a line end, the head
+    // cannot end within the limit, whatever comes next.
+    return {buffered.size() >= limit ? Status::too_large : Status::need_more};
   }
   const auto lf_pos = static_cast<size_t>(static_cast<const char*>(lf) - buffered.data());
   Result result{Status::line, line_start_, lf_pos, lf_pos + 1};
