@@ -4,15 +4,13 @@
 // arrive, in order, once each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { startServer } from '../interop/node/helpers.mjs';
+import { stopServer } from '../interop/pubsub/support.mjs';
 import { launchBrowser } from './support.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const duplexBin = process.env.DUPLEX_BIN ?? path.join(repo, 'build/release/duplex');
 const POLL_TIMEOUT_S = 0.4;
 
 const PAGE = `<!doctype html>
@@ -34,26 +32,6 @@ const PAGE = `<!doctype html>
   })();
 </script>`;
 
-function startServer(folder) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(duplexBin, ['serve', '--host', '127.0.0.1', '--port', '0', '--threads', '2',
-      '--static', folder, '--poll-timeout', String(POLL_TIMEOUT_S), '--history', '100'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const timer = setTimeout(() => reject(new Error('duplex serve did not start')), 10000);
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/ws:\/\/127\.0\.0\.1:(\d+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`duplex serve exited with ${code}`)));
-  });
-}
-
 async function publish(port, text) {
   const response = await fetch(`http://127.0.0.1:${port}/publish?topic=news`, {
     method: 'POST', body: text,
@@ -67,7 +45,9 @@ test('a fetch long-poll loop in Chromium gets every message once, in order', { t
   async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'duplex-poll-'));
     writeFileSync(path.join(folder, 'poll.html'), PAGE);
-    const { child, port } = await startServer(folder);
+    const server = await startServer(['--threads', '2', '--static', folder,
+      '--poll-timeout', String(POLL_TIMEOUT_S), '--history', '100']);
+    const { port } = server;
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
@@ -94,7 +74,7 @@ test('a fetch long-poll loop in Chromium gets every message once, in order', { t
       await browser.assertNoPageErrors();
     } finally {
       await browser.close();
-      child.kill('SIGTERM');
+      await stopServer(server);  // exits 0: under ASan, without leaks
       rmSync(folder, { recursive: true, force: true });
     }
   });

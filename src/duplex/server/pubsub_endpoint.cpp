@@ -73,9 +73,8 @@ HttpHandler pubsub_publish_handler(Server& server, PubSubOptions options) {
     if (!ex.origin_may_act()) return ex.respond(403, "origin not allowed\n");
     const auto topic = core::query_parameter(ex.query(), "topic");
     if (!topic) return refuse(pubsub::reason::kMissingTopic);
-    if (topic->empty()) return refuse(pubsub::reason::kTopicEmpty);
-    if (topic->size() > pubsub::kMaxTopicBytes) return refuse(pubsub::reason::kTopicTooLong);
-    if (!core::is_valid_utf8(*topic)) return refuse("topic is not UTF-8");
+    if (const auto problem = pubsub::topic_problem(*topic); !problem.empty())
+      return refuse(problem);
     if (!core::is_valid_utf8(ex.body())) return refuse("body is not UTF-8");
     auto data = pubsub::data_from_text(ex.body());
     if (const auto* error = std::get_if<pubsub::Error>(&data)) return refuse(error->reason);

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "duplex/core/text/utf8.hpp"
+
 namespace duplex::core::pubsub {
 
 namespace {
@@ -29,8 +31,8 @@ class CommandReader : public nlohmann::json_sax<Json> {
                                                      : CommandType::publish;
     if (topic_ == TopicState::missing) return Error{reason::kMissingTopic};
     if (topic_ == TopicState::not_string) return Error{reason::kTopicNotString};
-    if (topic_text_.empty()) return Error{reason::kTopicEmpty};
-    if (topic_text_.size() > kMaxTopicBytes) return Error{reason::kTopicTooLong};
+    // A JSON string reads as UTF-8, so only the first two of topic_problem's checks can fail.
+    if (const auto problem = topic_problem(topic_text_); !problem.empty()) return Error{problem};
     command.topic = std::move(topic_text_);
     if (command.type == CommandType::publish) {
       if (!has_data_) return Error{reason::kMissingData};
@@ -223,6 +225,13 @@ std::string typed_message(std::string_view type, std::string_view key, std::stri
 
 std::variant<Command, Error> parse_command(std::string_view text) {
   return CommandReader().read(text);
+}
+
+std::string_view topic_problem(std::string_view topic) {
+  if (topic.empty()) return reason::kTopicEmpty;
+  if (topic.size() > kMaxTopicBytes) return reason::kTopicTooLong;
+  if (!is_valid_utf8(topic)) return "topic is not UTF-8";
+  return {};
 }
 
 std::variant<std::string, Error> data_from_text(std::string_view text) {

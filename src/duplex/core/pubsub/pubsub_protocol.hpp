@@ -45,6 +45,10 @@ struct Error {
   std::string_view reason;  // one of pubsub::reason
 };
 
+/// What is wrong with a topic name (one of pubsub::reason, or "topic is not UTF-8"), checked in
+/// that order: empty, over kMaxTopicBytes, not UTF-8; empty when nothing is.
+std::string_view topic_problem(std::string_view topic);
+
 /// Reads one client text message (already valid UTF-8, as the WebSocket layer guarantees).
 /// Members other than type, topic, data and exclude_self are ignored; a repeated member counts
 /// once, with its last value.

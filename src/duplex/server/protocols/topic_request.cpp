@@ -3,7 +3,6 @@
 #include "duplex/core/http/query_string.hpp"
 #include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
-#include "duplex/core/text/utf8.hpp"
 
 namespace duplex::detail {
 
@@ -47,12 +46,8 @@ std::optional<TopicRequest> read_topic_request(HttpExchange& exchange, std::stri
     return std::nullopt;
   }
   for (const std::string& topic : request.shown) {
-    std::string_view reason;
-    if (topic.empty()) reason = core::pubsub::reason::kTopicEmpty;
-    if (topic.size() > core::pubsub::kMaxTopicBytes) reason = core::pubsub::reason::kTopicTooLong;
-    if (!core::is_valid_utf8(topic)) reason = "topic is not UTF-8";
-    if (!reason.empty()) {
-      refuse(exchange, reason);
+    if (const auto problem = core::pubsub::topic_problem(topic); !problem.empty()) {
+      refuse(exchange, problem);
       return std::nullopt;
     }
     request.topics.push_back(prefix + topic);
