@@ -24,6 +24,18 @@ inline bool same_result(const core::HttpParseResult& a, const core::HttpParseRes
          a.error_reason == b.error_reason;
 }
 
+/// The pieces of `input` between each `separator` (n separators give n + 1 pieces, some may be
+/// empty), as views into it.
+inline std::vector<std::string_view> split(std::string_view input, char separator) {
+  std::vector<std::string_view> pieces;
+  while (true) {
+    const size_t end = input.find(separator);
+    pieces.push_back(input.substr(0, end));
+    if (end == std::string_view::npos) return pieces;
+    input.remove_prefix(end + 1);
+  }
+}
+
 /// Cuts `input` into up to eight pieces at places drawn from `seed`, each piece a string of its
 /// own (as separate reads would be); some may be empty.
 inline std::vector<std::string> cut(std::string_view input, uint32_t seed) {

@@ -25,6 +25,7 @@ using namespace duplex::core;
 
 using duplex::fuzz::check;
 using duplex::fuzz::cut;
+using duplex::fuzz::split;
 
 using duplex::test::line_breaks_as_lf;
 using duplex::test::read_event_stream;
@@ -46,13 +47,7 @@ ReadStream read_pieces(const std::vector<std::string>& pieces, size_t max) {
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
 
 void write_and_read_back(std::string_view input) {
-  std::vector<std::string_view> fields;
-  while (true) {
-    const size_t end = input.find('\xFF');
-    fields.push_back(input.substr(0, end));
-    if (end == std::string_view::npos) break;
-    input.remove_prefix(end + 1);
-  }
+  const std::vector<std::string_view> fields = split(input, '\xFF');
   std::string stream;
   std::vector<ReadMessage> expected;
   std::string last_id;
