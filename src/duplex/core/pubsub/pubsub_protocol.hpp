@@ -7,6 +7,8 @@
 #include <string_view>
 #include <variant>
 
+#include "duplex/core/text/json_string.hpp"
+
 namespace duplex::core::pubsub {
 
 inline constexpr size_t kMaxTopicBytes = 256;
@@ -66,8 +68,7 @@ std::string answer(CommandType type, std::string_view topic);
 /// {"type":"error","reason":<reason>}.
 std::string error_message(std::string_view reason);
 
-/// Appends `text` as a JSON string: '"' and '\\' escaped, control characters as \b \f \n \r \t
-/// or \u00xx, everything else (UTF-8 included) as it is, as JSON.stringify writes it.
-void append_json_string(std::string& out, std::string_view text);
+/// Appends `text` as a JSON string, as JSON.stringify writes it (core/text/json_string.hpp).
+using core::append_json_string;
 
 }  // namespace duplex::core::pubsub
