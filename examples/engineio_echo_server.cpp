@@ -5,27 +5,16 @@
 //   }); engine.on("connection", socket => socket.on("data", (...args) => socket.send(...args)));
 // Usage: example_engineio_echo_server [--port P] [--threads N]   (default port 3000)
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string_view>
 
+#include "conformance_flags.hpp"
 #include "duplex/server/engineio_server.hpp"
 #include "duplex/server/websocket_server.hpp"
 
 int main(int argc, char** argv) {
-  uint16_t port = 3000;
-  size_t threads = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--port") == 0) {
-      port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
-    } else if (std::strcmp(argv[i], "--threads") == 0) {
-      threads = static_cast<size_t>(std::atoi(argv[i + 1]));
-    } else {
-      std::fprintf(stderr, "usage: %s [--port P] [--threads N]\n", argv[0]);
-      return 2;
-    }
-  }
-  duplex::Server server({.host = "127.0.0.1", .port = port, .threads = threads});
+  const auto flags = parse_conformance_flags(argc, argv);
+  if (!flags) return 2;
+  duplex::Server server({.host = "127.0.0.1", .port = flags->port, .threads = flags->threads});
   duplex::engineio::Server engine(
       server,
       {.path = "/engine.io/",

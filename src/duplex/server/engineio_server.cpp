@@ -1,7 +1,5 @@
 #include "duplex/server/engineio_server.hpp"
 
-#include <sys/random.h>
-
 #include <atomic>
 #include <optional>
 #include <stdexcept>
@@ -9,9 +7,9 @@
 #include <utility>
 
 #include "duplex/core/http/query_string.hpp"
-#include "duplex/core/text/base64.hpp"
 #include "duplex/server/protocols/engineio/engineio_errors.hpp"
 #include "duplex/server/protocols/engineio/engineio_session.hpp"
+#include "duplex/server/protocols/random_id.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
 #include "duplex/server/upgrade_request.hpp"
 #include "duplex/server/websocket_server.hpp"
@@ -27,23 +25,6 @@ using detail::WsLink;
 
 namespace detail {
 namespace {
-
-// 15 random bytes as base64url: 20 characters, as the reference's ids.
-std::string random_sid() {
-  unsigned char bytes[15];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) throw std::runtime_error("getrandom failed");
-    got += static_cast<size_t>(n);
-  }
-  std::string sid = core::base64_encode(std::string_view(reinterpret_cast<char*>(bytes), 15));
-  for (char& c : sid) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return sid;
-}
 
 io::EventLoop& current_loop() { return ::duplex::detail::LoopPubSub::current()->loop(); }
 
@@ -129,7 +110,7 @@ void handle_request(Shared& shared, HttpExchange& ex) {
     respond_error(ex, ErrorCode::unsupported_protocol_version);
     return;
   }
-  auto session = std::make_shared<Session>(shared, random_sid(), current_loop(),
+  auto session = std::make_shared<Session>(shared, ::duplex::detail::random_id(), current_loop(),
                                            TransportKind::polling, ex.remote_address());
   shared.add(session);
   if (!options.cookie.empty()) {
@@ -170,7 +151,7 @@ void on_ws_open(Shared& shared, WebSocket& ws) {
   link->ws = &ws;
   link->loop = &current_loop();
   if (sid.empty()) {
-    auto session = std::make_shared<Session>(shared, random_sid(), *link->loop,
+    auto session = std::make_shared<Session>(shared, ::duplex::detail::random_id(), *link->loop,
                                              TransportKind::websocket, ws.remote_address());
     link->session = session;
     shared.add(session);

@@ -2,12 +2,17 @@
 // Session, so topics, users and the hub never do (session.hpp).
 #include "duplex/server/connection.hpp"
 #include "duplex/server/protocols/long_poll.hpp"
+#include "duplex/server/protocols/socketio/socketio_socket.hpp"
 #include "duplex/server/protocols/sse_stream.hpp"
 #include "duplex/server/session/session.hpp"
 
 namespace duplex::detail {
 
 bool deliver(Session& session, MessageEncodings& message) {
+  // A Socket.IO emit of another event than "message" means nothing to other kinds.
+  if (message.outgoing().socketio_only() && session.kind() != SessionKind::socketio) {
+    return false;
+  }
   switch (session.kind()) {
     case SessionKind::websocket:
       return session.transport<Connection>().send_broadcast(message);
@@ -15,6 +20,8 @@ bool deliver(Session& session, MessageEncodings& message) {
       return session.transport<SseStream>().deliver(message);
     case SessionKind::long_poll:
       return session.transport<LongPoll>().deliver(message);
+    case SessionKind::socketio:
+      return session.transport<socketio::detail::SocketImpl>().deliver(message);
   }
   return false;
 }

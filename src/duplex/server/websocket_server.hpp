@@ -33,6 +33,9 @@ namespace duplex {
 namespace io {
 class EventLoop;
 }
+namespace detail {
+struct ServerAccess;
+}
 
 /// HTTPS and wss:// on the server's port: set cert_file and key_file. TLS 1.2 and 1.3 only,
 /// ALPN http/1.1; plain HTTP sent to the port is answered 400 and closed.
@@ -140,6 +143,7 @@ class Server {
   io::EventLoop& loop();
 
  private:
+  friend struct detail::ServerAccess;  // protocols built into the library reach the hub
   std::unique_ptr<detail::ServerShared> shared_;
   std::vector<std::unique_ptr<detail::ServerCore>> cores_;
   void install_signal_handlers();  // ServerOptions::handle_signals, once

@@ -14,8 +14,8 @@ export const PING_TIMEOUT = 200;
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a Duplex example binary with `--port 0 ...args`; resolves once it prints its URL. */
-export async function startExample(bin, args = []) {
-  const proc = spawn(bin, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startExample(bin, args = [], { port: fixedPort = 0 } = {}) {
+  const proc = spawn(bin, ['--port', String(fixedPort), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.setEncoding('utf8');
   proc.stderr.setEncoding('utf8');
@@ -97,8 +97,8 @@ export const push = (port, sid, body) =>
   request(port, eio(`sid=${sid}`), { method: 'POST', body, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } });
 
 /** A raw WebSocket on /engine.io/ with an inbox (messages as strings, or Buffers if binary). */
-export async function openWs(port, query) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/engine.io/?EIO=4&transport=websocket${query ? `&${query}` : ''}`);
+export async function openWs(port, query, path = '/engine.io/') {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}?EIO=4&transport=websocket${query ? `&${query}` : ''}`);
   const box = inbox(ws);
   ws.on('error', () => {});
   await withTimeout(new Promise((resolve, reject) => {

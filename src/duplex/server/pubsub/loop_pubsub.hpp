@@ -31,6 +31,7 @@ class LoopPubSub {
   LoopPubSub& operator=(const LoopPubSub&) = delete;
 
   io::EventLoop& loop() { return loop_; }
+  PubSubHub& hub() { return hub_; }
   /// This loop's place among the server's loops.
   size_t index() const { return index_; }
   /// The loop whose thread is calling (set while it runs), or null.

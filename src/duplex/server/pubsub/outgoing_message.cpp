@@ -12,14 +12,14 @@
 
 namespace duplex::detail {
 
-std::shared_ptr<OutgoingMessage> OutgoingMessage::make(std::string_view payload,
-                                                       core::MessageType type,
-                                                       std::string_view topic) {
+std::shared_ptr<OutgoingMessage> OutgoingMessage::make(
+    std::string_view payload, core::MessageType type, std::string_view topic,
+    std::shared_ptr<const SocketIoPacket> socketio) {
   auto frame = std::make_shared<std::string>();
   core::append_frame(*frame, static_cast<core::Opcode>(type), payload);
   const size_t header_size = frame->size() - payload.size();
   return std::shared_ptr<OutgoingMessage>(
-      new OutgoingMessage(std::move(frame), header_size, type, topic));
+      new OutgoingMessage(std::move(frame), header_size, type, topic, std::move(socketio)));
 }
 
 const io::SharedBytes& MessageEncodings::compressed(int window_bits, EndpointDeflate& deflate) {
@@ -63,6 +63,23 @@ const io::SharedBytes& MessageEncodings::sse_chunk() {
   return sse_chunk_;
 }
 
+// What a /pubsub delivery envelope carries: V of {"type":"message","topic":"...","data":V}, as
+// core::pubsub::delivery writes it (compact, in that order); any other value as it is.
+namespace {
+std::string pubsub_data_of(std::string_view json) {
+  constexpr std::string_view kEnvelope = R"({"type":"message","topic":")";
+  constexpr std::string_view kData = R"(,"data":)";
+  if (json.substr(0, kEnvelope.size()) != kEnvelope || json.back() != '}') {
+    return std::string(json);
+  }
+  size_t i = kEnvelope.size();
+  while (i < json.size() && json[i] != '"') i += json[i] == '\\' ? 2 : 1;  // the topic's end
+  if (i >= json.size() || json.substr(i + 1, kData.size()) != kData) return std::string(json);
+  const size_t begin = i + 1 + kData.size();
+  return std::string(json.substr(begin, json.size() - 1 - begin));
+}
+}  // namespace
+
 std::string json_value_of(std::string_view payload) {
   auto data = core::pubsub::data_from_text(payload);
   if (auto* json = std::get_if<std::string>(&data)) return std::move(*json);
@@ -74,6 +91,21 @@ std::string json_value_of(std::string_view payload) {
 std::string_view MessageEncodings::json_value() {
   if (json_value_.empty()) json_value_ = json_value_of(message_.payload());
   return json_value_;
+}
+
+std::string_view MessageEncodings::socketio_text(std::string_view nsp) {
+  if (const SocketIoPacket* packet = message_.socketio()) return packet->text;
+  if (socketio_text_.empty()) {
+    socketio_text_ = '2';
+    if (nsp != "/") {
+      socketio_text_ += nsp;
+      socketio_text_ += ',';
+    }
+    socketio_text_ += "[\"message\",";
+    socketio_text_ += pubsub_data_of(json_value());
+    socketio_text_ += ']';
+  }
+  return socketio_text_;
 }
 
 }  // namespace duplex::detail

@@ -37,11 +37,29 @@ struct Sequence {
   uint64_t prev = 0;
 };
 
+/// A Socket.IO event emitted to many sockets (a room, a namespace), encoded once: what each of
+/// them queues to its Engine.IO session.
+struct SocketIoPacket {
+  /// Unique per emit: a socket reached through several of its rooms takes it once.
+  uint64_t id = 0;
+  /// The Socket.IO packet text ("2/admin,[\"ev\",...]"), and its binary attachments.
+  std::string text;
+  std::vector<std::string> attachments;
+  /// Topics whose subscribers skip it (Broadcast::except).
+  std::vector<std::string> except;
+  /// Skipped by sockets that could not send it now.
+  bool is_volatile = false;
+  /// Only Socket.IO sockets take it; otherwise the message's payload (the one argument of a
+  /// "message" event) goes to the topic's other subscribers as any published message.
+  bool socketio_only = true;
+};
+
 /// The message and its plain frame, immutable once shared: loops share it across threads.
 class OutgoingMessage {
  public:
   static std::shared_ptr<OutgoingMessage> make(std::string_view payload, core::MessageType type,
-                                               std::string_view topic = {});
+                                               std::string_view topic = {},
+                                               std::shared_ptr<const SocketIoPacket> socketio = {});
 
   core::MessageType type() const { return type_; }
   /// The payload, inside the frame.
@@ -52,15 +70,24 @@ class OutgoingMessage {
   const Sequence& sequence() const { return sequence_; }
   /// Set by the hub before the message is shared.
   void set_sequence(Sequence sequence) { sequence_ = sequence; }
+  /// The Socket.IO event it carries when a Socket.IO emit made it, else null.
+  const SocketIoPacket* socketio() const { return socketio_.get(); }
+  /// Whether sessions other than Socket.IO sockets skip it.
+  bool socketio_only() const { return socketio_ && socketio_->socketio_only; }
 
  private:
   OutgoingMessage(io::SharedBytes frame, size_t header_size, core::MessageType type,
-                  std::string_view topic)
-      : frame_(std::move(frame)), header_size_(header_size), type_(type), topic_(topic) {}
+                  std::string_view topic, std::shared_ptr<const SocketIoPacket> socketio)
+      : frame_(std::move(frame)),
+        header_size_(header_size),
+        type_(type),
+        topic_(topic),
+        socketio_(std::move(socketio)) {}
   io::SharedBytes frame_;
   size_t header_size_;
   core::MessageType type_;
   std::string topic_;
+  std::shared_ptr<const SocketIoPacket> socketio_;
   Sequence sequence_;
 };
 
@@ -100,6 +127,10 @@ class MessageEncodings {
   /// The message as one JSON value (itself when it is one, else a JSON string), as a long poll
   /// answers it.
   std::string_view json_value();
+  /// The message as a Socket.IO packet for namespace `nsp`: the emit's own packet, or for any
+  /// other published message the event "message" with the payload as one JSON value
+  /// (`2["message",...]`; a topic belongs to one namespace, so the first caller's is kept).
+  std::string_view socketio_text(std::string_view nsp);
 
  private:
   const OutgoingMessage& message_;
@@ -107,6 +138,7 @@ class MessageEncodings {
   std::string sse_event_;      // made on first need
   io::SharedBytes sse_chunk_;  // made on first need
   std::string json_value_;     // made on first need
+  std::string socketio_text_;  // made on first need
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;

@@ -91,7 +91,11 @@ size_t PubSubHub::user_connection_count(std::string_view user) const {
 
 void PubSubHub::publish(std::string_view topic, std::string_view message, core::MessageType type,
                         Skip except) {
-  auto made = OutgoingMessage::make(message, type, topic);
+  publish(topic, OutgoingMessage::make(message, type, topic), except);
+}
+
+void PubSubHub::publish(std::string_view topic, std::shared_ptr<OutgoingMessage> made,
+                        Skip except) {
   const uint64_t now = steady_ms();
   LoopPubSub* here = LoopPubSub::current();
   bool deliver_here = false;
@@ -104,7 +108,7 @@ void PubSubHub::publish(std::string_view topic, std::string_view message, core::
     // step: a subscriber that joins with a replay gets it there or live (it tells them apart by
     // Sequence), and every loop's queue holds a topic's messages in the order of their sequence.
     std::lock_guard lock(mutex_);
-    history_.record(made, now);
+    if (!made->socketio_only()) history_.record(made, now);
     auto it = topics_.find(topic);
     if (it == topics_.end()) return;
     for (size_t i = 0; i < loops_.size(); ++i) {

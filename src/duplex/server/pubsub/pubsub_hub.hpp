@@ -66,6 +66,9 @@ class PubSubHub {
   // Delivery, from any thread. `except` (a Session) is skipped.
   void publish(std::string_view topic, std::string_view message, core::MessageType type,
                Skip except);
+  /// Publishes a message made by the caller (a Socket.IO emit). One that only Socket.IO sockets
+  /// take is not kept in the topic's history (SSE and long polls never replay it).
+  void publish(std::string_view topic, std::shared_ptr<OutgoingMessage> made, Skip except);
   void send_to_users(const std::vector<std::string>& users, std::string_view message,
                      core::MessageType type);
 

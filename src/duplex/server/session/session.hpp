@@ -25,6 +25,7 @@ enum class SessionKind : uint8_t {
   websocket,   // detail::Connection, once upgraded
   sse_stream,  // detail::SseStream (protocols/sse_stream.hpp)
   long_poll,   // detail::LongPoll (protocols/long_poll.hpp)
+  socketio,    // socketio::detail::SocketImpl (protocols/socketio/socketio_socket.hpp)
 };
 
 class Session {

@@ -118,9 +118,11 @@ void Session::poll(HeldResponse response, uint64_t poll_id) {
   held_id_ = poll_id;
   // While a probe is answered the client has paused polling: one that still comes is released
   // at once so the upgrade does not wait for it.
-  if (!waiting_.empty() || close_when_flushed_ || state_.upgrading()) {
-    answer_poll(close_when_flushed_);
-    if (close_when_flushed_) finish(CloseReason::forced_close, "");
+  if (close_when_flushed_ && waiting_.empty()) {
+    answer_poll(true);
+    finish(CloseReason::forced_close, "");
+  } else if (!waiting_.empty() || close_when_flushed_ || state_.upgrading()) {
+    answer_poll(false);
   }
 }
 
@@ -232,11 +234,14 @@ void Session::start_close() {
     finish(CloseReason::forced_close, "");
     return;
   }
-  if (held_id_ != 0) {
+  // As the reference: what waits goes out first, and the close packet in a poll of its own
+  // (the client handles the last messages before it learns the session is gone).
+  if (held_id_ != 0 && waiting_.empty()) {
     answer_poll(true);
     finish(CloseReason::forced_close, "");
     return;
   }
+  if (held_id_ != 0) answer_poll(false);
   close_when_flushed_ = true;
   arm(close_timer_, kCloseTimeoutMs);
 }
