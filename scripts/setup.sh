@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Duplex needs on Debian 12, only what is missing: `setup.sh` for building and
-# serving, `setup.sh --test` also for the test suites (clang for fuzzing, Python websockets,
-# Node and the npm packages from package-lock.json), `setup.sh --bench` for bench/run and its
+# serving (with Node's npm for the socket.io-client files `duplex serve` serves), `setup.sh
+# --test` also for the test suites (clang for fuzzing, Python websockets, every npm package of
+# package-lock.json), `setup.sh --bench` for bench/run and its
 # reference servers (Boost.Beast, websocketpp, libwebsockets, liburing, Node ws, Python websockets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,9 @@ if [[ "$mode" == "--bench" ]]; then
   packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev
              libwebsockets-dev liburing-dev openssl)
 fi
-if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
-  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
-fi
+# Node and npm: for the test clients and reference servers, and in every mode for the
+# socket.io-client files `duplex serve` embeds and serves at /socket.io/socket.io.js.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,11 +36,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The npm packages from package-lock.json, again only when the lockfile changed: all of them
+# for tests and benchmarks, the served socket.io-client alone (`--omit=dev`) for serving.
 if [[ "$mode" == "--test" || "$mode" == "--bench" ]]; then
-  # Reinstall the npm packages only when the lockfile changed since the last install.
-  if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s package-lock.json node_modules/.duplex-lock; then
+  if ! cmp -s package-lock.json node_modules/.duplex-lock 2>/dev/null; then
     echo "setup: npm ci"
     npm ci --no-audit --no-fund --loglevel=error
     cp package-lock.json node_modules/.duplex-lock
   fi
+elif ! cmp -s package-lock.json node_modules/.duplex-lock 2>/dev/null &&
+     ! cmp -s package-lock.json node_modules/.duplex-lock-serve 2>/dev/null; then
+  echo "setup: npm ci --omit=dev (socket.io-client)"
+  npm ci --omit=dev --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.duplex-lock-serve
 fi

@@ -14,13 +14,16 @@
 #include "chat_room.hpp"
 #include "duplex/server/long_poll_endpoint.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
+#include "duplex/server/socketio_server.hpp"
 #include "duplex/server/sse_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
 #include "process_stats.hpp"
+#include "socketio_client_files.hpp"
 
 extern const std::string_view kBuiltinPage;
 extern const std::string_view kChatPage;
 extern const std::string_view kFavicon;
+extern const std::string_view kSocketIoChatPage;
 
 namespace duplex::app {
 
@@ -57,6 +60,10 @@ struct ServeFlags {
   double sse_heartbeat = 15;
   double poll_timeout = 25;
   uint64_t first_sequence = 0;
+  std::vector<std::string> socketio_cors;
+  double socketio_ping_interval = 25;
+  double socketio_ping_timeout = 20;
+  uint64_t socketio_max_payload = 1'000'000;
 };
 
 // HOST:CERT:KEY for --tls-sni.
@@ -86,6 +93,35 @@ std::string display_host(const std::string& host) {
   if (host == "::") return "[::1]";
   if (host.find(':') != std::string::npos) return "[" + host + "]";
   return host;
+}
+
+// The socket.io-client files under /socket.io/, as Node's socket.io serves them (serveClient),
+// ahead of the Engine.IO route that answers everything else there. False when the build had
+// none: the script path then answers 404 saying so.
+bool serve_socketio_client(Server& server) {
+  const auto& files = socketio_client_files();
+  if (files.empty()) {
+    server.http("/socket.io/socket.io.js", [](HttpExchange& ex) {
+      ex.respond(404,
+                 "this duplex was built without the socket.io-client files: run "
+                 "scripts/setup.sh, then build again\n");
+    });
+    return false;
+  }
+  for (const SocketIoClientFile& file : files) {
+    const bool map = file.name.ends_with(".map");
+    server.http("/socket.io/" + std::string(file.name), [file, map](HttpExchange& ex) {
+      if (ex.method() != "GET" && ex.method() != "HEAD") {
+        ex.respond(405, "GET the client script\n", "text/plain; charset=utf-8",
+                   {{"Allow", "GET, HEAD"}});
+        return;
+      }
+      ex.respond(200, file.content,
+                 map ? "application/json; charset=utf-8" : "application/javascript; charset=utf-8",
+                 {{"Cache-Control", "public, max-age=0"}});
+    });
+  }
+  return true;
 }
 
 int serve(const ServeFlags& flags) {
@@ -221,6 +257,32 @@ int serve(const ServeFlags& flags) {
       long_poll_handler(server, {.topic_prefix = "pubsub:", .timeout = to_ms(flags.poll_timeout)}),
       routes);
   server.http("/publish", pubsub_publish_handler(server, {.topic_prefix = "pubsub:"}), routes);
+
+  // Socket.IO at /socket.io/, its rooms on /pubsub's topics; the default application is the
+  // Socket.IO chat example's: every "chat message" goes to everyone.
+  const bool have_client = serve_socketio_client(server);
+  socketio::Options sio;
+  sio.engine.path = "/socket.io/";
+  sio.engine.ping_interval = to_ms(flags.socketio_ping_interval);
+  sio.engine.ping_timeout = to_ms(flags.socketio_ping_timeout);
+  sio.engine.max_payload = flags.socketio_max_payload;
+  sio.engine.cors.allowed_origins = flags.socketio_cors;
+  sio.engine.cors.allow_credentials = flags.cors_credentials;
+  sio.pubsub_prefix = "pubsub:";
+  auto io = std::make_unique<socketio::Server>(server, sio);
+  io->on_connection([&io = *io](socketio::Socket& socket) {
+    socket.on("chat message", [&io](socketio::Socket&, const socketio::Args& args, socketio::Ack) {
+      std::vector<socketio::Value> values;
+      for (size_t i = 0; i < args.size(); ++i) values.push_back(args.value(i));
+      io.of("/").all().emit_values("chat message", values);
+    });
+  });
+  server.page("/socketio/chat", std::string(kSocketIoChatPage));
+  if (!have_client) {
+    std::cerr << "duplex serve: built without the socket.io-client files, so "
+                 "/socket.io/socket.io.js is not served (run scripts/setup.sh, then build "
+                 "again); Socket.IO itself is at /socket.io/\n";
+  }
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -234,9 +296,10 @@ int serve(const ServeFlags& flags) {
   const size_t threads = server.thread_count();
   std::printf(
       "duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo) on %zu "
-      "thread%s; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat\n",
+      "thread%s; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat, Socket.IO at "
+      "http%s://%s/socket.io/ (chat at http%s://%s/socketio/chat)\n",
       s, where.c_str(), s, where.c_str(), s, where.c_str(), threads, threads == 1 ? "" : "s", s,
-      where.c_str(), s, where.c_str());
+      where.c_str(), s, where.c_str(), s, where.c_str(), s, where.c_str());
   std::fflush(stdout);
   server.run();
   if (flags.verbose) std::cerr << "shut down\n";
@@ -252,7 +315,10 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "Run the WebSocket server: upgrades at / and /echo echo every message back; /pubsub "
       "speaks the JSON publish/subscribe protocol (docs/pubsub-protocol.md); a plain GET of / "
       "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md), "
-      "/favicon.ico an icon. "
+      "/favicon.ico an icon; /sse, /poll and POST /publish reach /pubsub's topics; Socket.IO "
+      "(socket.io-client 4) is at /socket.io/, where every \"chat message\" event is sent to "
+      "everyone, with its client at /socket.io/socket.io.js and a chat page at /socketio/chat "
+      "(docs/socketio.md). "
       "SIGINT/SIGTERM close every connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
@@ -335,6 +401,20 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "HOST:CERT:KEY: another certificate, for clients asking for HOST (repeatable; "
                   "HOST may be *.domain)")
       ->needs(key);
+  cmd->add_option("--socketio-cors", flags->socketio_cors,
+                  "Let pages of this origin use Socket.IO's polling transport (repeatable; * for "
+                  "any; default: same origin only); --cors-credentials applies too");
+  cmd->add_option("--socketio-ping-interval", flags->socketio_ping_interval,
+                  "Seconds between Socket.IO's pings")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--socketio-ping-timeout", flags->socketio_ping_timeout,
+                  "Seconds a Socket.IO client gets to answer a ping before it is dropped")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--socketio-max-payload", flags->socketio_max_payload,
+                  "Largest Socket.IO message or polling request body in bytes")
+      ->capture_default_str();
   cmd->add_option("--cors-origin", flags->cors_origins,
                   "Let pages of this origin use /sse, /poll and /publish (repeatable; * for any; "
                   "default: same origin only)");

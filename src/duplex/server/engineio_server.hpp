@@ -83,6 +83,9 @@ class Socket {
   /// Closes the session once what is queued has gone out; on_close then reports "forced close".
   void close();
   bool is_open() const;
+  /// Whether a message sent now goes out at once: over WebSocket, or over polling while a poll
+  /// is held (what volatile emits ask).
+  bool writable() const;
   /// Whose handshake opened the session.
   const io::PeerAddress& remote_address() const;
   io::EventLoop& loop() const;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { EventSource } from 'eventsource';
-import { startExample, withTimeout, sleep } from './support.mjs';
+import { startExample, withTimeout, sleep, request } from './support.mjs';
 
 const bin = process.env.DUPLEX_SIO_TEST_SERVER;
 if (!bin) throw new Error('DUPLEX_SIO_TEST_SERVER (socketio_test_server) is not set');
@@ -247,6 +247,36 @@ for (const [label, options, threads] of SETTINGS) {
     });
   });
 }
+
+describe('volatile emits', { timeout: 30_000 }, () => {
+  test('skip a polling client with no poll held, reach one with a poll held or on WebSocket',
+    async () => {
+      const server = await startExample(bin);
+      try {
+        const base = `/socket.io/?EIO=4&transport=polling`;
+        const open = await request(server.port, base);
+        const sid = JSON.parse(open.text.slice(1)).sid;
+        const post = (body) => request(server.port, `${base}&sid=${sid}`, { method: 'POST', body });
+        const poll = () => request(server.port, `${base}&sid=${sid}`);
+        assert.equal((await post('40')).text, 'ok');
+        assert.match((await poll()).text, /^40\{"sid":"[^"]+"\}\x1e42\["hello",/);
+        const ws = await connect(server.port, '/', { transports: ['websocket'] });
+        const wsGot = once(ws.socket, 'volatile');
+        // No poll held by the raw client: its copy is dropped; the ack still comes.
+        assert.equal((await post('421["volatile","v1"]')).text, 'ok');
+        assert.deepEqual(await wsGot, ['v1']);
+        assert.equal((await poll()).text, '431[true]');
+        // With a poll held, it arrives.
+        const held = poll();
+        await sleep(100);
+        await ack(ws.socket, 'volatile', 'v2');
+        assert.equal((await held).text, '42["volatile","v2"]');
+        ws.socket.disconnect();
+      } finally {
+        await server.stop();
+      }
+    });
+});
 
 describe('reconnection after the server drops the transport', { timeout: 60_000 }, () => {
   test('the client sees "transport close" and reconnects with a new id to a new server on ' +

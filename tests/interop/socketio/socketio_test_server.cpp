@@ -123,6 +123,10 @@ int main(int argc, char** argv) {
       io.to(string_arg(args, 0)).sockets_join(string_arg(args, 1));
       ack.send(true);
     });
+    socket.on("volatile", [&io](sio::Socket&, const sio::Args& args, sio::Ack ack) {
+      io.of("/").all().volatile_().emit("volatile", args.value(0));
+      ack.send(true);
+    });
     socket.on("reasons", [](sio::Socket&, const sio::Args&, sio::Ack ack) {
       std::lock_guard lock(reasons_mutex);
       ack.send(reasons);

@@ -426,6 +426,7 @@ bool Socket::send(std::string_view data, MessageType type) {
 }
 void Socket::close() { session(*this).start_close(); }
 bool Socket::is_open() const { return !session(*this).closed(); }
+bool Socket::writable() const { return session(*this).can_send_now(); }
 const io::PeerAddress& Socket::remote_address() const { return session(*this).peer(); }
 io::EventLoop& Socket::loop() const { return session(*this).home(); }
 void Socket::on_message(std::function<void(std::string_view, MessageType)> handler) {

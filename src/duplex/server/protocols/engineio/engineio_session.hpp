@@ -62,6 +62,11 @@ class Session final : public Socket, public std::enable_shared_from_this<Session
     return transport_.load(std::memory_order_acquire);
   }
   bool closed() const { return state_.phase() == core::engineio::SessionPhase::closed; }
+  bool can_send_now() const {
+    if (finished_ || state_.phase() != core::engineio::SessionPhase::open) return false;
+    return state_.transport() == core::engineio::TransportKind::websocket ? ws_ != nullptr
+                                                                          : held_id_ != 0;
+  }
 
   /// Runs `work` on the home loop: now when called there, else posted (keeping this alive).
   void run_home(std::function<void(Session&)> work);

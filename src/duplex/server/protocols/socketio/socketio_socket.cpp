@@ -155,6 +155,7 @@ bool SocketImpl::deliver(::duplex::detail::MessageEncodings& message) {
 
 bool SocketImpl::deliver_packet(const ::duplex::detail::SocketIoPacket& packet) {
   if (!connected_ || seen(packet.id)) return false;
+  if (packet.is_volatile && !engine_->writable()) return false;
   for (const std::string& topic : packet.except) {
     if (pubsub_.is_subscribed(session_, topic)) return false;
   }
