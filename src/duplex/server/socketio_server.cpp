@@ -45,6 +45,11 @@ std::string namespace_topic(std::string_view nsp) {
   return topic;
 }
 
+NamespaceImpl::NamespaceImpl(ServerState& server, std::string name)
+    : recovery(server.options.max_disconnection_duration),
+      server_(server),
+      name_(std::move(name)) {}
+
 void NamespaceImpl::add(const std::shared_ptr<SocketImpl>& socket) {
   std::lock_guard lock(mutex_);
   sockets_[socket->socket_id()] = socket;
@@ -152,7 +157,25 @@ void Broadcast::emit_values(std::string_view event, const std::vector<Value>& ar
   ServerState& server = nsp_->server();
   auto packet = std::make_shared<::duplex::detail::SocketIoPacket>();
   packet->id = server.packet_ids.fetch_add(1, std::memory_order_relaxed);
-  detail::encode_event_values(packet->text, packet->attachments, nsp_->name(), event, args, {});
+  // With recovery, the emit is logged and its offset travels as its last argument.
+  const bool logged = server.options.connection_state_recovery && !volatile_flag_;
+  std::vector<Value> with_offset;
+  if (logged) {
+    with_offset = args;
+    with_offset.emplace_back(nsp_->recovery.next_offset());
+  }
+  detail::encode_event_values(packet->text, packet->attachments, nsp_->name(), event,
+                              logged ? with_offset : args, {});
+  if (logged) {
+    detail::RecoveryLog::Packet entry;
+    entry.offset = with_offset.back().json().get<std::string>();
+    entry.text = packet->text;
+    entry.attachments = packet->attachments;
+    entry.rooms = rooms_;
+    entry.except = except_;
+    if (skip_) entry.except.push_back(skip_->socket_id());
+    nsp_->recovery.log(std::move(entry));
+  }
   for (const std::string& room : except_) {
     packet->except.push_back(detail::room_topic(server, nsp_->name(), room));
   }
@@ -263,6 +286,7 @@ const std::string& Socket::nsp() const { return impl(*this).nsp_impl().name(); }
 const Json& Socket::auth() const { return impl(*this).auth_payload(); }
 engineio::Socket& Socket::conn() const { return impl(*this).engine(); }
 bool Socket::connected() const { return impl(*this).is_connected(); }
+bool Socket::recovered() const { return impl(*this).was_recovered(); }
 void Socket::on(std::string event, EventHandler handler) {
   impl(*this).handlers[std::move(event)].push_back(std::move(handler));
 }

@@ -200,6 +200,9 @@ class Socket {
   /// The Engine.IO session underneath (its transport, remote address, ...).
   engineio::Socket& conn() const;
   bool connected() const;
+  /// The socket came back within the recovery window (Options::connection_state_recovery)
+  /// with its id, rooms and data, and was sent what it missed.
+  bool recovered() const;
 
   void on(std::string event, EventHandler handler);
   /// Every event, before its own handler.
@@ -277,6 +280,14 @@ struct Options {
   /// what they publish arrives as the event "message" with their data, and an emit of "message"
   /// with one argument reaches them as a publish of that data (docs/socketio.md).
   std::string pubsub_prefix;
+  /// Connection state recovery (socket.io 4.6+): emits to the namespace, rooms and single
+  /// sockets carry an offset (their last argument, as in Node); a socket that drops (transport
+  /// close or error, ping timeout, forced close) is kept for max_disconnection_duration, and a
+  /// client that comes back within it gets its id, rooms and data back and the emits it missed
+  /// (Socket::recovered()), without the middleware again when recovery_skips_middlewares.
+  bool connection_state_recovery = false;
+  std::chrono::milliseconds max_disconnection_duration{120'000};
+  bool recovery_skips_middlewares = true;
 };
 
 class Server {

@@ -54,7 +54,7 @@ for (const [label, options, threads] of SETTINGS) {
 
     test('connect: the hello event carries the socket id and namespace', async () => {
       const { socket, hello } = await open();
-      assert.deepEqual(hello, [socket.id, '/']);
+      assert.deepEqual(hello, [socket.id, '/', false]);
       assert.match(socket.id, /^[A-Za-z0-9_-]{20}$/);
       socket.disconnect();
     });
@@ -247,6 +247,77 @@ for (const [label, options, threads] of SETTINGS) {
     });
   });
 }
+
+describe('connection state recovery (--recovery: a 3 s window)', { timeout: 60_000 }, () => {
+  for (const transports of [['websocket'], ['polling']]) {
+    test(`${transports[0]}: a dropped transport comes back with its id, rooms and data, and ` +
+      'the emits it missed, each with its offset', async () => {
+      const server = await startExample(bin, ['--recovery']);
+      try {
+        const socket = io(`http://127.0.0.1:${server.port}`, {
+          forceNew: true, transports, reconnectionDelay: 100, reconnectionDelayMax: 100,
+        });
+        const hellos = [];
+        socket.on('hello', (...args) => hellos.push(args));
+        await once(socket, 'connect');
+        const id = socket.id;
+        assert.equal(socket.recovered, false);
+        const other = await connect(server.port, '/', { transports: ['websocket'] });
+        await ack(socket, 'join', 'kept');
+        const got = [];
+        socket.on('room-message', (...args) => got.push(args));
+        await ack(other.socket, 'to-room', 'kept', 'room-message', 'before');
+        await withTimeout((async () => { while (got.length < 1) await sleep(20); })(), 5000, 'before');
+        const dropped = once(socket, 'disconnect');
+        socket.emit('drop-transport');
+        assert.equal((await dropped)[0], 'transport close');
+        // While it is away: a room emit, a namespace emit, and one for another room.
+        await ack(other.socket, 'to-room', 'kept', 'room-message', 'while away');
+        await ack(other.socket, 'to-room', 'elsewhere', 'room-message', 'not for it');
+        await ack(other.socket, 'emit-all', 'to all');
+        const all = once(socket, 'all');
+        await once(socket, 'connect', 10_000);
+        assert.equal(socket.recovered, true);
+        assert.equal(socket.id, id);
+        const [allArgs] = [await all];
+        assert.equal(allArgs[0], 'to all');
+        await withTimeout((async () => { while (got.length < 2) await sleep(20); })(), 5000, 'missed');
+        // Every replayable emit carries its offset as its last argument (as in Node).
+        assert.deepEqual(got.map((g) => g[0]), ['before', 'while away']);
+        assert.ok(got.every((g) => typeof g.at(-1) === 'string' && /^\d+$/.test(g.at(-1))));
+        assert.deepEqual((await ack(socket, 'join', 'second'))[0], [id, 'kept', 'second']);
+        assert.deepEqual(await ack(socket, 'data'), [`first seen as ${id}`]);
+        assert.deepEqual(hellos.map((h) => h[2]), [false, true]);
+        socket.disconnect();
+        other.socket.disconnect();
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
+  test('after the window, or after a namespace disconnect, nothing is recovered', async () => {
+    const server = await startExample(bin, ['--recovery']);
+    try {
+      const socket = io(`http://127.0.0.1:${server.port}`, {
+        forceNew: true, transports: ['websocket'], reconnectionDelay: 3500, reconnectionDelayMax: 3500,
+        randomizationFactor: 0,
+      });
+      await once(socket, 'connect');
+      const id = socket.id;
+      await ack(socket, 'emit-all', 'an offset');
+      await sleep(100);
+      socket.emit('drop-transport');
+      await once(socket, 'disconnect');
+      await once(socket, 'connect', 10_000);
+      assert.equal(socket.recovered, false);
+      assert.notEqual(socket.id, id);
+      socket.disconnect();
+    } finally {
+      await server.stop();
+    }
+  });
+});
 
 describe('volatile emits', { timeout: 30_000 }, () => {
   test('skip a polling client with no poll held, reach one with a poll held or on WebSocket',

@@ -1,8 +1,9 @@
 // A Socket.IO server for the interop suite that exposes the library's features to
 // socket.io-client through events, so each can be asserted from the client side: rooms, except,
 // broadcast, emits to a socket id, server-side acks with timeouts, disconnect on both sides and
-// their reasons, binary, middleware refusals, dynamic namespaces, and the /pubsub and SSE
-// topics shared with rooms. Usage: socketio_test_server [--port P] [--threads N]
+// their reasons, binary, middleware refusals, dynamic namespaces, the /pubsub and SSE topics
+// shared with rooms, and (with --recovery) connection state recovery.
+// Usage: socketio_test_server [--port P] [--threads N] [--recovery]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,7 +38,10 @@ Json reasons = Json::object();
 int main(int argc, char** argv) {
   uint16_t port = 3000;
   size_t threads = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool recovery = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--recovery") == 0) recovery = true;
+    if (i + 1 >= argc) continue;
     if (std::strcmp(argv[i], "--port") == 0) port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
     if (std::strcmp(argv[i], "--threads") == 0)
       threads = static_cast<size_t>(std::atoi(argv[i + 1]));
@@ -52,10 +56,13 @@ int main(int argc, char** argv) {
   options.engine.ping_timeout = std::chrono::milliseconds(300);
   options.engine.cors.allowed_origins = {"*"};
   options.pubsub_prefix = "pubsub:";
+  options.connection_state_recovery = recovery;
+  options.max_disconnection_duration = std::chrono::milliseconds(3000);
   sio::Server io(server, options);
 
   io.on_connection([&io](sio::Socket& socket) {
-    socket.emit("hello", socket.id(), socket.nsp());
+    socket.emit("hello", socket.id(), socket.nsp(), socket.recovered());
+    if (!socket.data().has_value()) socket.data() = std::string("first seen as ") + socket.id();
     socket.on_disconnect([](sio::Socket& s, std::string_view reason) {
       std::lock_guard lock(reasons_mutex);
       reasons[s.id()] = std::string(reason);
@@ -122,6 +129,11 @@ int main(int argc, char** argv) {
     socket.on("sockets-join", [&io](sio::Socket&, const sio::Args& args, sio::Ack ack) {
       io.to(string_arg(args, 0)).sockets_join(string_arg(args, 1));
       ack.send(true);
+    });
+    socket.on("drop-transport",
+              [](sio::Socket& s, const sio::Args&, sio::Ack) { s.conn().close(); });
+    socket.on("data", [](sio::Socket& s, const sio::Args&, sio::Ack ack) {
+      ack.send(std::any_cast<std::string>(s.data()));
     });
     socket.on("volatile", [&io](sio::Socket&, const sio::Args& args, sio::Ack ack) {
       io.of("/").all().volatile_().emit("volatile", args.value(0));

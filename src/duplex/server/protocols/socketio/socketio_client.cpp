@@ -137,9 +137,21 @@ void ClientImpl::connect(std::string_view nsp_name, std::string_view auth_json) 
     send(out);
     return;
   }
+  // A client coming back with its pid and the last offset it saw (connection state recovery).
+  std::optional<RecoveryLog::RestoredCopy> restored;
+  if (server_.options.connection_state_recovery && auth.is_object()) {
+    const auto pid = auth.find("pid");
+    const auto offset = auth.find("offset");
+    if (pid != auth.end() && pid->is_string() && offset != auth.end() && offset->is_string()) {
+      restored = nsp->recovery.restore(pid->get<std::string>(), offset->get<std::string>());
+    }
+  }
   auto socket = std::make_shared<SocketImpl>(nsp, shared_from_this(), ::duplex::detail::random_id(),
                                              std::move(auth));
-  for (const Middleware& middleware : nsp->middlewares) {
+  const bool skip_middlewares = restored && server_.options.recovery_skips_middlewares;
+  if (restored) socket->restore(std::move(*restored));
+  static const std::vector<Middleware> kNone;
+  for (const Middleware& middleware : skip_middlewares ? kNone : nsp->middlewares) {
     std::optional<ConnectError> refused = middleware(*socket);
     if (closed_) return;
     if (refused) {

@@ -7,6 +7,7 @@
 #include "duplex/core/socketio/json_writer.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/server/protocols/random_id.hpp"
 #include "duplex/server/protocols/socketio/socketio_client.hpp"
 #include "duplex/server/protocols/socketio/socketio_values.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
@@ -24,7 +25,20 @@ SocketImpl::SocketImpl(std::shared_ptr<NamespaceImpl> nsp, std::shared_ptr<Clien
       pubsub_(*LoopPubSub::current()),
       loop_index_(pubsub_.index()),
       id_(std::move(id)),
-      auth_(std::move(auth)) {}
+      auth_(std::move(auth)) {
+  if (nsp_->server().options.connection_state_recovery) pid_ = ::duplex::detail::random_id();
+}
+
+void SocketImpl::restore(RecoveryLog::RestoredCopy restored) {
+  id_ = std::move(restored.session.id);
+  pid_ = std::move(restored.session.pid);
+  data = std::move(restored.session.data);
+  missed_ = std::move(restored.missed);
+  recovered_ = true;
+  std::lock_guard lock(rooms_mutex_);
+  rooms_.assign(restored.session.rooms.begin(), restored.session.rooms.end());
+  std::erase(rooms_, id_);
+}
 
 SocketImpl::~SocketImpl() {
   // Only at teardown (the server gone before its sockets closed) is it still subscribed.
@@ -50,10 +64,24 @@ void SocketImpl::run_on_loop(std::function<void(SocketImpl&)> work) {
 void SocketImpl::connect() {
   connected_ = true;
   pubsub_.subscribe(session_, namespace_topic(nsp_->name()));
+  std::vector<std::string> rooms;
+  {
+    std::lock_guard lock(rooms_mutex_);
+    rooms = rooms_;  // a recovered socket's
+  }
+  for (const std::string& room : rooms) {
+    pubsub_.subscribe(session_, room_topic(nsp_->server(), nsp_->name(), room));
+  }
   nsp_->add(shared_from_this());
   std::string out;
-  core::socketio::encode_connect(out, nsp_->name(), id_);
+  if (pid_.empty()) {
+    core::socketio::encode_connect(out, nsp_->name(), id_);
+  } else {
+    core::socketio::encode_connect(out, nsp_->name(), id_, std::string_view(pid_));
+  }
   send_text(out);
+  for (const RecoveryLog::Packet& packet : missed_) send_text(packet.text, packet.attachments);
+  missed_.clear();
   auto self = shared_from_this();
   for (const auto& handler : nsp_->connection_handlers) {
     handler(*this);
@@ -110,6 +138,14 @@ void SocketImpl::close(std::string_view reason) {
   if (!connected_) return;
   connected_ = false;
   auto self = shared_from_this();
+  if (!pid_.empty() && recoverable(reason)) {
+    RecoveryLog::Saved saved;
+    saved.id = id_;
+    saved.pid = pid_;
+    saved.rooms = room_names();
+    saved.data = data;
+    nsp_->recovery.save(std::move(saved));
+  }
   pubsub_.leave(session_);
   {
     std::lock_guard lock(rooms_mutex_);
@@ -133,6 +169,14 @@ void SocketImpl::close(std::string_view reason) {
   for (const auto& handler : handlers_now) handler(*this, why);
   handlers.clear();
   any_handlers.clear();
+}
+
+bool SocketImpl::recoverable(std::string_view reason) {
+  for (std::string_view r : {"transport error", "transport close", "forced close", "ping timeout",
+                             "server shutting down", "forced server close"}) {
+    if (reason == r) return true;
+  }
+  return false;
 }
 
 bool SocketImpl::seen(uint64_t packet_id) {
@@ -173,8 +217,22 @@ bool SocketImpl::send_event(std::string_view event, const std::vector<Value>& ar
   if (!connected_) return false;
   std::string text;
   std::vector<std::string> attachments;
-  encode_event_values(text, attachments, nsp_->name(), event, args, ack_id);
+  if (pid_.empty() || ack_id) {
+    encode_event_values(text, attachments, nsp_->name(), event, args, ack_id);
+    send_text(text, attachments);
+    return true;
+  }
+  // With recovery, as the reference: logged for this socket, its offset the last argument.
+  std::vector<Value> with_offset = args;
+  RecoveryLog::Packet entry;
+  entry.offset = nsp_->recovery.next_offset();
+  with_offset.emplace_back(entry.offset);
+  encode_event_values(text, attachments, nsp_->name(), event, with_offset, std::nullopt);
   send_text(text, attachments);
+  entry.text = std::move(text);
+  entry.attachments = std::move(attachments);
+  entry.rooms = {id_};
+  nsp_->recovery.log(std::move(entry));
   return true;
 }
 

@@ -47,6 +47,9 @@ class SocketImpl final : public Socket, public std::enable_shared_from_this<Sock
   io::EventLoop& loop() const;
   size_t loop_index() const { return loop_index_; }
   bool is_connected() const { return connected_; }
+  bool was_recovered() const { return recovered_; }
+  /// Makes this socket the one a saved session comes back as (before connect()).
+  void restore(RecoveryLog::RestoredCopy restored);
   ::duplex::detail::Session& session() { return session_; }
 
   /// Runs `work` on the socket's loop (now when called there), if the socket is still there.
@@ -94,6 +97,7 @@ class SocketImpl final : public Socket, public std::enable_shared_from_this<Sock
     void on_timer() override { self->ack_timed_out(id); }
   };
   void ack_timed_out(uint64_t id);
+  static bool recoverable(std::string_view reason);
   bool seen(uint64_t packet_id);
   void send_text(std::string_view text, std::span<const std::string> attachments = {});
 
@@ -106,6 +110,9 @@ class SocketImpl final : public Socket, public std::enable_shared_from_this<Sock
   Json auth_;
   ::duplex::detail::Session session_{::duplex::detail::SessionKind::socketio, this};
   bool connected_ = false;
+  bool recovered_ = false;
+  std::string pid_;                           // with recovery: the private session id
+  std::vector<RecoveryLog::Packet> missed_;   // with recovery: sent after the CONNECT
   std::array<uint64_t, 4> recent_packets_{};  // emits taken lately (several rooms, one emit)
   size_t recent_next_ = 0;
   std::map<uint64_t, std::unique_ptr<PendingAck>> acks_;

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "duplex/server/protocols/socketio/recovery_log.hpp"
 #include "duplex/server/socketio_server.hpp"
 
 namespace duplex::detail {
@@ -33,7 +34,7 @@ std::string namespace_topic(std::string_view nsp);
 
 class NamespaceImpl : public std::enable_shared_from_this<NamespaceImpl> {
  public:
-  NamespaceImpl(ServerState& server, std::string name) : server_(server), name_(std::move(name)) {}
+  NamespaceImpl(ServerState& server, std::string name);
 
   ServerState& server() const { return server_; }
   const std::string& name() const { return name_; }
@@ -50,6 +51,9 @@ class NamespaceImpl : public std::enable_shared_from_this<NamespaceImpl> {
   std::shared_ptr<SocketImpl> find(std::string_view id) const;
   std::vector<std::shared_ptr<SocketImpl>> sockets() const;
   size_t socket_count() const;
+
+  /// Connection state recovery's log and saved sessions (Options::connection_state_recovery).
+  RecoveryLog recovery;
 
  private:
   ServerState& server_;
