@@ -40,6 +40,8 @@ struct BenchFlags {
   bool pubsub = false;
   bool sse = false;
   std::string sse_path = "/sse";
+  bool poll = false;
+  std::string poll_path = "/poll";
   int subscribers = 1000;
   int publishers = 1;
   int topics = 1;
@@ -280,20 +282,28 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
   const double mb_per_s = static_cast<double>(result.delivered_bytes) / seconds / 1e6;
   const int per_topic = options.subscribers / options.topics;
   const int connections = options.subscribers + options.publishers;
-  const bool streams = !options.event_stream_path.empty();
+  const SubscriberKind kind = options.subscriber_kind;
+  const char* mode = kind == SubscriberKind::event_stream ? "sse"
+                     : kind == SubscriberKind::long_poll  ? "poll"
+                                                          : "pubsub";
   if (flags.json) {
     const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
     std::ostringstream out;
     out << "{\"label\":" << json_string(flags.label)
-        << ",\"url\":" << json_string(options.target.url.to_string()) << ",\"mode\":\""
-        << (streams ? "sse" : "pubsub") << "\"";
-    if (streams) out << ",\"sse_path\":" << json_string(options.event_stream_path);
+        << ",\"url\":" << json_string(options.target.url.to_string()) << ",\"mode\":\"" << mode
+        << "\"";
+    if (kind != SubscriberKind::websocket) {
+      out << ",\"" << mode << "_path\":" << json_string(options.subscriber_path);
+    }
     out << ",\"subscribers\":" << options.subscribers << ",\"publishers\":" << options.publishers
         << ",\"topics\":" << options.topics << ",\"subscribers_per_topic\":" << per_topic
         << ",\"connections\":" << connections << ",\"opened\":" << result.opened
         << ",\"size\":" << options.data_size << ",\"inflight\":" << options.inflight
         << ",\"seconds\":" << fixed(seconds, 3) << ",\"publishes\":" << result.publishes
         << ",\"deliveries\":" << result.deliveries << ",\"undelivered\":" << result.undelivered
+        << (kind == SubscriberKind::long_poll
+                ? ",\"poll_answers\":" + std::to_string(result.poll_answers)
+                : "")
         << ",\"deliveries_per_s\":" << fixed(rate, 1)
         << ",\"publishes_per_s\":" << fixed(publish_rate, 1)
         << ",\"mb_per_s\":" << fixed(mb_per_s, 2)
@@ -303,12 +313,16 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     std::cout << out.str() << std::endl;
     return;
   }
-  std::cout << "duplex bench " << (streams ? "--sse " : "--pubsub ")
-            << options.target.url.to_string() << ": " << with_commas(options.subscribers)
-            << (streams ? " SSE streams (GET " + options.event_stream_path + "?topic=tK)"
-                        : " subscribers")
-            << " on " << with_commas(options.topics) << " topics (" << with_commas(per_topic)
-            << " each), " << with_commas(options.publishers) << " publishers x " << options.inflight
+  std::string subscribers = " subscribers";
+  if (kind == SubscriberKind::event_stream) {
+    subscribers = " SSE streams (GET " + options.subscriber_path + "?topic=tK)";
+  } else if (kind == SubscriberKind::long_poll) {
+    subscribers = " long polls (GET " + options.subscriber_path + "?topic=tK&cursor=C)";
+  }
+  std::cout << "duplex bench --" << mode << " " << options.target.url.to_string() << ": "
+            << with_commas(options.subscribers) << subscribers << " on "
+            << with_commas(options.topics) << " topics (" << with_commas(per_topic) << " each), "
+            << with_commas(options.publishers) << " publishers x " << options.inflight
             << " in flight, " << with_commas(static_cast<double>(options.data_size)) << " B data, "
             << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up\n";
   std::cout << "  connections      " << with_commas(result.opened) << " open of "
@@ -321,6 +335,13 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     std::cout << ", " << with_commas(static_cast<double>(result.undelivered)) << " missing";
   }
   std::cout << "\n";
+  if (kind == SubscriberKind::long_poll) {
+    const double answers = static_cast<double>(result.poll_answers);
+    std::cout << "  polls answered   " << with_commas(answers) << ": "
+              << with_commas(answers / seconds) << " answers/s, "
+              << fixed(answers > 0 ? static_cast<double>(result.deliveries) / answers : 0, 2)
+              << " messages each\n";
+  }
   print_costs(server, seconds, result.deliveries, "deliveries", result.latency);
   print_errors(result.errors, result.first_errors);
 }
@@ -495,10 +516,19 @@ int run_pubsub(const BenchFlags& flags) {
   options.inflight = flags.inflight;
   options.warmup_seconds = flags.warmup;
   options.duration_seconds = flags.duration;
-  if (flags.sse) options.event_stream_path = flags.sse_path;
+  if (flags.sse) {
+    options.subscriber_kind = SubscriberKind::event_stream;
+    options.subscriber_path = flags.sse_path;
+  } else if (flags.poll) {
+    options.subscriber_kind = SubscriberKind::long_poll;
+    options.subscriber_path = flags.poll_path;
+  }
   if (flags.binary || flags.deflate || flags.idle || !flags.payload_file.empty() ||
       flags.messages > 0) {
-    std::cerr << "duplex bench: " << (flags.sse ? "--sse" : "--pubsub")
+    std::cerr << "duplex bench: "
+              << (flags.sse    ? "--sse"
+                  : flags.poll ? "--poll"
+                               : "--pubsub")
               << " takes none of --binary, --deflate, " << (flags.sse ? "" : "--idle, ")
               << "--payload-file, --messages\n";
     return 2;
@@ -522,10 +552,21 @@ int run_pubsub(const BenchFlags& flags) {
   return result.errors > 0 ? 1 : 0;
 }
 
+bool is_path(const std::string& path) {
+  return !path.empty() && path[0] == '/' && path.find_first_of("?# ") == std::string::npos;
+}
+
 int run_bench(const BenchFlags& flags) {
-  if (flags.sse && (flags.sse_path.empty() || flags.sse_path[0] != '/' ||
-                    flags.sse_path.find_first_of("?# ") != std::string::npos)) {
+  if (flags.sse && !is_path(flags.sse_path)) {
     std::cerr << "duplex bench: --sse-path must be a path such as /sse\n";
+    return 2;
+  }
+  if (flags.poll && !is_path(flags.poll_path)) {
+    std::cerr << "duplex bench: --poll-path must be a path such as /poll\n";
+    return 2;
+  }
+  if (flags.poll && (flags.sse || flags.pubsub)) {
+    std::cerr << "duplex bench: --poll takes neither --sse nor --pubsub\n";
     return 2;
   }
   if (flags.sse && flags.idle) {
@@ -536,7 +577,7 @@ int run_bench(const BenchFlags& flags) {
     }
     return run_echo(flags);
   }
-  return flags.pubsub || flags.sse ? run_pubsub(flags) : run_echo(flags);
+  return flags.pubsub || flags.sse || flags.poll ? run_pubsub(flags) : run_echo(flags);
 }
 
 }  // namespace
@@ -554,19 +595,21 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "publishers and topics, reporting deliveries/s and publish-to-receive latency. With --sse "
       "the subscribers are Server-Sent Events streams (GET /sse?topic=tK on the same host and "
       "port) and the publishers /pubsub WebSockets; --sse --idle holds N idle streams and "
-      "reports the server's RSS growth per stream. Exit "
+      "reports the server's RSS growth per stream. With --poll the subscribers are long polls "
+      "(keep-alive HTTP/1.1 connections, each polling GET /poll?topic=tK&cursor=C again as soon "
+      "as an answer's batch is read). Exit "
       "status 0 when every connection and message went right, 1 when any failed (the report "
       "still prints), 2 for a bad argument.");
   cmd->add_option("url", flags->url,
-                  "Echo server ws://host:port/path or wss://... (with --pubsub or --sse: its "
-                  "/pubsub endpoint)")
+                  "Echo server ws://host:port/path or wss://... (with --pubsub, --sse or --poll: "
+                  "its /pubsub endpoint)")
       ->capture_default_str();
   cmd->add_option("-c,--connections", flags->connections, "Connections to open")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("-s,--size", flags->size,
-                  "Message payload size in bytes (with --pubsub or --sse: of the data string, at "
-                  "least 16)")
+                  "Message payload size in bytes (with --pubsub, --sse or --poll: of the data "
+                  "string, at least 16)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   cmd->add_flag("--binary", flags->binary, "Send binary messages (default: text)");
@@ -578,10 +621,10 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                   "for compression); --size is then the file's size");
   CLI::Option* inflight =
       cmd->add_option("-k,--inflight", flags->inflight,
-                      "Messages in flight per connection (1 = non-pipelined echo); with --pubsub "
-                      "or --sse, "
-                      "publishes in flight per publisher, not yet delivered to every subscriber "
-                      "(default 16)")
+                      "Messages in flight per connection (1 = non-pipelined echo); with --pubsub, "
+                      "--sse or --poll, publishes in flight per publisher, not yet delivered to "
+                      "every subscriber (default 16; with --poll, keep it within the server's "
+                      "history)")
           ->capture_default_str()
           ->check(CLI::Range(1, 65536));
   cmd->add_option("-d,--duration", flags->duration, "Seconds measured (or held, with --idle)")
@@ -613,16 +656,26 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                 "-c streams of topic t0 held open, the server's RSS growth per stream reported");
   cmd->add_option("--sse-path", flags->sse_path, "With --sse: the event streams' path")
       ->capture_default_str();
+  cmd->add_flag("--poll", flags->poll,
+                "Long polling: as --pubsub, but the subscribers are long polls, each one "
+                "keep-alive HTTP/1.1 connection to the URL's host and port sending GET "
+                "<--poll-path>?topic=tK, then, as soon as each answer's batch "
+                "({\"cursor\":...,\"messages\":[...],\"lost\":[...]}) is read, the next GET with "
+                "&cursor=<its cursor>; each message must be the delivery a /pubsub subscriber "
+                "would get (checked and timed the same way), and a lost topic or a cursor that "
+                "goes back is an error (--json says \"mode\":\"poll\")");
+  cmd->add_option("--poll-path", flags->poll_path, "With --poll: the long polls' path")
+      ->capture_default_str();
   cmd->add_option("--subscribers", flags->subscribers,
-                  "With --pubsub or --sse: subscriber connections (streams)")
+                  "With --pubsub, --sse or --poll: subscriber connections (streams, polls)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--publishers", flags->publishers,
-                  "With --pubsub or --sse: publisher connections (/pubsub WebSockets)")
+                  "With --pubsub, --sse or --poll: publisher connections (/pubsub WebSockets)")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--topics", flags->topics,
-                  "With --pubsub or --sse: topics t0, t1, ...; must divide --subscribers")
+                  "With --pubsub, --sse or --poll: topics t0, t1, ...; must divide --subscribers")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--source-addresses", flags->source_addresses,
@@ -640,7 +693,9 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
   cmd->callback([flags, inflight, &exit_status] {
-    if ((flags->pubsub || flags->sse) && inflight->count() == 0) flags->inflight = 16;
+    if ((flags->pubsub || flags->sse || flags->poll) && inflight->count() == 0) {
+      flags->inflight = 16;
+    }
     exit_status = run_bench(*flags);
   });
 }

@@ -15,13 +15,16 @@
 #include <optional>
 #include <stdexcept>
 
+#include "duplex/core/http/body_reader.hpp"
 #include "duplex/core/http/header_values.hpp"
 #include "duplex/core/http/http1_response_parser.hpp"
+#include "duplex/core/http/query_string.hpp"
 #include "duplex/core/ws/client_handshake.hpp"
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/core/ws/mask.hpp"
 #include "duplex/core/ws/sender.hpp"
 #include "event_stream_walker.hpp"
+#include "poll_answer_walker.hpp"
 
 namespace duplex::app {
 
@@ -31,6 +34,7 @@ constexpr size_t kReceiveBufferSize = 256 * 1024;
 constexpr double kHandshakeTimeout = 10;
 constexpr size_t kMaxReportedErrors = 5;
 constexpr size_t kMaxHeadBytes = 1024;
+constexpr uint64_t kMaxAnswerBytes = 64 << 20;  // of a long poll's answer
 
 double seconds_since(uint64_t start, uint64_t now) {
   return static_cast<double>(now - start) / 1e9;
@@ -46,19 +50,43 @@ std::string openssl_reason() {
   return reason ? reason : text;
 }
 
-// The answer to a stream's GET must be a 200 text/event-stream; its body is chunked or runs
-// to the end of the connection. Returns why not, or "".
-std::string stream_head_fault(const core::HttpResponseHead& head) {
+// An HTTP subscriber's answer must be a 200, text/event-stream whose body is chunked or runs to
+// the end of the connection, or for a long poll application/json that ends where its framing
+// says and leaves the connection open for the next poll. Returns why not, or "".
+std::string answer_fault(const core::HttpResponseHead& head, const core::ResponseFraming& framing,
+                         bool long_poll) {
   if (head.status != 200) {
     return "server answered " + std::to_string(head.status) + " " + std::string(head.reason);
   }
+  const std::string_view media_type = long_poll ? "application/json" : "text/event-stream";
   const std::string_view type = head.header("Content-Type").value_or("");
   const std::string_view media = core::trim_ows(type.substr(0, type.find(';')));
-  if (!core::iequals(media, "text/event-stream")) {
-    return "Content-Type is '" + std::string(type) + "', not text/event-stream";
+  if (!core::iequals(media, media_type)) {
+    return "Content-Type is '" + std::string(type) + "', not " + std::string(media_type);
   }
-  if (head.header("Content-Length")) return "an event stream with a Content-Length";
+  if (!framing.ok()) return std::string(framing.error_reason);
+  if (!long_poll) {
+    if (framing.body.kind == core::BodyFraming::Kind::length) {
+      return "an event stream with a Content-Length";
+    }
+    return "";
+  }
+  if (framing.until_close) return "an answer without a Content-Length, not chunked";
+  if (head.has_token("Connection", "close") || head.version_minor == 0) {
+    return "the server closes the connection after its answer";
+  }
   return "";
+}
+
+// An answer must have a cursor; a one-topic cursor (a decimal) never goes back, and moves on
+// when messages came. Returns why not, or "".
+std::string cursor_fault(std::string_view before, const PollAnswer& answer) {
+  if (answer.cursor.empty()) return "an answer without a cursor";
+  const std::optional<uint64_t> was = core::parse_decimal(before);
+  const std::optional<uint64_t> now = core::parse_decimal(answer.cursor);
+  if (!was || !now || *now > *was || (*now == *was && answer.messages == 0)) return "";
+  return "the cursor went from " + std::string(before) + " to " + std::string(answer.cursor) +
+         " with " + std::to_string(answer.messages) + " messages";
 }
 
 }  // namespace
@@ -69,11 +97,17 @@ uint64_t now_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// What an event-stream connection reads with: the answer's head, then the body's events.
-struct ClientPool::EventStream {
-  std::string request;
+// What an HTTP subscriber reads with: an answer's head, then an event stream's events or a long
+// poll's answer.
+struct ClientPool::HttpSubscription {
+  std::string target;  // a long poll's without its cursor
+  bool long_poll = false;
   core::Http1ResponseParser head;
-  std::optional<EventStreamWalker> walker;  // once the head is read
+  std::optional<EventStreamWalker> walker;  // an event stream's, once the head is read
+  std::optional<core::BodyReader> body;     // a long poll's, while an answer's body comes
+  std::string body_text;                    // an answer's body gathered across reads
+  std::string cursor;                       // a long poll's, from its last answer
+  bool parked = false;                      // open, its next poll held back
 };
 
 struct ClientPool::Connection {
@@ -97,7 +131,7 @@ struct ClientPool::Connection {
   std::string pending;              // bytes a short write left over
   std::unique_ptr<core::ClientHandshake> handshake;
   std::string response;
-  std::unique_ptr<EventStream> stream;  // an event stream's, not a WebSocket's
+  std::unique_ptr<HttpSubscription> http;  // an HTTP subscriber's, not a WebSocket's
 };
 
 ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler)
@@ -106,6 +140,7 @@ ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Han
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
   buffer_ = std::make_unique<char[]>(kReceiveBufferSize);
+  host_header_ = options_.target.url.host_header();
 }
 
 ClientPool::~ClientPool() {
@@ -150,13 +185,12 @@ void ClientPool::start_connect(Connection& c, size_t index) {
   const io::SocketAddress* source = sources.empty() ? nullptr : &sources[index % sources.size()];
   c.fd = io::connect_tcp(options_.target.address, source);
   if (c.fd < 0) return error(c, std::string("connect: ") + std::strerror(errno));
-  std::string stream_target;
-  if (options_.event_stream_target) stream_target = options_.event_stream_target(index);
-  if (!stream_target.empty()) {
-    c.stream = std::make_unique<EventStream>();
-    c.stream->request = "GET " + stream_target +
-                        " HTTP/1.1\r\nHost: " + options_.target.url.host_header() +
-                        "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+  std::string http_target;
+  if (options_.http_target) http_target = options_.http_target(index);
+  if (!http_target.empty()) {
+    c.http = std::make_unique<HttpSubscription>();
+    c.http->target = std::move(http_target);
+    c.http->long_poll = options_.http_kind == HttpSubscriber::long_poll;
   } else {
     std::array<uint8_t, 16> key{};
     if (RAND_bytes(key.data(), key.size()) != 1) throw std::runtime_error("RAND_bytes failed");
@@ -209,10 +243,16 @@ void ClientPool::continue_tls_handshake(Connection& c) {
 }
 
 void ClientPool::start_upgrade(Connection& c) {
-  c.state = Connection::State::handshaking;
   set_write_interest(c, false);
-  const std::string& request = c.stream ? c.stream->request : c.handshake->request();
-  write(c, request.data(), request.size());
+  c.state = Connection::State::handshaking;
+  // A long poll's first poll has no cursor; the connection is open once it has been answered.
+  if (c.http && c.http->long_poll) return send_poll(c);
+  if (c.http) {
+    request_ = "GET " + c.http->target + " HTTP/1.1\r\nHost: " + host_header_ +
+               "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+    return write(c, request_.data(), request_.size());
+  }
+  write(c, c.handshake->request().data(), c.handshake->request().size());
 }
 
 void ClientPool::opened(Connection& c) {
@@ -241,20 +281,45 @@ void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len)
   opened(c);
 }
 
-void ClientPool::on_stream_head(Connection& c, size_t index, const char* data, size_t len) {
-  c.response.append(data, len);
+// Reads an HTTP subscriber's answer head from `in`, gathered in c.response while it comes in
+// pieces, and checks it (answer_fault). Returns its size within `buffered` (`in`, or c.response
+// once it gathered) and its framing, or 0 while it is incomplete or when it failed (the
+// connection is then dropped).
+size_t ClientPool::read_answer_head(Connection& c, std::string_view in, std::string_view& buffered,
+                                    core::ResponseFraming& framing) {
+  const std::string_view what = c.http->long_poll ? "long poll: " : "event stream: ";
+  buffered = in;
+  if (!c.response.empty()) {
+    c.response.append(in);
+    buffered = c.response;
+  }
   core::HttpResponseHead head;
-  const core::HttpParseResult result = c.stream->head.parse(c.response, head);
-  if (result.status == core::HttpParseStatus::need_more) return;
+  const core::HttpParseResult result = c.http->head.parse(buffered, head);
+  if (result.status == core::HttpParseStatus::need_more) {
+    if (c.response.empty()) c.response.assign(in);
+    return 0;
+  }
   if (result.status == core::HttpParseStatus::error) {
-    return error(c, "event stream: " + std::string(result.error_reason));
+    error(c, std::string(what) + std::string(result.error_reason));
+    return 0;
   }
-  if (const std::string fault = stream_head_fault(head); !fault.empty()) {
-    return error(c, "event stream: " + fault);
+  framing = core::response_framing(head);
+  if (const std::string fault = answer_fault(head, framing, c.http->long_poll); !fault.empty()) {
+    error(c, std::string(what) + fault);
+    return 0;
   }
-  c.stream->walker.emplace(head.has_token("Transfer-Encoding", "chunked"), options_.head_bytes);
+  return result.consumed;
+}
+
+void ClientPool::on_stream_head(Connection& c, size_t index, std::string_view in) {
+  std::string_view buffered;
+  core::ResponseFraming framing;
+  const size_t head_size = read_answer_head(c, in, buffered, framing);
+  if (head_size == 0) return;
+  c.http->walker.emplace(framing.body.kind == core::BodyFraming::Kind::chunked,
+                         options_.head_bytes);
   // The body's first bytes may have come with the head.
-  const std::string body = c.response.substr(result.consumed);
+  const std::string body(buffered.substr(head_size));
   opened(c);
   if (body.empty()) return;
   const uint64_t now = now_ns();
@@ -265,7 +330,9 @@ void ClientPool::on_stream_head(Connection& c, size_t index, const char* data, s
 void ClientPool::expire_handshakes(uint64_t now) {
   const auto limit = static_cast<uint64_t>(kHandshakeTimeout * 1e9);
   for (Connection& c : connections_) {
-    if (opening(c) && now - c.opened_at > limit) error(c, "handshake timed out");
+    if (!opening(c) || now - c.opened_at <= limit) continue;
+    error(c, c.http && c.http->long_poll ? "long poll: the first poll unanswered after 10 s"
+                                         : "handshake timed out");
   }
 }
 
@@ -349,12 +416,13 @@ void ClientPool::on_readable(Connection& c, size_t index) {
     return error(c, n == 0 ? "connection closed by the server"
                            : std::string("recv: ") + std::strerror(errno));
   }
-  if (c.state == Connection::State::handshaking) {
-    if (c.stream) return on_stream_head(c, index, buffer_.get(), static_cast<size_t>(n));
-    return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
-  }
   const uint64_t now = now_ns();
-  if (c.stream) {
+  if (c.http && c.http->long_poll) {
+    read_answer(c, index, {buffer_.get(), static_cast<size_t>(n)}, now);
+  } else if (c.state == Connection::State::handshaking) {
+    if (c.http) return on_stream_head(c, index, {buffer_.get(), static_cast<size_t>(n)});
+    return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
+  } else if (c.http) {
     read_events(c, index, {buffer_.get(), static_cast<size_t>(n)}, now);
   } else {
     read_frames(c, index, reinterpret_cast<const uint8_t*>(buffer_.get()), static_cast<size_t>(n),
@@ -365,13 +433,94 @@ void ClientPool::on_readable(Connection& c, size_t index) {
 
 // Hands each event of an event stream to the handler as a text message of its data.
 void ClientPool::read_events(Connection& c, size_t index, std::string_view in, uint64_t now) {
-  EventStreamWalker& walker = *c.stream->walker;
+  EventStreamWalker& walker = *c.http->walker;
   const bool more = walker.feed(in, [&](uint64_t size, const uint8_t* head, size_t head_size) {
     handler_.on_message(index, {.opcode = 1, .size = size, .head = head, .head_size = head_size},
                         now);
     return c.fd >= 0;  // the handler may have failed the connection
   });
   if (!more && c.fd >= 0) error(c, "event stream: " + std::string(walker.error()));
+}
+
+// A poll: the target and, after the first answer, the cursor to go on from.
+void ClientPool::send_poll(Connection& c) {
+  const HttpSubscription& s = *c.http;
+  request_.assign("GET ").append(s.target);
+  if (!s.cursor.empty()) {
+    request_ += s.target.find('?') == std::string::npos ? "?cursor=" : "&cursor=";
+    core::form_encode(request_, s.cursor);
+  }
+  request_.append(" HTTP/1.1\r\nHost: ").append(host_header_).append("\r\n\r\n");
+  write(c, request_.data(), request_.size());
+}
+
+// Reads a long poll's answer: its head, then its body (a view into the bytes read when one read
+// holds it, the usual case; else gathered). Once it is whole, its messages and then the answer go
+// to the handler, and the next poll goes out; but the first answer opens the connection, and its
+// next poll waits for resume_polls().
+void ClientPool::read_answer(Connection& c, size_t index, std::string_view in, uint64_t now) {
+  HttpSubscription& s = *c.http;
+  if (!s.body) {
+    std::string_view buffered;
+    core::ResponseFraming framing;
+    const size_t head_size = read_answer_head(c, in, buffered, framing);
+    if (head_size == 0) return;
+    s.body.emplace(framing.body, core::BodyLimits{.max_body = kMaxAnswerBytes});
+    in = buffered.substr(head_size);  // may view c.response: cleared once it is read
+  }
+  std::string_view whole;  // the body, while one piece of this read holds all of it
+  bool gathered = !s.body_text.empty();
+  const core::BodyResult r = core::read_body(*s.body, in, [&](std::string_view piece) {
+    if (!gathered && whole.empty()) {
+      whole = piece;
+      return;
+    }
+    if (!gathered) s.body_text.assign(whole);
+    gathered = true;
+    s.body_text.append(piece);
+  });
+  if (r.status == core::BodyStatus::error) {
+    return error(c, "long poll: " + std::string(r.error_reason));
+  }
+  if (r.status == core::BodyStatus::need_more) {
+    if (!gathered) s.body_text.assign(whole);
+    c.response.clear();
+    return;
+  }
+  if (r.consumed != in.size()) return error(c, "long poll: bytes after the answer");
+  const PollAnswer answer =
+      walk_poll_answer(gathered ? std::string_view(s.body_text) : whole, [&](std::string_view m) {
+        handler_.on_message(index,
+                            {.opcode = 1,
+                             .size = m.size(),
+                             .head = reinterpret_cast<const uint8_t*>(m.data()),
+                             .head_size = std::min(m.size(), options_.head_bytes)},
+                            now);
+        return c.fd >= 0;  // the handler may have failed the connection
+      });
+  if (c.fd < 0) return;
+  if (!answer.ok()) return error(c, "long poll: " + std::string(answer.error));
+  if (const std::string fault = cursor_fault(s.cursor, answer); !fault.empty()) {
+    return error(c, "long poll: " + fault);
+  }
+  s.cursor.assign(answer.cursor);
+  handler_.on_poll_answer(index, answer, now);
+  if (c.fd < 0) return;
+  s.head.reset();
+  s.body.reset();
+  s.body_text.clear();
+  c.response.clear();
+  if (c.state == Connection::State::open) return send_poll(c);
+  opened(c);
+  s.parked = true;  // until resume_polls()
+}
+
+void ClientPool::resume_polls() {
+  for (Connection& c : connections_) {
+    if (c.state != Connection::State::open || !c.http || !c.http->parked) continue;
+    c.http->parked = false;
+    send_poll(c);
+  }
 }
 
 // Walks the server's frames: headers are parsed, payloads skipped (but for the head kept).
@@ -538,14 +687,14 @@ void ClientPool::tell(ConnectionOutcome& outcome) const {
 }
 
 void ClientPool::close_all() {
-  // A close frame (1000) so servers see a clean close; the answer is not awaited. An event
-  // stream just closes.
+  // A close frame (1000) so servers see a clean close; the answer is not awaited. An HTTP
+  // subscriber just closes.
   std::string close_frame;
   static constexpr char kNormal[2] = {0x03, static_cast<char>(0xe8)};
   core::append_masked_frame(close_frame, core::Opcode::close, {kNormal, 2},
                             core::random_mask_key());
   for (Connection& c : connections_) {
-    if (c.state == Connection::State::open && c.pending.empty() && !c.stream) {
+    if (c.state == Connection::State::open && c.pending.empty() && !c.http) {
       [[maybe_unused]] ssize_t n = transmit(c, close_frame.data(), close_frame.size());
     }
     drop(c);  // opened_ keeps its count: the report says how many were open

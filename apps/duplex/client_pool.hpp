@@ -5,9 +5,16 @@
 // few payload bytes; payloads are otherwise skipped, never copied, unmasked or validated. The
 // traffic itself (echo, publish/subscribe) is the handler's business.
 //
-// Some connections may be Server-Sent Events streams instead (event_stream_target): they send
-// `GET <target>` over HTTP/1.1 to the same host and port, expect a 200 text/event-stream answer,
-// and hand each event's data to the handler as a text message (EventStreamWalker reads them).
+// Some connections may be HTTP/1.1 subscribers instead (http_target), to the same host and port:
+// Server-Sent Events streams send `GET <target>`, expect a 200 text/event-stream answer, and hand
+// each event's data to the handler as a text message (EventStreamWalker reads them); long polls
+// send `GET <target>`, and for each 200 application/json answer (core::Http1ResponseParser, its
+// body read by core::BodyReader) hand each message of its batch to the handler as a text message
+// (walk_poll_answer reads them), then poll again at once on the same connection with the
+// answer's cursor. A long poll is open once its first poll has been answered: until then it
+// counts among the connections being opened (max_pending_connects), so that a server which has
+// not yet taken the connections it has is not handed more; then it waits for resume_polls(), so
+// that while connections open, answering them is the server's only work.
 #pragma once
 
 #include <cstddef>
@@ -18,9 +25,11 @@
 #include <string_view>
 #include <vector>
 
+#include "duplex/core/http/body_reader.hpp"
 #include "duplex/core/http/url.hpp"
 #include "duplex/io/socket.hpp"
 #include "duplex/io/tls.hpp"
+#include "poll_answer_walker.hpp"
 
 namespace duplex::app {
 
@@ -32,18 +41,22 @@ struct ClientTarget {
   std::vector<io::SocketAddress> sources;  // local addresses to spread connections over (or none)
 };
 
+enum class HttpSubscriber : uint8_t { event_stream, long_poll };
+
 struct ClientPoolOptions {
   ClientTarget target;
   // Offer permessage-deflate (client_no_context_takeover); a server that declines is an error.
   bool deflate = false;
   size_t head_bytes = 0;  // payload bytes of each message kept for the handler (at most 1,024)
   int max_pending_connects = 256;
-  // When set and not empty for a connection's index: that connection is an event stream of
-  // this request target (e.g. "/sse?topic=t0"), not a WebSocket.
-  std::function<std::string(size_t index)> event_stream_target;
+  // When set and not empty for a connection's index: that connection is an HTTP subscriber of
+  // this request target (e.g. "/sse?topic=t0"), of kind http_kind, not a WebSocket.
+  std::function<std::string(size_t index)> http_target;
+  HttpSubscriber http_kind = HttpSubscriber::event_stream;
 };
 
-/// A whole data message, as the pool saw it go by (an event stream's event: its data, as text).
+/// A whole data message, as the pool saw it go by (an event stream's event: its data, as text; a
+/// long poll's message: its JSON value, as text).
 struct ReceivedMessage {
   uint8_t opcode = 0;       // of its first frame: 1 text, 2 binary
   bool compressed = false;  // RSV1: its size is the compressed one
@@ -72,6 +85,10 @@ class ClientPool {
     virtual void on_read_end(size_t /*index*/, uint64_t /*now*/) {}
     /// One poll's events have all been handled.
     virtual void on_poll_end(uint64_t /*now*/) {}
+    /// A long poll's answer on connection `index` has been read, its messages handed over (the
+    /// first answer's too, as the connection opens); the next poll, from its cursor, goes out
+    /// when this returns. What it says of lost topics is the handler's to judge.
+    virtual void on_poll_answer(size_t /*index*/, const PollAnswer& /*answer*/, uint64_t /*now*/) {}
   };
 
   ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler);
@@ -90,6 +107,9 @@ class ClientPool {
 
   /// Waits up to `timeout_ms` for events and handles them.
   void poll(int timeout_ms);
+
+  /// Lets every open long poll poll again, from its first answer's cursor.
+  void resume_polls();
 
   /// Sends on an open connection; what the socket does not take now goes out on writability.
   void send(size_t index, const char* data, size_t len);
@@ -111,7 +131,7 @@ class ClientPool {
 
  private:
   struct Connection;
-  struct EventStream;
+  struct HttpSubscription;
 
   void start_connect(Connection& c, size_t index);
   void expire_handshakes(uint64_t now);
@@ -120,8 +140,12 @@ class ClientPool {
   void start_upgrade(Connection& c);
   void opened(Connection& c);
   void on_handshake_bytes(Connection& c, const char* data, size_t len);
-  void on_stream_head(Connection& c, size_t index, const char* data, size_t len);
+  size_t read_answer_head(Connection& c, std::string_view in, std::string_view& buffered,
+                          core::ResponseFraming& framing);
+  void on_stream_head(Connection& c, size_t index, std::string_view in);
   void read_events(Connection& c, size_t index, std::string_view in, uint64_t now);
+  void send_poll(Connection& c);
+  void read_answer(Connection& c, size_t index, std::string_view in, uint64_t now);
   ssize_t receive(Connection& c, char* buffer, size_t size);
   ssize_t transmit(Connection& c, const char* data, size_t len);
   void on_readable(Connection& c, size_t index);
@@ -141,6 +165,8 @@ class ClientPool {
   Handler& handler_;
   std::vector<Connection> connections_;
   std::unique_ptr<char[]> buffer_;
+  std::string host_header_;
+  std::string request_;  // scratch for an HTTP subscriber's request
   int epoll_fd_ = -1;
   int pending_ = 0;  // connections connecting or handshaking
   int opened_ = 0;   // connections open now

@@ -48,7 +48,7 @@ class Engine final : public ClientPool::Handler {
         owner_(owner),
         pool_({.target = options.target,
                .deflate = options.deflate,
-               .event_stream_target = event_stream_target(options)},
+               .http_target = event_stream_target(options)},
               static_cast<size_t>(options.connections), *this),
         flights_(static_cast<size_t>(options.connections)) {
     const std::string payload = make_payload(options_);

@@ -16,6 +16,10 @@ constexpr double kSubscribeTimeout = 30;
 // A publish not delivered to every subscriber of its topic by then is counted as lost.
 constexpr double kDeliveryTimeout = 10;
 constexpr uint64_t kMaxOrderChecks = 16'000'000;  // subscribers x publishers
+// The id of the priming messages, which answer polls before they are subscribed: publisher
+// 0xffff, which no publisher is.
+constexpr uint64_t kPrimingId = ~uint64_t{0};
+constexpr uint64_t kPrimingInterval = 50'000'000;  // ns
 
 // The frames of one topic: what the generator sends and what it expects back.
 struct Topic {
@@ -23,6 +27,7 @@ struct Topic {
   std::string subscribed;      // the answer, exactly
   std::string prefix;          // of every delivery, up to the data string's first character
   std::string publish;         // the publish payload, its id digits zeros (masked per publish)
+  std::string priming;         // a publish frame with kPrimingId, masked
   size_t id_offset = 0;        // of the id digits in `publish`
   uint64_t delivery_size = 0;  // of every delivery's payload
 };
@@ -114,10 +119,13 @@ class Engine final : public ClientPool::Handler {
         per_topic_(static_cast<uint32_t>(options.subscribers / options.topics)),
         pool_({.target = options.target,
                .head_bytes = make_topics(),
-               .event_stream_target = event_stream_target()},
+               .http_target = http_target(),
+               .http_kind = options.subscriber_kind == SubscriberKind::long_poll
+                                ? HttpSubscriber::long_poll
+                                : HttpSubscriber::event_stream},
               subscribers_ + publishers_.size(), *this),
         // A stream is subscribed from the start.
-        subscribed_(subscribers_, streams() ? 1 : 0),
+        subscribed_(subscribers_, options.subscriber_kind == SubscriberKind::event_stream),
         last_seq_(subscribers_ * publishers_.size(), 0),
         records_(publishers_.size() * inflight_) {
     for (size_t j = 0; j < publishers_.size(); ++j) {
@@ -129,10 +137,20 @@ class Engine final : public ClientPool::Handler {
 
   PubsubResult run() {
     report(Progress::Phase::connecting, 0, 0, ProgressMoment::started);
-    pool_.connect(0, pool_.size(), [this](double elapsed) {
+    const auto tick = [this](double elapsed) {
       report(Progress::Phase::connecting, elapsed, 0, ProgressMoment::tick);
-    });
-    if (all_open() && (streams() || subscribe())) {
+    };
+    if (polls()) {
+      // The publishers first: a poll's connection opens once its first poll is answered, by the
+      // priming messages.
+      pool_.connect(subscribers_, pool_.size(), tick);
+      priming_ = static_cast<size_t>(pool_.open_count()) == publishers_.size();
+      if (priming_) pool_.connect(0, subscribers_, tick);
+      priming_ = false;
+    } else {
+      pool_.connect(0, pool_.size(), tick);
+    }
+    if (all_open() && subscribe()) {
       sending_ = true;
       for (size_t j = 0; j < publishers_.size(); ++j) publish(j, now_ns());
       run_phase(Progress::Phase::warming_up, options_.warmup_seconds);
@@ -147,7 +165,7 @@ class Engine final : public ClientPool::Handler {
   void on_message(size_t index, const ReceivedMessage& m, uint64_t now) override {
     if (index >= subscribers_) return pool_.fail(index, "a publisher received " + sample(m));
     const Topic& topic = topics_[index % topics_.size()];
-    if (!subscribed_[index]) {
+    if (!subscribed_[index] && options_.subscriber_kind == SubscriberKind::websocket) {
       if (m.opcode != 1 || m.size != topic.subscribed.size() ||
           std::memcmp(m.head, topic.subscribed.data(), m.size) != 0) {
         return pool_.fail(index, "expected " + topic.subscribed + ", got " + sample(m));
@@ -162,6 +180,7 @@ class Engine final : public ClientPool::Handler {
         !read_hex(m.head + topic.prefix.size(), id)) {
       return pool_.fail(index, "not a delivery of this subscriber's topic: " + sample(m));
     }
+    if (id == kPrimingId && polls()) return;  // a priming message
     const auto publisher = static_cast<uint32_t>(id >> 48);
     const auto slot = static_cast<uint32_t>((id >> 32) & 0xffff);
     const auto seq = static_cast<uint32_t>(id);
@@ -189,8 +208,24 @@ class Engine final : public ClientPool::Handler {
     if (--record->remaining == 0) release(publisher, slot);
   }
 
+  // A poll is subscribed by its first answer after the connections opened: only priming
+  // messages were published until then, so the topics it says it lost (when there were more of
+  // them than the server keeps) are of no matter. After that, a loss is an error.
+  void on_poll_answer(size_t index, const PollAnswer& answer, uint64_t) override {
+    if (!polls_resumed_) return;  // the first answer, which opened the connection
+    if (measuring_) ++result_.poll_answers;
+    if (!subscribed_[index]) {
+      subscribed_[index] = 1;
+      ++phase_messages_;
+    } else if (!answer.lost.empty()) {
+      pool_.fail(index, "long poll: messages of " + std::string(answer.lost.front()) +
+                            " lost (the server's history no longer reached the cursor)");
+    }
+  }
+
   // Publishers whose publishes were delivered in this poll publish again, each in one write.
   void on_poll_end(uint64_t now) override {
+    if (priming_ && now - primed_at_ >= kPrimingInterval) prime(now);
     if (!sending_ || ready_.empty()) return;
     for (const uint32_t j : ready_) publish(j, now);
     ready_.clear();
@@ -215,18 +250,22 @@ class Engine final : public ClientPool::Handler {
       topic.publish = "{\"type\":\"publish\",\"topic\":" + name + ",\"data\":\"";
       topic.id_offset = topic.publish.size();
       topic.publish += data + "\"}";
+      std::string priming = topic.publish;
+      write_hex(priming.data() + topic.id_offset, kPrimingId);
+      core::append_masked_frame(topic.priming, core::Opcode::text, priming,
+                                core::random_mask_key());
       topic.delivery_size = topic.prefix.size() + data.size() + 2;
       head = std::max({head, topic.subscribed.size(), topic.prefix.size() + kIdDigits});
     }
     return head;
   }
 
-  bool streams() const { return !options_.event_stream_path.empty(); }
+  bool polls() const { return options_.subscriber_kind == SubscriberKind::long_poll; }
 
-  // Subscriber i's stream asks for topic t<i % topics>; publishers are WebSockets.
-  std::function<std::string(size_t)> event_stream_target() const {
-    if (!streams()) return nullptr;
-    return [path = options_.event_stream_path, subscribers = subscribers_,
+  // Subscriber i's stream or poll asks for topic t<i % topics>; publishers are WebSockets.
+  std::function<std::string(size_t)> http_target() const {
+    if (options_.subscriber_kind == SubscriberKind::websocket) return nullptr;
+    return [path = options_.subscriber_path, subscribers = subscribers_,
             topics = static_cast<size_t>(options_.topics)](size_t index) {
       if (index >= subscribers) return std::string();
       return path + "?topic=t" + std::to_string(index % topics);
@@ -235,18 +274,28 @@ class Engine final : public ClientPool::Handler {
 
   bool all_open() const { return static_cast<size_t>(pool_.open_count()) == pool_.size(); }
 
-  // Sends every subscription and waits for every answer.
+  // Sends every subscription and waits for every answer; lets the polls poll again, from their
+  // first answer's cursor, publishing priming messages until each has been answered again.
+  // Streams are subscribed once open.
   bool subscribe() {
+    if (options_.subscriber_kind == SubscriberKind::event_stream) return true;
     phase_messages_ = 0;
     report(Progress::Phase::subscribing, 0, 0, ProgressMoment::started);
-    for (size_t i = 0; i < subscribers_; ++i) {
-      const std::string& frame = topics_[i % topics_.size()].subscribe;
-      pool_.send(i, frame.data(), frame.size());
+    if (polls()) {
+      polls_resumed_ = true;
+      priming_ = true;
+      pool_.resume_polls();
+    } else {
+      for (size_t i = 0; i < subscribers_; ++i) {
+        const std::string& frame = topics_[i % topics_.size()].subscribe;
+        pool_.send(i, frame.data(), frame.size());
+      }
     }
     pool_.run_for(
         kSubscribeTimeout,
         [this](double t) { report(Progress::Phase::subscribing, t, 0, ProgressMoment::tick); },
         [this] { return phase_messages_ == subscribers_ || !all_open(); });
+    priming_ = false;
     report(Progress::Phase::subscribing, 0, 0, ProgressMoment::ended);
     if (phase_messages_ == subscribers_) return true;
     if (all_open()) {
@@ -281,6 +330,12 @@ class Engine final : public ClientPool::Handler {
                         std::to_string(static_cast<int>(kDeliveryTimeout)) +
                         " s after publishing stopped");
     }
+    // Slots still in flight from the warm-up all through the window: nothing was measured.
+    if (result_.publishes == 0 && all_open()) {
+      pool_.count_error(
+          "no publish in the measured window: those of the warm-up were not yet delivered to "
+          "every subscriber");
+    }
   }
 
   void run_phase(Progress::Phase phase, double seconds) {
@@ -314,6 +369,14 @@ class Engine final : public ClientPool::Handler {
       core::append_masked_frame(batch_, core::Opcode::text, payload_, core::random_mask_key());
     }
     pool_.send(subscribers_ + j, batch_.data(), batch_.size());
+  }
+
+  // One message to every topic, from the first publisher, to answer the polls still waiting.
+  void prime(uint64_t now) {
+    primed_at_ = now;
+    batch_.clear();
+    for (const Topic& topic : topics_) batch_ += topic.priming;
+    pool_.send(subscribers_, batch_.data(), batch_.size());
   }
 
   void release(uint32_t publisher, uint32_t slot) {
@@ -368,6 +431,9 @@ class Engine final : public ClientPool::Handler {
   uint64_t phase_messages_ = 0;
   bool sending_ = false;
   bool measuring_ = false;
+  bool priming_ = false;  // polls wait for an answer before they can be subscribed
+  bool polls_resumed_ = false;
+  uint64_t primed_at_ = 0;
 };
 
 }  // namespace

@@ -8,11 +8,18 @@
 // within 10 s is an error, so the counts are exact: once the window is drained, deliveries are
 // publishes times subscribers per topic.
 //
-// With event_stream_path the subscribers are Server-Sent Events streams instead (`GET
-// <path>?topic=tK` on the same host and port, the publishers staying WebSockets): each event's
-// data must be the delivery a WebSocket subscriber would get, and is checked and timed the same
-// way. A stream is subscribed once its answer's head has come, so nothing is awaited after the
-// connections are open.
+// The subscribers may be HTTP/1.1 subscribers of subscriber_path instead, on the same host and
+// port, the publishers staying WebSockets: Server-Sent Events streams (`GET <path>?topic=tK`) or
+// long polls (`GET <path>?topic=tK`, then `&cursor=C` with each answer's cursor). Each event's
+// data, or each message of a poll's answer, must be the delivery a WebSocket subscriber would
+// get, and is checked and timed the same way. A stream is subscribed once its answer's head has
+// come, so nothing is awaited after the connections are open. A first poll has no cursor and so
+// waits for the next message: the publishers connect first, and a priming message is published
+// to every topic every 50 ms while the polls connect (each is open once its first poll has been
+// answered; it then waits) and once more while they all poll again, from that answer's cursor,
+// until each has been answered: then it is subscribed, and its cursor means it misses nothing.
+// (Priming messages carry an id no publish has and are stepped over wherever they come; a topic
+// lost in that second answer is no error, as only they can have been lost.)
 #pragma once
 
 #include <cstdint>
@@ -26,14 +33,17 @@
 
 namespace duplex::app {
 
+enum class SubscriberKind { websocket, event_stream, long_poll };
+
 struct PubsubOptions {
   ClientTarget target;
-  int subscribers = 1000;         // subscriber i subscribes to topic "t<i % topics>"
-  int publishers = 1;             // publisher j's n-th publish goes to topic "t<(j + n) % topics>"
-  int topics = 1;                 // must divide subscribers
-  size_t data_size = 512;         // of each data string, its 16-digit id included (at least 16)
-  int inflight = 16;              // publishes per publisher not yet delivered to every subscriber
-  std::string event_stream_path;  // not empty: subscribers are SSE streams of this path
+  int subscribers = 1000;  // subscriber i subscribes to topic "t<i % topics>"
+  int publishers = 1;      // publisher j's n-th publish goes to topic "t<(j + n) % topics>"
+  int topics = 1;          // must divide subscribers
+  size_t data_size = 512;  // of each data string, its 16-digit id included (at least 16)
+  int inflight = 16;       // publishes per publisher not yet delivered to every subscriber
+  SubscriberKind subscriber_kind = SubscriberKind::websocket;
+  std::string subscriber_path;  // of the HTTP subscribers (not websocket), e.g. "/sse", "/poll"
   double warmup_seconds = 2;
   double duration_seconds = 10;
 };
@@ -45,6 +55,7 @@ struct PubsubResult : ConnectionOutcome {  // connections: subscribers, then pub
   uint64_t deliveries = 0;
   uint64_t delivered_bytes = 0;  // message payload bytes, JSON included
   uint64_t undelivered = 0;      // deliveries still owed when the window closed (errors too)
+  uint64_t poll_answers = 0;     // long polls answered in the window
   double seconds = 0;
   LatencyHistogram latency;  // publish to receive, every delivery
 };

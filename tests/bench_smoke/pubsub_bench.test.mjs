@@ -1,9 +1,10 @@
-// `duplex bench --pubsub` and `--sse` for a second against real publish/subscribe servers (the
-// Node ws peer, whose node:http also serves /sse, and duplex serve on one thread and on two):
-// the generator's exact accounting (every publish of the window delivered to every subscriber
-// of its topic, WebSocket or event stream, no error), `--sse --idle` holding streams open, and
-// its checks (a server that does not speak the protocol is reported). Figures are never
-// asserted here; bench/run prints them.
+// `duplex bench --pubsub`, `--sse` and `--poll` for a second against real publish/subscribe
+// servers (the Node ws peer, whose node:http also serves /sse and /poll, and duplex serve on one
+// thread and on two): the generator's exact accounting (every publish of the window delivered to
+// every subscriber of its topic, WebSocket, event stream or long poll, no error), `--sse --idle`
+// holding streams open, and its checks (a server that does not speak the protocol, or a long
+// poll told it lost messages, is reported and the exit status is 1). Figures are never asserted
+// here; bench/run prints them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../interop/node/helpers.mjs';
@@ -11,7 +12,7 @@ import { bench, benchStatus, startPeer } from './bench_support.mjs';
 
 const kLoad = ['--subscribers', '20', '--topics', '2', '--publishers', '2', '-k', '4', '-s', '100',
   '-d', '1', '-w', '0.2'];
-const kModes = ['pubsub', 'sse'];
+const kModes = ['pubsub', 'sse', 'poll'];
 
 // The exact accounting of one run of `mode` against a server on `port`.
 async function expectExactRun(port, mode) {
@@ -26,6 +27,9 @@ async function expectExactRun(port, mode) {
   assert.equal(report.deliveries, report.publishes * 10);
   assert.equal(report.undelivered, 0);
   assert.ok(report.latency_us.p50 > 0);
+  if (mode === 'poll') {
+    assert.ok(report.poll_answers > 0 && report.poll_answers <= report.deliveries);
+  }
 }
 
 // Idle event streams held open, the server's RSS read from /proc.
@@ -72,16 +76,19 @@ for (const threads of ['1', '2']) {
 test('against an echo server: what it answers is reported, nothing is measured', async () => {
   const peer = await startPeer('ws_echo.mjs');
   try {
-    // The subscribe is echoed; a GET /sse is refused by ws's own HTTP answer.
+    // The subscribe is echoed; a GET /sse or /poll is refused by ws's own HTTP answer (the
+    // polls' publisher may first be told that its priming publish came back).
     const expected = {
       pubsub: /^expected \{"type":"subscribed","topic":"t[01]"\}, got /,
       sse: /^event stream: server answered 426 /,
+      poll: /^long poll: server answered 426 /,
     };
     for (const mode of kModes) {
       const { status, report } = await bench(peer.port, [`--${mode}`, ...kLoad]);
       assert.equal(status, 1);
       assert.ok(report.errors >= 1);
-      assert.match(report.error_samples[0], expected[mode]);
+      assert.ok(report.error_samples.some((e) => expected[mode].test(e)),
+        report.error_samples.join('\n'));
       assert.equal(report.publishes, 0);
       assert.equal(report.deliveries, 0);
     }
@@ -90,10 +97,26 @@ test('against an echo server: what it answers is reported, nothing is measured',
   }
 });
 
+test('long polls of a server that keeps no history: the loss is reported', async () => {
+  // Keeping nothing, it tells a poll that comes back with a cursor that it lost what came after.
+  const server = await startServer(['--threads', '1', '--history', '0']);
+  try {
+    const { status, report } = await bench(server.port, ['--poll', ...kLoad]);
+    assert.equal(status, 1);
+    assert.ok(report.errors >= 1);
+    assert.match(report.error_samples[0], /^long poll: messages of t[01] lost /);
+  } finally {
+    const { code } = await server.stop();
+    assert.equal(code, 0, server.output());
+  }
+});
+
 test('bad arguments: topics must divide subscribers, data holds the 16-digit id', async () => {
   const bad = [['--pubsub', '--subscribers', '10', '--topics', '3'], ['--pubsub', '-s', '15'],
     ['--sse', '--subscribers', '10', '--topics', '3'], ['--sse', '--sse-path', 'sse'],
-    ['--sse', '--sse-path', '/sse?x=1'], ['--sse', '--binary'], ['--sse', '--idle', '--deflate']];
+    ['--sse', '--sse-path', '/sse?x=1'], ['--sse', '--binary'], ['--sse', '--idle', '--deflate'],
+    ['--poll', '--subscribers', '10', '--topics', '3'], ['--poll', '--poll-path', 'poll'],
+    ['--poll', '--idle'], ['--poll', '--sse'], ['--poll', '--pubsub']];
   for (const args of bad) {
     assert.equal(await benchStatus(['ws://127.0.0.1:1/pubsub', ...args]), 2, args.join(' '));
   }

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "duplex/core/http/http1_parser.hpp"
+#include "duplex/core/http/http1_response_parser.hpp"
 
 namespace duplex::core {
 namespace {
@@ -512,6 +514,68 @@ TEST(RequestFramingTest, FromAParsedHead) {
       "POST /publish HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
   ASSERT_EQ(parser.parse(chunked_head, request).status, HttpParseStatus::complete);
   EXPECT_EQ(request_framing(request).body, BodyFraming::chunked());
+}
+
+ResponseFraming response_framing_of(int status, std::vector<HttpHeader> headers,
+                                    bool to_head = false) {
+  HttpResponseHead response;
+  response.status = status;
+  response.headers = std::move(headers);
+  return response_framing(response, to_head);
+}
+
+TEST(ResponseFramingTest, ContentLengthChunkedOrUntilClose) {
+  EXPECT_EQ(response_framing_of(200, {{"Content-Length", "42"}}).body,
+            BodyFraming::content_length(42));
+  const ResponseFraming chunked = response_framing_of(200, {{"Transfer-Encoding", "chunked"}});
+  EXPECT_TRUE(chunked.ok());
+  EXPECT_FALSE(chunked.until_close);
+  EXPECT_EQ(chunked.body, BodyFraming::chunked());
+  const ResponseFraming open_ended = response_framing_of(200, {{"Content-Type", "text/plain"}});
+  EXPECT_TRUE(open_ended.ok());
+  EXPECT_TRUE(open_ended.until_close);
+  EXPECT_EQ(open_ended.body, BodyFraming::no_body());
+}
+
+TEST(ResponseFramingTest, StatusesAndHeadHaveNoBody) {
+  for (const int status : {100, 101, 199, 204, 304}) {
+    SCOPED_TRACE(status);
+    const ResponseFraming f = response_framing_of(status, {{"Content-Length", "x"}});
+    EXPECT_TRUE(f.ok());
+    EXPECT_FALSE(f.until_close);
+    EXPECT_EQ(f.body, BodyFraming::no_body());
+  }
+  const ResponseFraming head = response_framing_of(200, {{"Content-Length", "9"}}, true);
+  EXPECT_TRUE(head.ok());
+  EXPECT_EQ(head.body, BodyFraming::no_body());
+}
+
+TEST(ResponseFramingTest, FieldsThatCannotDelimitABody) {
+  const std::pair<std::vector<HttpHeader>, std::string_view> cases[] = {
+      {{{"Content-Length", "4 2"}}, "invalid Content-Length"},
+      {{{"Content-Length", "5"}, {"Content-Length", "6"}}, "conflicting Content-Length values"},
+      {{{"Transfer-Encoding", "chunked, chunked"}}, "chunked applied more than once"},
+      {{{"Transfer-Encoding", "g@zip"}}, "invalid Transfer-Encoding"},
+      {{{"Transfer-Encoding", "gzip, chunked"}}, "unsupported transfer coding"},
+      {{{"Transfer-Encoding", "gzip"}}, "unsupported transfer coding"},
+      {{{"Transfer-Encoding", "chunked"}, {"Content-Length", "3"}},
+       "both Content-Length and Transfer-Encoding"},
+  };
+  for (const auto& [headers, reason] : cases) {
+    SCOPED_TRACE(std::string(reason));
+    const ResponseFraming f = response_framing_of(200, headers);
+    EXPECT_FALSE(f.ok());
+    EXPECT_EQ(f.error_reason, reason);
+  }
+}
+
+TEST(ResponseFramingTest, FromAParsedHead) {
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n";
+  Http1ResponseParser parser;
+  HttpResponseHead response;
+  ASSERT_EQ(parser.parse(head, response).status, HttpParseStatus::complete);
+  EXPECT_EQ(response_framing(response).body, BodyFraming::content_length(17));
 }
 
 }  // namespace

@@ -34,25 +34,36 @@ RequestFraming framing_error(int status, std::string_view reason) {
   return {.error_status = status, .error_reason = reason};
 }
 
-}  // namespace
-
-RequestFraming request_framing(const HttpRequest& request) {
+// What the Content-Length and Transfer-Encoding fields of a head say, checked as both request
+// and response framing read them.
+struct FramingFields {
   std::optional<uint64_t> length;
   bool transfer_encoding = false;
-  bool chunked_seen = false;
   bool chunked_last = false;
   bool other_coding = false;
-  bool continue_asked = false;
-  bool other_expectation = false;
+  int error_status = 0;  // 400 on an error
+  std::string_view error_reason;
+};
+
+// Reads the framing fields of `headers`; every other field is handed to `on_other`.
+template <typename OnOther>
+FramingFields read_framing_fields(const std::vector<HttpHeader>& headers, OnOther&& on_other) {
+  FramingFields out;
+  const auto fail = [&out](std::string_view reason) {
+    out.error_status = 400;
+    out.error_reason = reason;
+    return out;
+  };
+  bool chunked_seen = false;
   std::string_view coding_error;
-  for (const HttpHeader& h : request.headers) {
+  for (const HttpHeader& h : headers) {
     if (iequals(h.name, "content-length")) {
       const std::optional<uint64_t> n = parse_decimal(h.value);
-      if (!n) return framing_error(400, "invalid Content-Length");
-      if (length && *length != *n) return framing_error(400, "conflicting Content-Length values");
-      length = n;
+      if (!n) return fail("invalid Content-Length");
+      if (out.length && *out.length != *n) return fail("conflicting Content-Length values");
+      out.length = n;
     } else if (iequals(h.name, "transfer-encoding")) {
-      transfer_encoding = true;
+      out.transfer_encoding = true;
       for_each_list_element(h.value, [&](std::string_view element) {
         const size_t semicolon = element.find(';');
         const std::string_view coding = trim_ows(element.substr(0, semicolon));
@@ -65,40 +76,73 @@ RequestFraming request_framing(const HttpRequest& request) {
           coding_error = "parameters on chunked";  // 7: it has none
         }
         chunked_seen = chunked_seen || chunked;
-        chunked_last = chunked;
-        other_coding = other_coding || !chunked;
+        out.chunked_last = chunked;
+        out.other_coding = out.other_coding || !chunked;
         return coding_error.empty();
       });
-      if (!coding_error.empty()) return framing_error(400, coding_error);
-    } else if (iequals(h.name, "expect")) {
-      for_each_list_element(h.value, [&](std::string_view element) {
-        if (iequals(element, "100-continue")) {
-          continue_asked = true;
-        } else {
-          other_expectation = true;
-        }
-        return true;
-      });
+      if (!coding_error.empty()) return fail(coding_error);
+    } else {
+      on_other(h);
     }
   }
+  return out;
+}
+
+}  // namespace
+
+RequestFraming request_framing(const HttpRequest& request) {
+  bool continue_asked = false;
+  bool other_expectation = false;
+  const FramingFields fields = read_framing_fields(request.headers, [&](const HttpHeader& h) {
+    if (!iequals(h.name, "expect")) return;
+    for_each_list_element(h.value, [&](std::string_view element) {
+      if (iequals(element, "100-continue")) {
+        continue_asked = true;
+      } else {
+        other_expectation = true;
+      }
+      return true;
+    });
+  });
+  if (fields.error_status != 0) return framing_error(fields.error_status, fields.error_reason);
 
   RequestFraming out;
-  if (transfer_encoding) {
+  if (fields.transfer_encoding) {
     if (request.version_minor == 0) {
       return framing_error(400, "Transfer-Encoding in an HTTP/1.0 request");
     }
-    if (length) return framing_error(400, "both Content-Length and Transfer-Encoding");
-    if (!chunked_last) return framing_error(400, "Transfer-Encoding does not end in chunked");
-    if (other_coding) return framing_error(501, "unsupported transfer coding");
+    if (fields.length) return framing_error(400, "both Content-Length and Transfer-Encoding");
+    if (!fields.chunked_last)
+      return framing_error(400, "Transfer-Encoding does not end in chunked");
+    if (fields.other_coding) return framing_error(501, "unsupported transfer coding");
     out.body = BodyFraming::chunked();
-  } else if (length) {
-    out.body = BodyFraming::content_length(*length);
+  } else if (fields.length) {
+    out.body = BodyFraming::content_length(*fields.length);
   }
   if (other_expectation) return framing_error(417, "unsupported expectation");
   const bool has_body = out.body.kind == BodyFraming::Kind::chunked ||
                         (out.body.kind == BodyFraming::Kind::length && out.body.length > 0);
   out.expect_continue = continue_asked && request.version_minor == 1 && has_body;
   return out;
+}
+
+ResponseFraming response_framing(const HttpResponseHead& response, bool to_head) {
+  if (to_head || (response.status >= 100 && response.status < 200) || response.status == 204 ||
+      response.status == 304) {
+    return {};
+  }
+  const FramingFields fields = read_framing_fields(response.headers, [](const HttpHeader&) {});
+  if (fields.error_status != 0) return {.error_reason = fields.error_reason};
+  if (fields.transfer_encoding) {
+    if (fields.length) return {.error_reason = "both Content-Length and Transfer-Encoding"};
+    // Only chunked can be undone here; a body in another coding cannot be read at all.
+    if (!fields.chunked_last || fields.other_coding) {
+      return {.error_reason = "unsupported transfer coding"};
+    }
+    return {.body = BodyFraming::chunked()};
+  }
+  if (fields.length) return {.body = BodyFraming::content_length(*fields.length)};
+  return {.until_close = true};
 }
 
 // A chunk line is chunk-size [ chunk-ext ] CRLF, with

@@ -1,10 +1,13 @@
 // Reading an HTTP/1.1 request body as it arrives in pieces (RFC 9112 sections 6 and 7), sans-IO:
 // the caller feeds whatever bytes it has; the reader tells which of them are body data and where
-// the body ends, so bytes of a pipelined next request are left to the caller.
+// the body ends, so bytes of a pipelined next request are left to the caller. A client reads a
+// response body the same way.
 //
 // - Framing comes from the request head (request_framing): Content-Length, the chunked transfer
 //   coding, or no body. Nothing else is understood; any error there means: answer with the
-//   status and close the connection, since the next request cannot be found.
+//   status and close the connection, since the next request cannot be found. A response head's
+//   framing (response_framing) may also be a body that runs to the end of the connection,
+//   which the reader does not delimit.
 // - Data is never copied: each piece is a view into the bytes just fed, valid as long as they are.
 // - The decoded body is bounded by BodyLimits::max_body, found as early as the bytes allow: a
 //   Content-Length over it fails before any byte is read, a chunk size as soon as its digits
@@ -23,6 +26,7 @@
 #include <string_view>
 
 #include "duplex/core/http/http1_parser.hpp"
+#include "duplex/core/http/http1_response_parser.hpp"
 
 namespace duplex::core {
 
@@ -68,6 +72,24 @@ struct RequestFraming {
 ///   "unsupported expectation" (10.1.1 allows it), checked after the framing.
 /// The first error found wins; its reason is one of the texts above.
 RequestFraming request_framing(const HttpRequest& request);
+
+/// What a response head says about its body, for a client.
+struct ResponseFraming {
+  BodyFraming body;               // none, a Content-Length or chunked
+  bool until_close = false;       // the body is every byte up to the end of the connection
+  std::string_view error_reason;  // not empty: the body cannot be delimited; close the connection
+
+  bool ok() const { return error_reason.empty(); }
+};
+
+/// Decides the framing of `response`'s body (RFC 9112 6.3), `to_head` when it answers a HEAD:
+/// - No body for a 1xx, 204 or 304 status or an answer to HEAD, whatever the fields say.
+/// - Content-Length and Transfer-Encoding are checked as request_framing checks them, with the
+///   same reasons. Transfer-Encoding must be chunked alone: any other coding is "unsupported
+///   transfer coding" (a client that cannot undo it cannot read the body). Both fields are
+///   "both Content-Length and Transfer-Encoding" (6.3 calls it a sign of response splitting).
+/// - Neither: until_close.
+ResponseFraming response_framing(const HttpResponseHead& response, bool to_head = false);
 
 struct BodyLimits {
   uint64_t max_body = 1 << 20;   // decoded body bytes; more is 413
