@@ -19,7 +19,7 @@ void LongPoll::start(const std::vector<const uint64_t*>& from, std::chrono::mill
   const auto missed = follower_.join(pubsub_, session_, from);
   std::vector<Found> found;
   for (const auto& m : missed) {
-    found.push_back({m.message->sequence().seq, json_value_of(m.message->payload())});
+    found.push_back({m.message->sequence().seq, m.message->json_value()});
   }
   follower_.caught_up();
   const bool lost = std::any_of(follower_.places().begin(), follower_.places().end(),

@@ -88,10 +88,12 @@ std::string json_value_of(std::string_view payload) {
   return quoted;
 }
 
-std::string_view MessageEncodings::json_value() {
-  if (json_value_.empty()) json_value_ = json_value_of(message_.payload());
+const std::string& OutgoingMessage::json_value() const {
+  std::call_once(json_once_, [this] { json_value_ = json_value_of(payload()); });
   return json_value_;
 }
+
+std::string_view MessageEncodings::json_value() { return message_.json_value(); }
 
 std::string_view MessageEncodings::socketio_text(std::string_view nsp) {
   if (const SocketIoPacket* packet = message_.socketio()) return packet->text;

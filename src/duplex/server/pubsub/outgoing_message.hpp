@@ -7,7 +7,10 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/io/output_buffer.hpp"
@@ -74,6 +77,9 @@ class OutgoingMessage {
   const SocketIoPacket* socketio() const { return socketio_.get(); }
   /// Whether sessions other than Socket.IO sockets skip it.
   bool socketio_only() const { return socketio_ && socketio_->socketio_only; }
+  /// The payload as one JSON value (json_value_of), made once on first need, from any thread:
+  /// long polls answer with it, also when they replay the message from a topic's history.
+  const std::string& json_value() const;
 
  private:
   OutgoingMessage(io::SharedBytes frame, size_t header_size, core::MessageType type,
@@ -89,6 +95,8 @@ class OutgoingMessage {
   std::string topic_;
   std::shared_ptr<const SocketIoPacket> socketio_;
   Sequence sequence_;
+  mutable std::once_flag json_once_;
+  mutable std::string json_value_;
 };
 
 /// `payload` as one JSON value: itself (compacted) when it is one, else a JSON string.
@@ -137,7 +145,6 @@ class MessageEncodings {
   std::array<io::SharedBytes, 16> compressed_;
   std::string sse_event_;      // made on first need
   io::SharedBytes sse_chunk_;  // made on first need
-  std::string json_value_;     // made on first need
   std::string socketio_text_;  // made on first need
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
