@@ -110,4 +110,14 @@ std::string_view MessageEncodings::socketio_text(std::string_view nsp) {
   return socketio_text_;
 }
 
+std::string_view MessageEncodings::engineio_message(std::string_view nsp) {
+  if (engineio_message_.empty()) {
+    const std::string_view text = socketio_text(nsp);
+    engineio_message_.reserve(text.size() + 1);
+    engineio_message_ = '4';
+    engineio_message_ += text;
+  }
+  return engineio_message_;
+}
+
 }  // namespace duplex::detail

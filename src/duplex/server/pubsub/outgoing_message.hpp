@@ -139,13 +139,16 @@ class MessageEncodings {
   /// other published message the event "message" with the payload as one JSON value
   /// (`2["message",...]`; a topic belongs to one namespace, so the first caller's is kept).
   std::string_view socketio_text(std::string_view nsp);
+  /// The same as an Engine.IO message packet ("4" and the Socket.IO packet), made once.
+  std::string_view engineio_message(std::string_view nsp);
 
  private:
   const OutgoingMessage& message_;
   std::array<io::SharedBytes, 16> compressed_;
-  std::string sse_event_;      // made on first need
-  io::SharedBytes sse_chunk_;  // made on first need
-  std::string socketio_text_;  // made on first need
+  std::string sse_event_;         // made on first need
+  io::SharedBytes sse_chunk_;     // made on first need
+  std::string socketio_text_;     // made on first need
+  std::string engineio_message_;  // made on first need
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;

@@ -226,6 +226,17 @@ bool Session::queue(PacketType type, std::string_view data, bool binary) {
   return true;
 }
 
+bool Session::queue_encoded_message(std::string_view packet) {
+  if (finished_ || state_.phase() != SessionPhase::open) return false;
+  if (state_.transport() == TransportKind::websocket && ws_) {
+    send_ws_view(ws_, packet);
+    return true;
+  }
+  waiting_.push_back({PacketType::message, false, std::string(packet.substr(1))});
+  schedule_flush();
+  return true;
+}
+
 void Session::start_close() {
   if (finished_ || state_.phase() != SessionPhase::open) return;
   state_.start_closing();
@@ -380,6 +391,14 @@ void Session::send_ws(const std::shared_ptr<WsLink>& link, std::string frame, bo
   link->loop->post([link, frame = std::move(frame), type] {
     if (link->ws) link->ws->send(frame, type);
   });
+}
+
+void Session::send_ws_view(const std::shared_ptr<WsLink>& link, std::string_view frame) {
+  if (link->loop == current_loop()) {
+    if (link->ws) link->ws->send(frame, MessageType::text);
+    return;
+  }
+  send_ws(link, std::string(frame), false);
 }
 
 void Session::close_ws(const std::shared_ptr<WsLink>& link) {

@@ -98,6 +98,10 @@ class Session final : public Socket, public std::enable_shared_from_this<Session
   // --- engineio::Socket ---
   const std::string& socket_id() const { return id_; }
   bool queue(core::engineio::PacketType type, std::string_view data, bool binary);
+  /// Queues a text message already written as its Engine.IO packet ("4..."): over a WebSocket
+  /// on this loop it goes straight into the connection's queue, with no copy of its own (what a
+  /// Socket.IO emit to many sockets shares).
+  bool queue_encoded_message(std::string_view packet);
   void start_close();
   const io::PeerAddress& peer() const { return peer_; }
   std::function<void(std::string_view, MessageType)> message_handler;
@@ -125,6 +129,7 @@ class Session final : public Socket, public std::enable_shared_from_this<Session
   /// Answers the held poll with what waits (and a close packet when `closing`), or a noop.
   void answer_poll(bool closing);
   void send_ws(const std::shared_ptr<WsLink>& link, std::string frame, bool binary);
+  void send_ws_view(const std::shared_ptr<WsLink>& link, std::string_view frame);
   void close_ws(const std::shared_ptr<WsLink>& link);
   void arm(io::Timer& timer, uint64_t ms);
   void disarm(io::Timer& timer);

@@ -7,6 +7,7 @@
 #include "duplex/core/socketio/json_writer.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/server/protocols/engineio/engineio_session.hpp"
 #include "duplex/server/protocols/random_id.hpp"
 #include "duplex/server/protocols/socketio/socketio_client.hpp"
 #include "duplex/server/protocols/socketio/socketio_values.hpp"
@@ -190,19 +191,28 @@ bool SocketImpl::seen(uint64_t packet_id) {
 
 bool SocketImpl::deliver(::duplex::detail::MessageEncodings& message) {
   if (!connected_) return false;
-  if (const ::duplex::detail::SocketIoPacket* packet = message.outgoing().socketio()) {
-    return deliver_packet(*packet);
+  const ::duplex::detail::SocketIoPacket* packet = message.outgoing().socketio();
+  if (packet && !takes(*packet)) return false;
+  if (packet && !packet->attachments.empty()) {
+    send_text(packet->text, packet->attachments);
+    return true;
   }
-  send_text(message.socketio_text(nsp_->name()));
-  return true;
+  // One Engine.IO packet for every socket of this loop that takes the message.
+  return static_cast<engineio::detail::Session*>(engine_)->queue_encoded_message(
+      message.engineio_message(nsp_->name()));
 }
 
-bool SocketImpl::deliver_packet(const ::duplex::detail::SocketIoPacket& packet) {
-  if (!connected_ || seen(packet.id)) return false;
+bool SocketImpl::takes(const ::duplex::detail::SocketIoPacket& packet) {
+  if (seen(packet.id)) return false;
   if (packet.is_volatile && !engine_->writable()) return false;
   for (const std::string& topic : packet.except) {
     if (pubsub_.is_subscribed(session_, topic)) return false;
   }
+  return true;
+}
+
+bool SocketImpl::deliver_packet(const ::duplex::detail::SocketIoPacket& packet) {
+  if (!connected_ || !takes(packet)) return false;
   send_text(packet.text, packet.attachments);
   return true;
 }

@@ -70,6 +70,9 @@ class SocketImpl final : public Socket, public std::enable_shared_from_this<Sock
   bool deliver(::duplex::detail::MessageEncodings& message);
   /// An emit aimed at this socket by id (Broadcast::to(socket id)).
   bool deliver_packet(const ::duplex::detail::SocketIoPacket& packet);
+  /// Whether this socket takes `packet` (not seen yet through another room, not in an except
+  /// room, and, volatile, not when it could not send now).
+  bool takes(const ::duplex::detail::SocketIoPacket& packet);
 
   // --- socketio::Socket ---
   bool send_event(std::string_view event, const std::vector<Value>& args,
