@@ -1,6 +1,7 @@
 // A newcomer's run (issue 13): `duplex serve` started with its defaults, as scripts/serve.sh
 // starts it, then used the way a person would, with a quiet pause longer than every timeout
-// before each step: curl, the echo page and the chat page in Chromium, `duplex connect`, and
+// before each step: curl, the echo page, the chat page and the Socket.IO chat page in Chromium,
+// `duplex connect`, and
 // the same over https:// and wss://. Only the port, the host (loopback, as every test) and the
 // timeouts are set: lowered so the test stays short, and `--threads 2` so that both loops sleep
 // through every pause. It guards against a loop whose clock went stale while it slept: after a
@@ -22,7 +23,10 @@ const TIMEOUTS = {
   '--close-timeout': 0.3,
   '--idle-timeout': 0.6,
   '--poll-timeout': 0.3,
+  '--socketio-ping-timeout': 0.3,
 };
+// Not a timeout, but it bounds the Socket.IO heartbeat the pauses must outlast.
+const SOCKETIO_PING_INTERVAL = 0.3;
 // Over 1 s: over TLS each loop also wakes every second (an idle sweep), so a pause of 1.5 s
 // leaves the loops asleep for 0.5 s, longer than --handshake-timeout, even right after a start.
 const PAUSE_MS = 1500;
@@ -31,7 +35,8 @@ const FRESH_HTTP = 8;
 const FRESH_WS = 4;
 const COMMAND_TIMEOUT_MS = 10_000;
 
-const FLAGS = ['--threads', '2', ...Object.entries(TIMEOUTS).flatMap(([f, s]) => [f, String(s)])];
+const FLAGS = ['--threads', '2', ...Object.entries(TIMEOUTS).flatMap(([f, s]) => [f, String(s)]),
+  '--socketio-ping-interval', String(SOCKETIO_PING_INTERVAL)];
 
 // A person's shell has no proxy for 127.0.0.1; neither do the commands run here.
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_proxy$/i.test(k)));
@@ -150,6 +155,23 @@ describe('a newcomer uses duplex serve', { timeout: 120_000 }, () => {
 
   test('duplex connect ws://.../echo -x hi -w 1 after a quiet pause', () =>
     connectAfterPause(`ws://127.0.0.1:${server.port}/echo`, FRESH_WS));
+
+  test('/socketio/chat after a quiet pause: the served client connects, upgrades, and a ' +
+    'message comes back; the page stays connected through another pause', () =>
+    onPage(async (page) => {
+      assert.equal((await page.goto(`${http}/socketio/chat`)).status(), 200);
+      await page.waitForFunction(() => document.getElementById('state').textContent === 'connected');
+      await page.waitForFunction(() => document.getElementById('transport').textContent === '(websocket)');
+      await page.fill('#input', 'hello from a newcomer ✓');
+      await page.click('#send');
+      await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 1);
+      assert.equal(await page.textContent('#messages li'), 'hello from a newcomer ✓');
+      await pause();
+      assert.equal(await page.textContent('#state'), 'connected');
+      await page.fill('#input', 'still here');
+      await page.click('#send');
+      await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 2);
+    }));
 
   test('curl GET / again after a quiet pause', () => curlAfterPause(`${http}/`, FRESH_HTTP));
 });
