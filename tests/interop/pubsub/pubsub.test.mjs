@@ -46,7 +46,9 @@ describe(`/pubsub on ${THREADS} threads`, () => {
       `duplex serving http://127\\.0\\.0\\.1:${server.port}/ \\(WebSocket echo at ` +
       `ws://127\\.0\\.0\\.1:${server.port}/ and ws://127\\.0\\.0\\.1:${server.port}/echo\\) on ` +
       `2 threads; pub/sub at ws://127\\.0\\.0\\.1:${server.port}/pubsub, chat at ` +
-      `http://127\\.0\\.0\\.1:${server.port}/chat\\n`));
+      `http://127\\.0\\.0\\.1:${server.port}/chat, Socket\\.IO at ` +
+      `http://127\\.0\\.0\\.1:${server.port}/socket\\.io/ \\(chat at ` +
+      `http://127\\.0\\.0\\.1:${server.port}/socketio/chat\\)\\n`));
   });
 
   test('a publish reaches every subscriber, the publisher too, in the documented bytes', async () => {
