@@ -42,6 +42,7 @@ struct BenchFlags {
   std::string sse_path = "/sse";
   bool poll = false;
   std::string poll_path = "/poll";
+  std::string socketio;  // "echo" or "room": Socket.IO clients (empty: not)
   int subscribers = 1000;
   int publishers = 1;
   int topics = 1;
@@ -141,6 +142,8 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
   out << options.target.url.to_string() << ": " << with_commas(options.connections);
   if (!options.event_stream_target.empty()) {
     out << " SSE streams (GET " << options.event_stream_target << ")";
+  } else if (options.socketio) {
+    out << " Socket.IO clients (WebSocket)";
   } else {
     out << " connections";
   }
@@ -148,9 +151,11 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
     out << ", idle for " << fixed(flags.duration, 0) << " s";
   } else {
     out << " x " << with_commas(static_cast<double>(options.message_size)) << " B "
-        << (options.binary ? "binary" : "text") << (options.deflate ? " compressed" : "") << ", "
-        << options.inflight << " in flight, " << fixed(flags.duration, 0) << " s after "
-        << fixed(flags.warmup, 0) << " s warm-up";
+        << (options.socketio ? "\"echo\" emits"
+            : options.binary ? "binary"
+                             : "text")
+        << (options.deflate ? " compressed" : "") << ", " << options.inflight << " in flight, "
+        << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up";
   }
   return out.str();
 }
@@ -229,6 +234,8 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
         << ",\"connections\":" << options.connections << ",\"opened\":" << result.opened;
     if (!options.event_stream_target.empty()) {
       out << ",\"mode\":\"sse\",\"stream_target\":" << json_string(options.event_stream_target);
+    } else if (options.socketio) {
+      out << ",\"mode\":\"socketio\",\"transport\":\"websocket\"";
     }
     if (flags.idle) {
       out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
@@ -261,7 +268,10 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
       std::cout << "  server RSS       " << with_commas(*server.rss_before / 1024.0) << " KiB -> "
                 << with_commas(*server.rss_after / 1024.0)
                 << " KiB: " << with_commas(*rss_per_connection) << " B per "
-                << (options.event_stream_target.empty() ? "connection" : "stream") << "\n";
+                << (!options.event_stream_target.empty() ? "stream"
+                    : options.socketio                   ? "client"
+                                                         : "connection")
+                << "\n";
     } else {
       std::cout << "  server RSS       unknown (pass --server-pid)\n";
     }
@@ -285,6 +295,7 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
   const SubscriberKind kind = options.subscriber_kind;
   const char* mode = kind == SubscriberKind::event_stream ? "sse"
                      : kind == SubscriberKind::long_poll  ? "poll"
+                     : kind == SubscriberKind::socketio   ? "socketio_room"
                                                           : "pubsub";
   if (flags.json) {
     const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
@@ -292,8 +303,10 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     out << "{\"label\":" << json_string(flags.label)
         << ",\"url\":" << json_string(options.target.url.to_string()) << ",\"mode\":\"" << mode
         << "\"";
-    if (kind != SubscriberKind::websocket) {
+    if (kind == SubscriberKind::event_stream || kind == SubscriberKind::long_poll) {
       out << ",\"" << mode << "_path\":" << json_string(options.subscriber_path);
+    } else if (kind == SubscriberKind::socketio) {
+      out << ",\"transport\":\"websocket\"";
     }
     out << ",\"subscribers\":" << options.subscribers << ",\"publishers\":" << options.publishers
         << ",\"topics\":" << options.topics << ",\"subscribers_per_topic\":" << per_topic
@@ -318,11 +331,16 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     subscribers = " SSE streams (GET " + options.subscriber_path + "?topic=tK)";
   } else if (kind == SubscriberKind::long_poll) {
     subscribers = " long polls (GET " + options.subscriber_path + "?topic=tK&cursor=C)";
+  } else if (kind == SubscriberKind::socketio) {
+    subscribers = " Socket.IO clients (WebSocket)";
   }
-  std::cout << "duplex bench --" << mode << " " << options.target.url.to_string() << ": "
-            << with_commas(options.subscribers) << subscribers << " on "
-            << with_commas(options.topics) << " topics (" << with_commas(per_topic) << " each), "
-            << with_commas(options.publishers) << " publishers x " << options.inflight
+  const bool rooms = kind == SubscriberKind::socketio;
+  std::cout << "duplex bench --" << (kind == SubscriberKind::socketio ? "socketio room" : mode)
+            << " " << options.target.url.to_string() << ": " << with_commas(options.subscribers)
+            << subscribers << " on " << with_commas(options.topics)
+            << (rooms ? " rooms (" : " topics (") << with_commas(per_topic) << " each), "
+            << with_commas(options.publishers)
+            << (rooms ? " emitters of \"broadcast\" x " : " publishers x ") << options.inflight
             << " in flight, " << with_commas(static_cast<double>(options.data_size)) << " B data, "
             << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up\n";
   std::cout << "  connections      " << with_commas(result.opened) << " open of "
@@ -470,9 +488,32 @@ ProgressCallback progress_printer(const BenchFlags& flags, ServerSamples& server
   };
 }
 
+// The Socket.IO echo's packet: the event "echo" with one small JSON object, its text padded so
+// that the whole packet is `size` bytes; empty when it cannot be that small.
+std::string socketio_echo_packet(size_t size) {
+  static constexpr std::string_view kHead = "42[\"echo\",{\"text\":\"";
+  static constexpr std::string_view kText = "abcdefghijklmnopqrstuvwxyz0123456789 ";
+  const std::string tail = "\",\"n\":" + std::to_string(size) + "}]";
+  if (size < kHead.size() + tail.size()) return "";
+  std::string packet(kHead);
+  for (size_t i = 0; packet.size() + tail.size() < size; ++i) packet += kText[i % kText.size()];
+  return packet + tail;
+}
+
 int run_echo(const BenchFlags& flags) {
   LoadOptions options;
   if (const int status = prepare_target(flags, flags.connections, options.target)) return status;
+  if (!flags.socketio.empty()) {
+    options.socketio = true;
+    options.payload = socketio_echo_packet(flags.size);
+    if (options.payload.empty()) {
+      size_t least = flags.size;
+      while (socketio_echo_packet(least).empty()) ++least;
+      std::cerr << "duplex bench: --socketio echo needs -s of at least " << least
+                << " (the packet's size)\n";
+      return 2;
+    }
+  }
   if (!flags.payload_file.empty()) {
     std::ifstream in(flags.payload_file, std::ios::binary);
     if (!in) {
@@ -522,13 +563,16 @@ int run_pubsub(const BenchFlags& flags) {
   } else if (flags.poll) {
     options.subscriber_kind = SubscriberKind::long_poll;
     options.subscriber_path = flags.poll_path;
+  } else if (!flags.socketio.empty()) {
+    options.subscriber_kind = SubscriberKind::socketio;
   }
   if (flags.binary || flags.deflate || flags.idle || !flags.payload_file.empty() ||
       flags.messages > 0) {
     std::cerr << "duplex bench: "
-              << (flags.sse    ? "--sse"
-                  : flags.poll ? "--poll"
-                               : "--pubsub")
+              << (flags.sse                ? "--sse"
+                  : flags.poll             ? "--poll"
+                  : flags.socketio.empty() ? "--pubsub"
+                                           : "--socketio room")
               << " takes none of --binary, --deflate, " << (flags.sse ? "" : "--idle, ")
               << "--payload-file, --messages\n";
     return 2;
@@ -569,6 +613,19 @@ int run_bench(const BenchFlags& flags) {
     std::cerr << "duplex bench: --poll takes neither --sse nor --pubsub\n";
     return 2;
   }
+  if (!flags.socketio.empty()) {
+    if (flags.pubsub || flags.sse || flags.poll) {
+      std::cerr << "duplex bench: --socketio takes none of --pubsub, --sse, --poll\n";
+      return 2;
+    }
+    if (flags.socketio == "room") return run_pubsub(flags);
+    if (flags.binary || flags.deflate || !flags.payload_file.empty()) {
+      std::cerr << "duplex bench: --socketio echo takes none of --binary, --deflate, "
+                   "--payload-file\n";
+      return 2;
+    }
+    return run_echo(flags);
+  }
   if (flags.sse && flags.idle) {
     if (flags.pubsub || flags.binary || flags.deflate || !flags.payload_file.empty()) {
       std::cerr << "duplex bench: --sse --idle takes none of --pubsub, --binary, --deflate, "
@@ -597,19 +654,26 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "port) and the publishers /pubsub WebSockets; --sse --idle holds N idle streams and "
       "reports the server's RSS growth per stream. With --poll the subscribers are long polls "
       "(keep-alive HTTP/1.1 connections, each polling GET /poll?topic=tK&cursor=C again as soon "
-      "as an answer's batch is read). Exit "
+      "as an answer's batch is read). With --socketio echo the connections are Socket.IO clients "
+      "(Engine.IO v4 over WebSocket at the URL's path, as socket.io-client's `path`) emitting "
+      "\"echo\" events that the server emits back (duplex serve's Socket.IO app, "
+      "docs/socketio.md); with --socketio room, subscribers join rooms (\"join\", with an ack) "
+      "and publishers emit \"broadcast\" events that the server emits to the room; --socketio "
+      "echo --idle holds N idle Socket.IO clients. Exit "
       "status 0 when every connection and message went right, 1 when any failed (the report "
       "still prints), 2 for a bad argument.");
   cmd->add_option("url", flags->url,
                   "Echo server ws://host:port/path or wss://... (with --pubsub, --sse or --poll: "
-                  "its /pubsub endpoint)")
+                  "its /pubsub endpoint; with --socketio: its Socket.IO path, /socket.io/)")
       ->capture_default_str();
-  cmd->add_option("-c,--connections", flags->connections, "Connections to open")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1'000'000));
+  CLI::Option* connections =
+      cmd->add_option("-c,--connections", flags->connections,
+                      "Connections to open (--socketio echo: 500 by default)")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("-s,--size", flags->size,
-                  "Message payload size in bytes (with --pubsub, --sse or --poll: of the data "
-                  "string, at least 16)")
+                  "Message payload size in bytes (with --pubsub, --sse, --poll or --socketio "
+                  "room: of the data string, at least 16; --socketio echo: of the whole packet)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1} << 30));
   cmd->add_flag("--binary", flags->binary, "Send binary messages (default: text)");
@@ -622,7 +686,8 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   CLI::Option* inflight =
       cmd->add_option("-k,--inflight", flags->inflight,
                       "Messages in flight per connection (1 = non-pipelined echo); with --pubsub, "
-                      "--sse or --poll, publishes in flight per publisher, not yet delivered to "
+                      "--sse, --poll or --socketio room, publishes in flight per publisher, not "
+                      "yet delivered to "
                       "every subscriber (default 16; with --poll, keep it within the server's "
                       "history)")
           ->capture_default_str()
@@ -666,16 +731,32 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                 "goes back is an error (--json says \"mode\":\"poll\")");
   cmd->add_option("--poll-path", flags->poll_path, "With --poll: the long polls' path")
       ->capture_default_str();
-  cmd->add_option("--subscribers", flags->subscribers,
-                  "With --pubsub, --sse or --poll: subscriber connections (streams, polls)")
+  cmd->add_option("--socketio", flags->socketio,
+                  "Socket.IO (v4, over WebSocket; the URL's path is the Engine.IO path, e.g. "
+                  "ws://host:port/socket.io/): 'echo': -c clients (default 500) each keep -k "
+                  "emits of the event \"echo\" with a JSON object ({\"text\":...,\"n\":...}, the "
+                  "whole packet -s bytes) in flight, each emitted back to the sender and compared "
+                  "with it; with --idle, the clients connected and held. 'room': as --pubsub, "
+                  "topics being rooms: --subscribers clients join room tK (\"join\", acked), "
+                  "--publishers clients emit \"broadcast\" (room, -s bytes of string data), which "
+                  "the server emits to the room; every delivery checked, timed, counted in order "
+                  "(--json says \"mode\":\"socketio\" or \"socketio_room\")")
+      ->check(CLI::IsMember({"echo", "room"}));
+  cmd->add_option(
+         "--subscribers", flags->subscribers,
+         "With --pubsub, --sse, --poll or --socketio room: subscriber connections (streams, polls, "
+         "Socket.IO clients)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--publishers", flags->publishers,
-                  "With --pubsub, --sse or --poll: publisher connections (/pubsub WebSockets)")
+                  "With --pubsub, --sse, --poll or --socketio room: publisher connections (/pubsub "
+                  "WebSockets, or Socket.IO clients)")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--topics", flags->topics,
-                  "With --pubsub, --sse or --poll: topics t0, t1, ...; must divide --subscribers")
+  cmd->add_option(
+         "--topics", flags->topics,
+         "With --pubsub, --sse, --poll or --socketio room: topics (rooms) t0, t1, ...; must "
+         "divide --subscribers")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--source-addresses", flags->source_addresses,
@@ -692,10 +773,10 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--label", flags->label, "A name copied into the --json output");
   cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
-  cmd->callback([flags, inflight, &exit_status] {
-    if ((flags->pubsub || flags->sse || flags->poll) && inflight->count() == 0) {
-      flags->inflight = 16;
-    }
+  cmd->callback([flags, inflight, connections, &exit_status] {
+    const bool fan_out = flags->pubsub || flags->sse || flags->poll || flags->socketio == "room";
+    if (fan_out && inflight->count() == 0) flags->inflight = 16;
+    if (flags->socketio == "echo" && connections->count() == 0) flags->connections = 500;
     exit_status = run_bench(*flags);
   });
 }

@@ -35,6 +35,8 @@ constexpr double kHandshakeTimeout = 10;
 constexpr size_t kMaxReportedErrors = 5;
 constexpr size_t kMaxHeadBytes = 1024;
 constexpr uint64_t kMaxAnswerBytes = 64 << 20;  // of a long poll's answer
+// Payload bytes kept of every message of a Socket.IO client, enough to know its packets.
+constexpr size_t kSocketIoHeadBytes = 16;
 
 double seconds_since(uint64_t start, uint64_t now) {
   return static_cast<double>(now - start) / 1e9;
@@ -91,6 +93,16 @@ std::string cursor_fault(std::string_view before, const PollAnswer& answer) {
 
 }  // namespace
 
+std::string sample(const ReceivedMessage& m) {
+  std::string text;
+  for (size_t i = 0; i < m.head_size && text.size() < 80; ++i) {
+    const char c = static_cast<char>(m.head[i]);
+    text += c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  if (m.size > text.size()) text += "...";
+  return "(" + std::to_string(m.size) + " B) " + text;
+}
+
 uint64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -112,10 +124,14 @@ struct ClientPool::HttpSubscription {
 
 struct ClientPool::Connection {
   enum class State : uint8_t { idle, connecting, tls_handshaking, handshaking, open, closed };
+  // A Socket.IO client's, once upgraded: waiting for the open packet, then for the CONNECT
+  // answer (both while handshaking), then connected (open).
+  enum class SocketIo : uint8_t { none, awaiting_open, awaiting_connect, connected };
 
   int fd = -1;
   SSL* ssl = nullptr;  // wss:// only
   State state = State::idle;
+  SocketIo sio = SocketIo::none;
   bool want_write = false;  // EPOLLOUT armed
   uint8_t header_len = 0;   // bytes of a frame header split across reads
   uint8_t header[core::kMaxFrameHeader];
@@ -137,6 +153,15 @@ struct ClientPool::Connection {
 ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler)
     : options_(options), handler_(handler), connections_(connections) {
   options_.head_bytes = std::min(options_.head_bytes, kMaxHeadBytes);
+  upgrade_url_ = options_.target.url;
+  if (options_.socketio) {
+    options_.head_bytes = std::max(options_.head_bytes, kSocketIoHeadBytes);
+    std::string& resource = upgrade_url_.resource;
+    resource += resource.find('?') == std::string::npos ? "?" : "&";
+    resource += "EIO=4&transport=websocket";
+    core::append_masked_frame(socketio_connect_, core::Opcode::text, "40", core::random_mask_key());
+    core::append_masked_frame(socketio_pong_, core::Opcode::text, "3", core::random_mask_key());
+  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
   buffer_ = std::make_unique<char[]>(kReceiveBufferSize);
@@ -198,7 +223,7 @@ void ClientPool::start_connect(Connection& c, size_t index) {
     if (options_.deflate) {
       offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
     }
-    c.handshake = std::make_unique<core::ClientHandshake>(options_.target.url, offer, key);
+    c.handshake = std::make_unique<core::ClientHandshake>(upgrade_url_, offer, key);
     if (options_.head_bytes > 0) c.head = std::make_unique<uint8_t[]>(options_.head_bytes);
   }
   c.state = Connection::State::connecting;
@@ -275,6 +300,18 @@ void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len)
   if (options_.deflate && result.extensions.find("permessage-deflate") == std::string::npos) {
     return error(c, "handshake: the server declined permessage-deflate");
   }
+  if (options_.socketio) {
+    // Open once the Socket.IO CONNECT is answered; the open packet may have come along.
+    c.handshake.reset();
+    c.sio = Connection::SocketIo::awaiting_open;
+    const std::string rest = c.response.substr(result.consumed);
+    c.response.clear();
+    if (!rest.empty()) {
+      read_frames(c, index_of(c), reinterpret_cast<const uint8_t*>(rest.data()), rest.size(),
+                  now_ns());
+    }
+    return;
+  }
   if (result.consumed != c.response.size()) {
     return error(c, "handshake: server sent data before any message");
   }
@@ -332,7 +369,9 @@ void ClientPool::expire_handshakes(uint64_t now) {
   for (Connection& c : connections_) {
     if (!opening(c) || now - c.opened_at <= limit) continue;
     error(c, c.http && c.http->long_poll ? "long poll: the first poll unanswered after 10 s"
-                                         : "handshake timed out");
+             : c.sio != Connection::SocketIo::none
+                 ? "socket.io: the namespace not connected after 10 s"
+                 : "handshake timed out");
   }
 }
 
@@ -419,7 +458,7 @@ void ClientPool::on_readable(Connection& c, size_t index) {
   const uint64_t now = now_ns();
   if (c.http && c.http->long_poll) {
     read_answer(c, index, {buffer_.get(), static_cast<size_t>(n)}, now);
-  } else if (c.state == Connection::State::handshaking) {
+  } else if (c.state == Connection::State::handshaking && c.sio == Connection::SocketIo::none) {
     if (c.http) return on_stream_head(c, index, {buffer_.get(), static_cast<size_t>(n)});
     return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
   } else if (c.http) {
@@ -603,7 +642,39 @@ void ClientPool::frame_done(Connection& c, size_t index, uint64_t now) {
   message.head_size = c.head_len;
   c.message_bytes = 0;
   c.head_len = 0;
+  if (c.sio != Connection::SocketIo::none && socketio_packet(c, message)) return;
   handler_.on_message(index, message, now);
+}
+
+// A Socket.IO client's packets that are the pool's: the open packet and the CONNECT answer while
+// it opens (after the open packet, the CONNECT to the default namespace goes out), and the
+// server's pings at any time. True when the message was one of them (or failed the connection).
+bool ClientPool::socketio_packet(Connection& c, const ReceivedMessage& m) {
+  const std::string_view head(reinterpret_cast<const char*>(m.head), m.head_size);
+  if (m.opcode == 1 && m.size == 1 && head == "2") {
+    write(c, socketio_pong_.data(), socketio_pong_.size());
+    return true;
+  }
+  switch (c.sio) {
+    case Connection::SocketIo::awaiting_open:
+      if (m.opcode != 1 || !head.starts_with("0{")) {
+        error(c, "socket.io: expected the open packet 0{...}, got " + sample(m));
+        return true;
+      }
+      c.sio = Connection::SocketIo::awaiting_connect;
+      write(c, socketio_connect_.data(), socketio_connect_.size());
+      return true;
+    case Connection::SocketIo::awaiting_connect:
+      if (m.opcode != 1 || !head.starts_with("40{")) {
+        error(c, "socket.io: expected the CONNECT answer 40{...}, got " + sample(m));
+        return true;
+      }
+      c.sio = Connection::SocketIo::connected;
+      opened(c);
+      return true;
+    default:
+      return false;
+  }
 }
 
 void ClientPool::send(size_t index, const char* data, size_t len) {

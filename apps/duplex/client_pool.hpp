@@ -15,6 +15,13 @@
 // counts among the connections being opened (max_pending_connects), so that a server which has
 // not yet taken the connections it has is not handed more; then it waits for resume_polls(), so
 // that while connections open, answering them is the server's only work.
+//
+// Or every WebSocket connection may be a Socket.IO client (socketio): Engine.IO v4 over
+// WebSocket at the URL's path (`?EIO=4&transport=websocket` added to its query). It is open
+// once the server's open packet (`0{...}`) has come and the CONNECT to the default namespace it
+// then sends (`40`) has been answered (`40{"sid":...}`): until then it counts among the
+// connections being opened. The server's pings (`2`) are answered (`3`) and never handed over;
+// every other packet is, as a text message of its Engine.IO packet text (`42[...]` for an event).
 #pragma once
 
 #include <cstddef>
@@ -53,6 +60,8 @@ struct ClientPoolOptions {
   // this request target (e.g. "/sse?topic=t0"), of kind http_kind, not a WebSocket.
   std::function<std::string(size_t index)> http_target;
   HttpSubscriber http_kind = HttpSubscriber::event_stream;
+  // Every connection a Socket.IO client over WebSocket (not with http_target).
+  bool socketio = false;
 };
 
 /// A whole data message, as the pool saw it go by (an event stream's event: its data, as text; a
@@ -71,6 +80,9 @@ struct ConnectionOutcome {
   uint64_t errors = 0;
   std::vector<std::string> first_errors;  // up to a few, for the report
 };
+
+/// The start of a message, printable, with its size, for an error's text.
+std::string sample(const ReceivedMessage& m);
 
 uint64_t now_ns();  // CLOCK_MONOTONIC
 
@@ -153,6 +165,7 @@ class ClientPool {
   bool start_frame(Connection& c, size_t index, const uint8_t* header);
   void take_payload(Connection& c, const uint8_t* p, size_t len);
   void frame_done(Connection& c, size_t index, uint64_t now);
+  bool socketio_packet(Connection& c, const ReceivedMessage& message);
   void write(Connection& c, const char* data, size_t len);
   void flush_pending(Connection& c);
   void set_write_interest(Connection& c, bool on);
@@ -166,7 +179,9 @@ class ClientPool {
   std::vector<Connection> connections_;
   std::unique_ptr<char[]> buffer_;
   std::string host_header_;
-  std::string request_;  // scratch for an HTTP subscriber's request
+  std::string request_;                           // scratch for an HTTP subscriber's request
+  core::WebSocketUrl upgrade_url_;                // the URL upgraded to (Socket.IO: with its query)
+  std::string socketio_connect_, socketio_pong_;  // masked frames "40" and "3"
   int epoll_fd_ = -1;
   int pending_ = 0;  // connections connecting or handshaking
   int opened_ = 0;   // connections open now

@@ -33,6 +33,9 @@ std::function<std::string(size_t)> event_stream_target(const LoadOptions& option
   return [target = options.event_stream_target](size_t) { return target; };
 }
 
+// Bytes of a Socket.IO echo compared with what was sent.
+constexpr size_t kSocketIoCheckedBytes = 64;
+
 // What echo traffic keeps per connection, beside the pool's own state.
 struct Flight {
   uint32_t outstanding = 0;             // messages sent and not yet echoed
@@ -48,20 +51,22 @@ class Engine final : public ClientPool::Handler {
         owner_(owner),
         pool_({.target = options.target,
                .deflate = options.deflate,
-               .http_target = event_stream_target(options)},
+               .head_bytes = options.socketio ? kSocketIoCheckedBytes : 0,
+               .http_target = event_stream_target(options),
+               .socketio = options.socketio},
               static_cast<size_t>(options.connections), *this),
         flights_(static_cast<size_t>(options.connections)) {
-    const std::string payload = make_payload(options_);
+    payload_ = make_payload(options_);
     const core::Opcode opcode = options_.binary ? core::Opcode::binary : core::Opcode::text;
     // One masked frame, sent again and again (servers unmask it; the key is random per run).
     // Compressed without context takeover, every message compresses to the same bytes.
     if (options_.deflate) {
       core::Deflater deflater(15, true);
       std::string compressed;
-      if (!deflater.compress(payload, compressed)) throw std::runtime_error("zlib failed");
+      if (!deflater.compress(payload_, compressed)) throw std::runtime_error("zlib failed");
       core::append_masked_frame(frame_, opcode, compressed, core::random_mask_key(), true, true);
     } else {
-      core::append_masked_frame(frame_, opcode, payload, core::random_mask_key());
+      core::append_masked_frame(frame_, opcode, payload_, core::random_mask_key());
     }
     for (int i = 0; i < options_.inflight; ++i) batch_ += frame_;
     for (Flight& f : flights_) f.sent_at = std::make_unique<uint64_t[]>(options_.inflight);
@@ -106,6 +111,10 @@ class Engine final : public ClientPool::Handler {
     if (!m.compressed && m.size != frame_payload_size()) {
       return pool_.fail(index, "echo of " + std::to_string(m.size) + " bytes, sent " +
                                    std::to_string(frame_payload_size()));
+    }
+    if (options_.socketio && std::string_view(reinterpret_cast<const char*>(m.head), m.head_size) !=
+                                 std::string_view(payload_).substr(0, m.head_size)) {
+      return pool_.fail(index, "not the emit sent: " + sample(m));
     }
     if (f.outstanding == 0) return pool_.fail(index, "a message that was never sent");
     const uint64_t sent = f.sent_at[f.oldest];
@@ -171,8 +180,9 @@ class Engine final : public ClientPool::Handler {
   LoadGenerator& owner_;
   ClientPool pool_;
   std::vector<Flight> flights_;
-  std::string frame_;  // one masked message
-  std::string batch_;  // `inflight` copies of it, so any number of sends is one write
+  std::string payload_;  // the message
+  std::string frame_;    // one masked message
+  std::string batch_;    // `inflight` copies of it, so any number of sends is one write
   LoadResult result_;
   uint64_t phase_messages_ = 0;
   bool sending_ = false;

@@ -32,6 +32,10 @@ struct LoadOptions {
   // With idle: every connection is a Server-Sent Events stream of this request target (e.g.
   // "/sse?topic=t0") instead of a WebSocket; an event on it is an error.
   std::string event_stream_target;
+  // Every connection a Socket.IO client over WebSocket (ClientPoolOptions::socketio), the
+  // payload a Socket.IO packet (`42["echo",...]`) that the server emits back: each echo's first
+  // bytes are compared with it, not only its size.
+  bool socketio = false;
   int baseline_connections = 0;  // opened before the rest, as the baseline for memory figures
   int max_pending_connects = 256;
 };

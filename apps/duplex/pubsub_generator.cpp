@@ -76,17 +76,6 @@ bool read_hex(const uint8_t* in, uint64_t& value) {
   return true;
 }
 
-// The start of an unexpected message, printable, for an error's text.
-std::string sample(const ReceivedMessage& m) {
-  std::string text;
-  for (size_t i = 0; i < m.head_size && text.size() < 80; ++i) {
-    const char c = static_cast<char>(m.head[i]);
-    text += c >= 0x20 && c < 0x7f ? c : '?';
-  }
-  if (m.size > text.size()) text += "...";
-  return "(" + std::to_string(m.size) + " B) " + text;
-}
-
 void validate(const PubsubOptions& options) {
   if (options.topics < 1 || options.subscribers < 1 || options.publishers < 1 ||
       options.inflight < 1) {
@@ -122,7 +111,8 @@ class Engine final : public ClientPool::Handler {
                .http_target = http_target(),
                .http_kind = options.subscriber_kind == SubscriberKind::long_poll
                                 ? HttpSubscriber::long_poll
-                                : HttpSubscriber::event_stream},
+                                : HttpSubscriber::event_stream,
+               .socketio = options.subscriber_kind == SubscriberKind::socketio},
               subscribers_ + publishers_.size(), *this),
         // A stream is subscribed from the start.
         subscribed_(subscribers_, options.subscriber_kind == SubscriberKind::event_stream),
@@ -165,7 +155,7 @@ class Engine final : public ClientPool::Handler {
   void on_message(size_t index, const ReceivedMessage& m, uint64_t now) override {
     if (index >= subscribers_) return pool_.fail(index, "a publisher received " + sample(m));
     const Topic& topic = topics_[index % topics_.size()];
-    if (!subscribed_[index] && options_.subscriber_kind == SubscriberKind::websocket) {
+    if (!subscribed_[index] && answers_subscriptions()) {
       if (m.opcode != 1 || m.size != topic.subscribed.size() ||
           std::memcmp(m.head, topic.subscribed.data(), m.size) != 0) {
         return pool_.fail(index, "expected " + topic.subscribed + ", got " + sample(m));
@@ -242,14 +232,23 @@ class Engine final : public ClientPool::Handler {
     for (size_t t = 0; t < topics_.size(); ++t) {
       Topic& topic = topics_[t];
       const std::string name = "\"t" + std::to_string(t) + "\"";
-      core::append_masked_frame(topic.subscribe, core::Opcode::text,
-                                "{\"type\":\"subscribe\",\"topic\":" + name + "}",
-                                core::random_mask_key());
-      topic.subscribed = "{\"type\":\"subscribed\",\"topic\":" + name + "}";
-      topic.prefix = "{\"type\":\"message\",\"topic\":" + name + ",\"data\":\"";
-      topic.publish = "{\"type\":\"publish\",\"topic\":" + name + ",\"data\":\"";
+      if (socketio()) {
+        // Rooms: joined with an ack (id 0, the client's first), emitted to by `broadcast`.
+        core::append_masked_frame(topic.subscribe, core::Opcode::text, "420[\"join\"," + name + "]",
+                                  core::random_mask_key());
+        topic.subscribed = "430[" + name + "]";
+        topic.prefix = "42[\"broadcast\",\"";
+        topic.publish = "42[\"broadcast\"," + name + ",\"";
+      } else {
+        core::append_masked_frame(topic.subscribe, core::Opcode::text,
+                                  "{\"type\":\"subscribe\",\"topic\":" + name + "}",
+                                  core::random_mask_key());
+        topic.subscribed = "{\"type\":\"subscribed\",\"topic\":" + name + "}";
+        topic.prefix = "{\"type\":\"message\",\"topic\":" + name + ",\"data\":\"";
+        topic.publish = "{\"type\":\"publish\",\"topic\":" + name + ",\"data\":\"";
+      }
       topic.id_offset = topic.publish.size();
-      topic.publish += data + "\"}";
+      topic.publish += data + (socketio() ? "\"]" : "\"}");
       std::string priming = topic.publish;
       write_hex(priming.data() + topic.id_offset, kPrimingId);
       core::append_masked_frame(topic.priming, core::Opcode::text, priming,
@@ -261,10 +260,15 @@ class Engine final : public ClientPool::Handler {
   }
 
   bool polls() const { return options_.subscriber_kind == SubscriberKind::long_poll; }
+  bool socketio() const { return options_.subscriber_kind == SubscriberKind::socketio; }
+  // Whether each subscription is answered (a WebSocket's `subscribed`, a Socket.IO join's ack).
+  bool answers_subscriptions() const {
+    return options_.subscriber_kind == SubscriberKind::websocket || socketio();
+  }
 
   // Subscriber i's stream or poll asks for topic t<i % topics>; publishers are WebSockets.
   std::function<std::string(size_t)> http_target() const {
-    if (options_.subscriber_kind == SubscriberKind::websocket) return nullptr;
+    if (answers_subscriptions()) return nullptr;
     return [path = options_.subscriber_path, subscribers = subscribers_,
             topics = static_cast<size_t>(options_.topics)](size_t index) {
       if (index >= subscribers) return std::string();

@@ -20,6 +20,12 @@
 // until each has been answered: then it is subscribed, and its cursor means it misses nothing.
 // (Priming messages carry an id no publish has and are stepped over wherever they come; a topic
 // lost in that second answer is no error, as only they can have been lost.)
+//
+// Or every connection, subscriber and publisher, may be a Socket.IO client (the Socket.IO app of
+// `duplex serve`, docs/socketio.md, and bench/peers/socketio_peer.mjs): topics are rooms, a
+// subscriber joins its room with the event `join` and an ack (`420["join","tK"]`, answered
+// `430["tK"]`), and a publisher emits `42["broadcast","tK","<data>"]`, which the server emits to
+// the room as `42["broadcast","<data>"]`: the delivery, checked and timed as /pubsub's are.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +39,7 @@
 
 namespace duplex::app {
 
-enum class SubscriberKind { websocket, event_stream, long_poll };
+enum class SubscriberKind { websocket, event_stream, long_poll, socketio };
 
 struct PubsubOptions {
   ClientTarget target;
@@ -42,6 +48,7 @@ struct PubsubOptions {
   int topics = 1;          // must divide subscribers
   size_t data_size = 512;  // of each data string, its 16-digit id included (at least 16)
   int inflight = 16;       // publishes per publisher not yet delivered to every subscriber
+  // socketio: the publishers too are Socket.IO clients (rooms and the `broadcast` event).
   SubscriberKind subscriber_kind = SubscriberKind::websocket;
   std::string subscriber_path;  // of the HTTP subscribers (not websocket), e.g. "/sse", "/poll"
   double warmup_seconds = 2;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -93,6 +94,14 @@ std::string display_host(const std::string& host) {
   if (host == "::") return "[::1]";
   if (host.find(':') != std::string::npos) return "[" + host + "]";
   return host;
+}
+
+// An event's arguments from `first` on, to emit again as they came (never parsed).
+std::vector<socketio::Value> socketio_values(const socketio::Args& args, size_t first = 0) {
+  std::vector<socketio::Value> values;
+  values.reserve(args.size());
+  for (size_t i = first; i < args.size(); ++i) values.push_back(args.value(i));
+  return values;
 }
 
 // The socket.io-client files under /socket.io/, as Node's socket.io serves them (serveClient),
@@ -259,7 +268,9 @@ int serve(const ServeFlags& flags) {
   server.http("/publish", pubsub_publish_handler(server, {.topic_prefix = "pubsub:"}), routes);
 
   // Socket.IO at /socket.io/, its rooms on /pubsub's topics; the default application is the
-  // Socket.IO chat example's: every "chat message" goes to everyone.
+  // Socket.IO chat example's: every "chat message" goes to everyone. Beside it, for benchmarks
+  // and tests: "echo" back to the sender, "join" a room (acked with its name) and "broadcast"
+  // to a room.
   const bool have_client = serve_socketio_client(server);
   socketio::Options sio;
   sio.engine.path = "/socket.io/";
@@ -272,9 +283,19 @@ int serve(const ServeFlags& flags) {
   auto io = std::make_unique<socketio::Server>(server, sio);
   io->on_connection([&io = *io](socketio::Socket& socket) {
     socket.on("chat message", [&io](socketio::Socket&, const socketio::Args& args, socketio::Ack) {
-      std::vector<socketio::Value> values;
-      for (size_t i = 0; i < args.size(); ++i) values.push_back(args.value(i));
-      io.of("/").all().emit_values("chat message", values);
+      io.of("/").all().emit_values("chat message", socketio_values(args));
+    });
+    socket.on("echo", [](socketio::Socket& self, const socketio::Args& args, socketio::Ack) {
+      self.emit_values("echo", socketio_values(args));
+    });
+    socket.on("join", [](socketio::Socket& self, const socketio::Args& args, socketio::Ack ack) {
+      const std::optional<std::string> room = args.empty() ? std::nullopt : args.string(0);
+      if (room) self.join(*room);
+      if (ack.wanted()) ack.send(room ? args.value(0) : socketio::Value(nullptr));
+    });
+    socket.on("broadcast", [&io](socketio::Socket&, const socketio::Args& args, socketio::Ack) {
+      const std::optional<std::string> room = args.empty() ? std::nullopt : args.string(0);
+      if (room) io.to(*room).emit_values("broadcast", socketio_values(args, 1));
     });
   });
   server.page("/socketio/chat", std::string(kSocketIoChatPage));
@@ -317,9 +338,11 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "serves a page to try the echo from a browser, /chat a chat room (docs/chat-protocol.md), "
       "/favicon.ico an icon; /sse, /poll and POST /publish reach /pubsub's topics; Socket.IO "
       "(socket.io-client 4) is at /socket.io/, where every \"chat message\" event is sent to "
-      "everyone, with its client at /socket.io/socket.io.js and a chat page at /socketio/chat "
-      "(docs/socketio.md). "
-      "SIGINT/SIGTERM close every connection with 1001 and exit.");
+      "everyone, \"echo\" is emitted back to the sender with the same arguments, \"join\" "
+      "(room) joins the room and acks with its name, and \"broadcast\" (room, data...) emits "
+      "\"broadcast\" (data...) to the room, with its client at /socket.io/socket.io.js and a chat "
+      "page at /socketio/chat (docs/socketio.md). SIGINT/SIGTERM close every connection with "
+      "1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
   cmd->add_option("--threads", flags->threads,

@@ -1,10 +1,12 @@
-// What the bench_smoke suites share: starting a bench/peers Node script, and running
-// `duplex bench` for its --json report.
+// What the bench_smoke suites share: starting a bench/peers Node script, running `duplex bench`
+// for its --json report, and the same checks against a peer and duplex serve.
 import { spawn, execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../bench/peers/free_port.mjs';
-import { duplexBin, withTimeout } from '../interop/node/helpers.mjs';
+import { duplexBin, startServer, withTimeout } from '../interop/node/helpers.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PEERS = path.join(REPO, 'bench', 'peers');
@@ -35,11 +37,11 @@ export async function startPeer(script) {
   };
 }
 
-// Runs `duplex bench ws://127.0.0.1:PORT/pubsub --json -q ARGS...` and resolves with its exit
+// Runs `duplex bench ws://127.0.0.1:PORT<urlPath> --json -q ARGS...` and resolves with its exit
 // status and its --json report.
-export function bench(port, args) {
+export function bench(port, args, urlPath = '/pubsub') {
   return new Promise((resolve, reject) => {
-    execFile(duplexBin(), ['bench', `ws://127.0.0.1:${port}/pubsub`, '--json', '-q', ...args],
+    execFile(duplexBin(), ['bench', `ws://127.0.0.1:${port}${urlPath}`, '--json', '-q', ...args],
       { timeout: 60_000 }, (err, stdout, stderr) => {
         const line = stdout.split('\n').filter((l) => l.startsWith('{')).pop();
         if (!line) return reject(new Error(`no JSON report (${err?.message})\n${stderr}`));
@@ -54,4 +56,28 @@ export function benchStatus(args) {
     execFile(duplexBin(), ['bench', ...args], { timeout: 10_000 },
       (err) => resolve(err ? err.code : 0));
   });
+}
+
+// Registers `check(port, pid)` as one test against the Node peer `script` and one each against
+// duplex serve on one thread and on two (`what` ends the tests' names); each server must exit 0.
+export function testEveryServer(peerName, script, what, check) {
+  test(`against the ${peerName} peer: ${what}`, async () => {
+    const peer = await startPeer(script);
+    try {
+      await check(peer.port, peer.pid);
+    } finally {
+      assert.equal(await peer.stop(), 0);
+    }
+  });
+  for (const threads of ['1', '2']) {
+    test(`against duplex serve --threads ${threads}: ${what}`, async () => {
+      const server = await startServer(['--threads', threads]);
+      try {
+        await check(server.port, server.proc.pid);
+      } finally {
+        const { code } = await server.stop();
+        assert.equal(code, 0, server.output());
+      }
+    });
+  }
 }

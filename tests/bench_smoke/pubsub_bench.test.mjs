@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../interop/node/helpers.mjs';
-import { bench, benchStatus, startPeer } from './bench_support.mjs';
+import { bench, benchStatus, startPeer, testEveryServer } from './bench_support.mjs';
 
 const kLoad = ['--subscribers', '20', '--topics', '2', '--publishers', '2', '-k', '4', '-s', '100',
   '-d', '1', '-w', '0.2'];
@@ -51,27 +51,8 @@ async function expectEveryMode(port, pid) {
   await expectIdleStreams(port, pid);
 }
 
-test('against the Node ws peer: every publish reaches every subscriber of its topic', async () => {
-  const peer = await startPeer('ws_pubsub.mjs');
-  try {
-    await expectEveryMode(peer.port, peer.pid);
-  } finally {
-    assert.equal(await peer.stop(), 0);
-  }
-});
-
-for (const threads of ['1', '2']) {
-  test(`against duplex serve --threads ${threads}: every publish reaches every subscriber`,
-    async () => {
-      const server = await startServer(['--threads', threads]);
-      try {
-        await expectEveryMode(server.port, server.proc.pid);
-      } finally {
-        const { code } = await server.stop();
-        assert.equal(code, 0, server.output());
-      }
-    });
-}
+testEveryServer('Node ws', 'ws_pubsub.mjs', 'every publish reaches every subscriber of its topic',
+  expectEveryMode);
 
 test('against an echo server: what it answers is reported, nothing is measured', async () => {
   const peer = await startPeer('ws_echo.mjs');
