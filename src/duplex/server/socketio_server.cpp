@@ -185,6 +185,15 @@ void Broadcast::emit_values(std::string_view event, const std::vector<Value>& ar
                                               ? detail::payload_for_others(event, args)
                                               : std::nullopt;
   packet->socketio_only = !data.has_value();
+  // Only Socket.IO sockets take it: its payload is then their Engine.IO message, so the hub's
+  // shared frame (laid in each topic's batch) is the very WebSocket frame they send.
+  packet->payload_is_engine_message = packet->socketio_only && packet->attachments.empty();
+  std::string engine_message;
+  if (packet->payload_is_engine_message) {
+    engine_message.reserve(packet->text.size() + 1);
+    engine_message = '4';
+    engine_message += packet->text;
+  }
   std::shared_ptr<const ::duplex::detail::SocketIoPacket> shared = packet;
 
   ::duplex::detail::Skip skip;
@@ -218,7 +227,9 @@ void Broadcast::emit_values(std::string_view event, const std::vector<Value>& ar
   }
   for (Target& target : targets) {
     auto message = ::duplex::detail::OutgoingMessage::make(
-        target.payload, core::MessageType::text, data ? target.topic : std::string(), shared);
+        shared->payload_is_engine_message ? std::string_view(engine_message)
+                                          : std::string_view(target.payload),
+        core::MessageType::text, data ? target.topic : std::string(), shared);
     server.hub->publish(target.topic, std::move(message), skip);
   }
   for (auto& socket : direct) {

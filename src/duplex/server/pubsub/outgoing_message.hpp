@@ -55,6 +55,9 @@ struct SocketIoPacket {
   /// Only Socket.IO sockets take it; otherwise the message's payload (the one argument of a
   /// "message" event) goes to the topic's other subscribers as any published message.
   bool socketio_only = true;
+  /// The message's payload is the Engine.IO message ("4" and `text`), and its frame that as a
+  /// WebSocket frame, ready for every socket on WebSocket (socketio_only, no attachments).
+  bool payload_is_engine_message = false;
 };
 
 /// The message and its plain frame, immutable once shared: loops share it across threads.

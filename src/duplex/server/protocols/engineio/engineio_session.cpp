@@ -6,8 +6,10 @@
 #include "duplex/core/engineio/packet.hpp"
 #include "duplex/core/engineio/payload.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/server/connection.hpp"
 #include "duplex/server/protocols/engineio/engineio_errors.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
+#include "duplex/server/pubsub/outgoing_message.hpp"
 
 namespace duplex::engineio::detail {
 
@@ -235,6 +237,15 @@ bool Session::queue_encoded_message(std::string_view packet) {
   waiting_.push_back({PacketType::message, false, std::string(packet.substr(1))});
   schedule_flush();
   return true;
+}
+
+bool Session::queue_shared_message(::duplex::detail::MessageEncodings& message) {
+  if (finished_ || state_.phase() != SessionPhase::open) return false;
+  if (state_.transport() == TransportKind::websocket && ws_ && ws_->ws &&
+      ws_->loop == current_loop()) {
+    return static_cast<::duplex::detail::Connection&>(*ws_->ws).send_broadcast(message);
+  }
+  return queue_encoded_message(message.message());
 }
 
 void Session::start_close() {

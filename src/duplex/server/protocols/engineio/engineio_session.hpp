@@ -21,6 +21,10 @@
 #include "duplex/server/engineio_server.hpp"
 #include "duplex/server/websocket.hpp"
 
+namespace duplex::detail {
+class MessageEncodings;
+}
+
 namespace duplex::engineio::detail {
 
 class Session;
@@ -102,6 +106,10 @@ class Session final : public Socket, public std::enable_shared_from_this<Session
   /// on this loop it goes straight into the connection's queue, with no copy of its own (what a
   /// Socket.IO emit to many sockets shares).
   bool queue_encoded_message(std::string_view packet);
+  /// Queues a published message whose payload is an Engine.IO message: over a WebSocket on
+  /// this loop as the shared frame (a slice of its topic's batch), as publish/subscribe sends
+  /// it; otherwise as queue_encoded_message.
+  bool queue_shared_message(::duplex::detail::MessageEncodings& message);
   void start_close();
   const io::PeerAddress& peer() const { return peer_; }
   std::function<void(std::string_view, MessageType)> message_handler;

@@ -193,13 +193,14 @@ bool SocketImpl::deliver(::duplex::detail::MessageEncodings& message) {
   if (!connected_) return false;
   const ::duplex::detail::SocketIoPacket* packet = message.outgoing().socketio();
   if (packet && !takes(*packet)) return false;
+  auto* engine = static_cast<engineio::detail::Session*>(engine_);
+  if (packet && packet->payload_is_engine_message) return engine->queue_shared_message(message);
   if (packet && !packet->attachments.empty()) {
     send_text(packet->text, packet->attachments);
     return true;
   }
   // One Engine.IO packet for every socket of this loop that takes the message.
-  return static_cast<engineio::detail::Session*>(engine_)->queue_encoded_message(
-      message.engineio_message(nsp_->name()));
+  return engine->queue_encoded_message(message.engineio_message(nsp_->name()));
 }
 
 bool SocketImpl::takes(const ::duplex::detail::SocketIoPacket& packet) {
