@@ -75,6 +75,19 @@ TEST(SocketIoRecoveryLog, EntriesOlderThanTheWindowAreDropped) {
   EXPECT_FALSE(log.restore("p", "1").has_value());
 }
 
+TEST(SocketIoRecoveryLog, KeepsAtMostMaxPacketsTheNewest) {
+  RecoveryLog log(std::chrono::minutes(2), 2);
+  for (const char* text : {"a", "b", "c", "d"}) log.log(packet(log, text, {}));  // offsets 1-4
+  RecoveryLog::Saved saved;
+  saved.id = "s";
+  saved.pid = "p";
+  log.save(saved);
+  EXPECT_FALSE(log.restore("p", "2").has_value()) << "offset 2 went with the oldest";
+  auto restored = log.restore("p", "3");
+  ASSERT_TRUE(restored.has_value());
+  EXPECT_EQ(texts(*restored), (std::vector<std::string>{"d"}));
+}
+
 TEST(SocketIoRecoveryLog, OffsetsAreUniqueAndIncreasing) {
   RecoveryLog log(std::chrono::minutes(1));
   EXPECT_EQ(log.next_offset(), "1");

@@ -147,7 +147,9 @@ void verify_upgrade(Shared& shared, UpgradeRequest& request) {
 using LinkData = std::pair<std::shared_ptr<WsLink>, std::string>;
 
 void on_ws_open(Shared& shared, WebSocket& ws) {
-  auto& [link, sid] = ws.data<LinkData>();
+  LinkData& data = ws.data<LinkData>();
+  std::shared_ptr<WsLink> link = data.first;  // (clang 14 captures no structured binding)
+  const std::string& sid = data.second;
   link->ws = &ws;
   link->loop = &current_loop();
   if (sid.empty()) {

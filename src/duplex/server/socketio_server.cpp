@@ -46,7 +46,7 @@ std::string namespace_topic(std::string_view nsp) {
 }
 
 NamespaceImpl::NamespaceImpl(ServerState& server, std::string name)
-    : recovery(server.options.max_disconnection_duration),
+    : recovery(server.options.max_disconnection_duration, server.options.recovery_max_packets),
       server_(server),
       name_(std::move(name)) {}
 

@@ -288,6 +288,10 @@ struct Options {
   bool connection_state_recovery = false;
   std::chrono::milliseconds max_disconnection_duration{120'000};
   bool recovery_skips_middlewares = true;
+  /// Emits kept per namespace for recovery, at most: past it the oldest go (a client whose
+  /// offset went with them starts afresh), so a burst of emits cannot grow memory without
+  /// bound within the window.
+  size_t recovery_max_packets = 100'000;
 };
 
 class Server {

@@ -100,6 +100,18 @@ for (const target of ['duplex', 'reference']) {
       assert.equal(polled.text, errorBody(1, 'Session ID unknown'));
     });
 
+    test('a POST over maxPayload gets 413; a WebSocket message over it closes with 1009',
+      async () => {
+      const { sid } = await handshake(server.port);
+      const pushed = await push(server.port, sid, `4${'x'.repeat(1_000_000)}`);
+      // The reference writes its 413 and destroys the request, which may cut the answer off.
+      if (target === 'duplex' || pushed.status !== 0) assert.equal(pushed.status, 413);
+      const { ws, box } = await openWs(server.port);
+      await box.next();  // open
+      ws.send(`4${'y'.repeat(1_000_000)}`);
+      assert.equal(await wsClosed(ws, 5000), 1009);
+    });
+
     test('two polls at once: the first gets a close packet, the second 400, then the session ' +
       'is gone', async () => {
       const { sid } = await handshake(server.port);

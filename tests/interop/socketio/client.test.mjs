@@ -319,6 +319,42 @@ describe('connection state recovery (--recovery: a 3 s window)', { timeout: 60_0
   });
 });
 
+describe('ping timeout seen by the client', { timeout: 30_000 }, () => {
+  test('a server that stops answering (SIGSTOP) is dropped by the client with "ping timeout"',
+    async () => {
+      const server = await startExample(bin);
+      try {
+        const { socket } = await connect(server.port, '/', { transports: ['websocket'] });
+        const reason = once(socket, 'disconnect', 10_000);
+        server.proc.kill('SIGSTOP');
+        try {
+          assert.equal((await reason)[0], 'ping timeout');
+        } finally {
+          server.proc.kill('SIGCONT');
+        }
+        socket.close();
+      } finally {
+        await server.stop();
+      }
+    });
+});
+
+describe('the io cookie', { timeout: 30_000 }, () => {
+  test('the handshake sets io=<sid> as the reference does when the cookie is on', async () => {
+    const server = await startExample(bin, ['--cookie']);
+    try {
+      const res = await request(server.port, '/socket.io/?EIO=4&transport=polling');
+      const sid = JSON.parse(res.text.slice(1)).sid;
+      assert.deepEqual(res.headers['set-cookie'], [`io=${sid}; Path=/; HttpOnly; SameSite=Lax`]);
+      const again = await request(server.port,
+        `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body: '40' });
+      assert.equal(again.headers['set-cookie'], undefined);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('volatile emits', { timeout: 30_000 }, () => {
   test('skip a polling client with no poll held, reach one with a poll held or on WebSocket',
     async () => {

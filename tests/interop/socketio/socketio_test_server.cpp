@@ -3,7 +3,7 @@
 // broadcast, emits to a socket id, server-side acks with timeouts, disconnect on both sides and
 // their reasons, binary, middleware refusals, dynamic namespaces, the /pubsub and SSE topics
 // shared with rooms, and (with --recovery) connection state recovery.
-// Usage: socketio_test_server [--port P] [--threads N] [--recovery]
+// Usage: socketio_test_server [--port P] [--threads N] [--recovery] [--cookie]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,8 +39,10 @@ int main(int argc, char** argv) {
   uint16_t port = 3000;
   size_t threads = 1;
   bool recovery = false;
+  bool cookie = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--recovery") == 0) recovery = true;
+    if (std::strcmp(argv[i], "--cookie") == 0) cookie = true;
     if (i + 1 >= argc) continue;
     if (std::strcmp(argv[i], "--port") == 0) port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
     if (std::strcmp(argv[i], "--threads") == 0)
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   options.engine.cors.allowed_origins = {"*"};
   options.pubsub_prefix = "pubsub:";
   options.connection_state_recovery = recovery;
+  if (cookie) options.engine.cookie = "io";
   options.max_disconnection_duration = std::chrono::milliseconds(3000);
   sio::Server io(server, options);
 

@@ -20,6 +20,7 @@ void RecoveryLog::log(Packet packet) {
   packet.at = Clock::now();
   prune(packet.at);
   packets_.push_back(std::move(packet));
+  while (packets_.size() > max_packets_) packets_.pop_front();
 }
 
 void RecoveryLog::save(Saved session) {

@@ -43,7 +43,9 @@ class RecoveryLog {
     std::vector<Packet> missed;
   };
 
-  explicit RecoveryLog(std::chrono::milliseconds window) : window_(window) {}
+  /// Keeps what is younger than `window`, and at most `max_packets` packets (the newest).
+  RecoveryLog(std::chrono::milliseconds window, size_t max_packets = 100'000)
+      : window_(window), max_packets_(max_packets) {}
 
   /// A fresh offset ("<n>", unique in this namespace for the server's life).
   std::string next_offset();
@@ -58,6 +60,7 @@ class RecoveryLog {
   void prune(Clock::time_point now);
 
   std::chrono::milliseconds window_;
+  size_t max_packets_;
   std::mutex mutex_;
   uint64_t next_ = 1;
   std::deque<Packet> packets_;

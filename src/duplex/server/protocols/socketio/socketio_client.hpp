@@ -37,7 +37,7 @@ class ClientImpl final : public std::enable_shared_from_this<ClientImpl> {
   void disconnect_all();
 
  private:
-  struct ConnectTimer : io::Timer {
+  struct ConnectTimer final : io::Timer {
     ClientImpl* self = nullptr;
     void on_timer() override { self->connect_timed_out(); }
   };

@@ -93,7 +93,7 @@ class SocketImpl final : public Socket, public std::enable_shared_from_this<Sock
   std::any data;
 
  private:
-  struct PendingAck : io::Timer {
+  struct PendingAck final : io::Timer {
     SocketImpl* self = nullptr;
     uint64_t id = 0;
     std::function<void(const AckReply&)> callback;
