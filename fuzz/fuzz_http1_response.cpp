@@ -99,10 +99,10 @@ void check_handshake(const std::string& input, size_t split) {
     split_result = split_handshake.feed(input);
   }
   check(split_result == whole);
-  // A decided result never changes.
-  check(whole_handshake.feed(input + "x") == whole);
-
   using Status = ClientHandshake::Status;
+  // A decided result never changes (need_more may: one more byte can reach the head's limit).
+  if (whole.status != Status::need_more) check(whole_handshake.feed(input + "x") == whole);
+
   check(whole.consumed <= input.size());
   check((whole.status == Status::failed) == !whole.error.empty());
   check(whole.status == Status::need_more || whole.status == Status::failed || whole.consumed >= 4);

@@ -241,8 +241,9 @@ bool Session::queue_encoded_message(std::string_view packet) {
 
 bool Session::queue_shared_message(::duplex::detail::MessageEncodings& message) {
   if (finished_ || state_.phase() != SessionPhase::open) return false;
-  if (state_.transport() == TransportKind::websocket && ws_ && ws_->ws &&
-      ws_->loop == current_loop()) {
+  // The link's `ws` is read only on its own loop.
+  if (state_.transport() == TransportKind::websocket && ws_ && ws_->loop == current_loop() &&
+      ws_->ws) {
     return static_cast<::duplex::detail::Connection&>(*ws_->ws).send_broadcast(message);
   }
   return queue_encoded_message(message.message());
