@@ -220,7 +220,7 @@ void Broadcast::emit_values(std::string_view event, const std::vector<Value>& ar
         // As /pubsub publishes: its envelope when the room is a /pubsub topic, else the data.
         target.payload = server.options.pubsub_prefix.empty()
                              ? *data
-                             : core::pubsub::delivery(room, detail::json_of_payload(*data));
+                             : core::pubsub::delivery(room, ::duplex::detail::json_value_of(*data));
       }
       targets.push_back(std::move(target));
     }

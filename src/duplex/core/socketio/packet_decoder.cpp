@@ -14,13 +14,6 @@ constexpr std::array<std::string_view, 6> kReservedEventNames = {
 constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-bool is_reserved(std::string_view name) {
-  for (const auto reserved : kReservedEventNames) {
-    if (name == reserved) return true;
-  }
-  return false;
-}
-
 // The value of a string literal scan_json accepted: a view of its text when it holds no
 // escapes, else unescaped into `storage`.
 std::string_view string_value(std::string_view quoted, std::string& storage) {
@@ -47,7 +40,7 @@ std::string_view check_array_data(PacketType type, std::string_view data, Packet
   std::string local;
   std::string& storage = args ? args->name : local;
   const std::string_view name = string_value(scan.first, storage);
-  if (is_reserved(name)) return reason::kReservedEventName;
+  if (is_reserved_event_name(name)) return reason::kReservedEventName;
   if (args) {
     args->name_json = scan.first;
     if (name.data() != storage.data()) storage.assign(name);
@@ -131,6 +124,13 @@ Decoded decode_packet(std::string_view text, PacketArgs* args, const DecodeOptio
 }
 
 }  // namespace
+
+bool is_reserved_event_name(std::string_view name) {
+  for (const auto reserved : kReservedEventNames) {
+    if (name == reserved) return true;
+  }
+  return false;
+}
 
 Decoded decode(std::string_view text, const DecodeOptions& options) {
   return decode_packet(text, nullptr, options);

@@ -78,6 +78,11 @@ struct PacketArgs {
 };
 
 /// Reads one packet text. No exceptions; on an error the packet holds what was read so far.
+/// The event names the protocol reserves ("connect", "connect_error", "disconnect",
+/// "disconnecting", "newListener", "removeListener"): refused in a decoded event, and refused to
+/// an emit (as the reference's emit throws).
+bool is_reserved_event_name(std::string_view name);
+
 Decoded decode(std::string_view text, const DecodeOptions& options = {});
 
 /// The same, and for event, ack, binary_event and binary_ack packets with data, splits the

@@ -4,8 +4,8 @@
 
 #include "duplex/core/socketio/json_scanner.hpp"
 #include "duplex/core/socketio/json_writer.hpp"
+#include "duplex/core/socketio/packet_decoder.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
-#include "duplex/server/pubsub/outgoing_message.hpp"
 
 namespace duplex::socketio::detail {
 
@@ -68,12 +68,9 @@ void encode(std::vector<std::string>& attachments, const std::vector<Value>& arg
 }  // namespace
 
 void check_event_name(std::string_view event) {
-  for (std::string_view reserved : {"connect", "connect_error", "disconnect", "disconnecting",
-                                    "newListener", "removeListener"}) {
-    if (event == reserved) {
-      throw std::invalid_argument("socketio: \"" + std::string(event) +
-                                  "\" is a reserved event name");
-    }
+  if (core::socketio::is_reserved_event_name(event)) {
+    throw std::invalid_argument("socketio: \"" + std::string(event) +
+                                "\" is a reserved event name");
   }
 }
 
@@ -119,10 +116,6 @@ std::optional<std::string> payload_for_others(std::string_view event,
   std::string text;
   core::socketio::write_json(text, v.json());
   return text;
-}
-
-std::string json_of_payload(std::string_view payload) {
-  return ::duplex::detail::json_value_of(payload);
 }
 
 }  // namespace duplex::socketio::detail

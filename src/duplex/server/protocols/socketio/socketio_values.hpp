@@ -27,8 +27,5 @@ void encode_ack_values(std::string& out, std::vector<std::string>& attachments,
 /// the one argument of a "message" event (a string's text, else its JSON), or nothing.
 std::optional<std::string> payload_for_others(std::string_view event,
                                               const std::vector<Value>& args);
-/// A payload as one JSON value (itself when it is JSON, else a JSON string), as /pubsub carries
-/// a publish's data.
-std::string json_of_payload(std::string_view payload);
 
 }  // namespace duplex::socketio::detail
