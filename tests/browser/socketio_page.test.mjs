@@ -13,7 +13,10 @@ import { startServer, withTimeout } from '../interop/node/helpers.mjs';
 import { stopServer } from '../interop/pubsub/support.mjs';
 import { launchBrowser } from './support.mjs';
 
-const QUICK = ['--socketio-ping-interval', '0.3', '--socketio-ping-timeout', '0.3'];
+// A ping every 0.3 s, answered within 1 s: a Chromium renderer on a loaded 2-core machine
+// (ctest -j2 beside another browser) can stall for longer than 0.3 s, which a shorter timeout
+// would turn into a "ping timeout" and a lost message.
+const QUICK = ['--socketio-ping-interval', '0.3', '--socketio-ping-timeout', '1'];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function say(page, text) {
@@ -23,9 +26,17 @@ async function say(page, text) {
 
 const messagesOf = (page) => page.$$eval('#messages li', (items) => items.map((li) => li.textContent));
 
+// Waits for n messages on the page; a timeout says what the page shows instead.
 async function messagesAtLeast(page, n) {
-  await page.waitForFunction((count) => document.querySelectorAll('#messages li').length >= count,
-    n, { timeout: 10_000 });
+  try {
+    await page.waitForFunction((count) => document.querySelectorAll('#messages li').length >= count,
+      n, { timeout: 10_000 });
+  } catch (error) {
+    const state = await page.textContent('#state');
+    const transport = await page.textContent('#transport');
+    throw new Error(`${page.url()} shows ${JSON.stringify(await messagesOf(page))} (state ${state} ` +
+      `${transport}) instead of ${n} messages: ${error.message}`);
+  }
   return messagesOf(page);
 }
 
