@@ -1,4 +1,5 @@
-// libFuzzer target for the Socket.IO codec (core/socketio).
+// libFuzzer target for the Socket.IO codec (core/socketio) and the JSON scanner it uses
+// (core/json).
 //
 // Input: one packet text (inputs that are not UTF-8 are skipped: the transport never hands
 // those over). Checked:
@@ -19,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "duplex/core/json/json_scanner.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/binary_reassembler.hpp"
-#include "duplex/core/socketio/json_scanner.hpp"
-#include "duplex/core/socketio/json_value.hpp"
 #include "duplex/core/socketio/json_writer.hpp"
 #include "duplex/core/socketio/packet_decoder.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
@@ -32,6 +33,7 @@
 namespace {
 
 using namespace duplex::core;
+using namespace duplex::core::json;
 using namespace duplex::core::socketio;
 using duplex::fuzz::check;
 

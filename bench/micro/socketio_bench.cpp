@@ -3,19 +3,20 @@
 // hand-written scanner the decoder uses, against parsing the whole data with nlohmann (json and
 // ordered_json, the value type), which yields values instead. Three typical packets: a small event
 // with a short object (~60 B), three arguments (~200 B), and a ~2 KB event. The figures are in
-// core/socketio/json_scanner.hpp.
+// core/json/json_scanner.hpp.
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include "duplex/core/socketio/json_scanner.hpp"
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_scanner.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/packet_decoder.hpp"
 
 namespace {
 
+using namespace duplex::core::json;
 using namespace duplex::core::socketio;
 
 std::string large_event() {

@@ -1,6 +1,6 @@
-// The JSON pieces of core/socketio: the strict scanner and splitter, string unescaping, the
-// JSON.stringify-exact writer and the lazy parse. Expected texts of the writer are what
-// `node -e 'console.log(JSON.stringify(...))'` (Node 20) prints for the same values.
+// The JSON writer of core/socketio (JSON.stringify byte for byte, binary values as
+// placeholders). Expected texts are what `node -e 'console.log(JSON.stringify(...))'` (Node 20)
+// prints for the same values. The scanner and the value type are core/json's (json_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,30 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "duplex/core/socketio/json_scanner.hpp"
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/json_writer.hpp"
-#include "duplex/core/text/json_string.hpp"
 
 namespace duplex::core::socketio {
 namespace {
 
-bool valid(std::string_view text) { return scan_json(text).error.empty(); }
-
-std::vector<std::string> split(std::string_view text, size_t skip = 0) {
-  std::vector<std::string_view> views;
-  const JsonScan scan = scan_json(text, &views, skip);
-  EXPECT_EQ(scan.error, "") << text;
-  EXPECT_EQ(scan.type, JsonType::array) << text;
-  std::vector<std::string> out;
-  for (const auto view : views) {
-    // Every element is a view of the text itself.
-    EXPECT_GE(view.data(), text.data());
-    EXPECT_LE(view.data() + view.size(), text.data() + text.size());
-    out.emplace_back(view);
-  }
-  return out;
-}
+using json::Json;
+using json::parse_json;
 
 std::string written(const Json& value) {
   std::string out;
@@ -44,188 +28,6 @@ std::string number(double value) {
   std::string out;
   append_js_number(out, value);
   return out;
-}
-
-std::string unescaped(std::string_view quoted) {
-  std::string out;
-  append_unescaped(out, quoted);
-  return out;
-}
-
-std::string nested(size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); }
-
-TEST(SocketIoJsonScan, AcceptsEveryKindOfValue) {
-  for (const char* text : {"null",
-                           "true",
-                           "false",
-                           "0",
-                           "-0",
-                           "1e5",
-                           "1.5E-3",
-                           "-12.25e+10",
-                           "1E+2",
-                           "0.5",
-                           "\"\"",
-                           "\"a\"",
-                           "[]",
-                           "{}",
-                           "[1,[2,[3]],{\"a\":{\"b\":[]}}]",
-                           "{\"a\":1,\"a\":2}",
-                           R"("\"\\\/\b\f\n\r\t\u00e9\uD83D\ude00")",
-                           "\"caf\xC3\xA9 \xE2\x80\xA8 \xF0\x9F\x98\x80\"",
-                           "\"\x7F\"",
-                           " \t\r\n[ 1 , { \"k\" : [ ] } ]\n",
-                           "123456789012345678901234567890"}) {
-    EXPECT_TRUE(valid(text)) << text;
-  }
-  EXPECT_EQ(scan_json("null").type, JsonType::null);
-  EXPECT_EQ(scan_json("false").type, JsonType::boolean);
-  EXPECT_EQ(scan_json("-0").type, JsonType::number);
-  EXPECT_EQ(scan_json("\"x\"").type, JsonType::string);
-  EXPECT_EQ(scan_json(" [ ] ").type, JsonType::array);
-  EXPECT_EQ(scan_json("{}").type, JsonType::object);
-}
-
-TEST(SocketIoJsonScan, TakesWhatJsonParseTakesBeyondNlohmann) {
-  // JSON.parse('"\ud800"') is a one-unit string and JSON.parse('[1e400]') is [Infinity];
-  // nlohmann refuses both.
-  EXPECT_TRUE(valid(R"("\ud800")"));
-  EXPECT_TRUE(valid(R"(["\udc00x","\uDBFF"])"));
-  EXPECT_TRUE(valid("[1e400,-1e400]"));
-  EXPECT_FALSE(nlohmann::json::accept(R"("\ud800")"));
-  EXPECT_FALSE(nlohmann::json::accept("[1e400]"));
-  // And refuses a byte order mark, which JSON.parse refuses too (nlohmann skips it).
-  EXPECT_FALSE(valid("\xEF\xBB\xBF[]"));
-  EXPECT_TRUE(nlohmann::json::accept("\xEF\xBB\xBF[]"));
-}
-
-TEST(SocketIoJsonScan, RefusesWhatJsonParseRefuses) {
-  for (const char* text :
-       {"",        " ",        "\n",         "nul",         "nulll",      "tru",        "True",
-        "NaN",     "Infinity", "-",          "+1",          "01",         "-01",        "1.",
-        ".5",      "1.e3",     "1e",         "1e+",         "0x10",       "1 2",        "[1,]",
-        "[,1]",    "[1 2]",    "[",          "]",           "[[]",        "[]]",        "{",
-        "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{a:1}",       "{'a':1}",    "{\"a\" 1}",  "{1:2}",
-        "\"abc",   "\"a\\\"",  "\"\\x\"",    "\"\\u12G4\"", "\"\\u123\"", "\"\\",       "'a'",
-        "[1]x",    "[] []",    "\"a\tb\"",   "\"a\nb\"",    "\x01",       "[\"\x1F\"]", "\v1",
-        "\f1",     "[1]\v"}) {
-    EXPECT_EQ(scan_json(text).error, json_reason::kNotJson) << text;
-  }
-  EXPECT_EQ(scan_json(std::string_view("\"a\0b\"", 5)).error, json_reason::kNotJson);
-}
-
-TEST(SocketIoJsonScan, NestsAtMost128Levels) {
-  EXPECT_TRUE(valid(nested(kMaxJsonDepth)));
-  EXPECT_EQ(scan_json(nested(kMaxJsonDepth + 1)).error, json_reason::kTooDeep);
-  std::string objects;
-  for (size_t i = 0; i < kMaxJsonDepth; ++i) objects += "{\"a\":";
-  EXPECT_TRUE(valid(objects + "1" + std::string(kMaxJsonDepth, '}')));
-  EXPECT_EQ(scan_json("{\"a\":" + objects + "1" + std::string(kMaxJsonDepth + 1, '}')).error,
-            json_reason::kTooDeep);
-  // Mixed levels pop back to the right kind across the 64-level words of the stack.
-  std::string mixed;
-  for (size_t i = 0; i < 100; ++i) mixed += i % 3 ? "[" : "{\"k\":";
-  std::string closing;
-  for (size_t i = 100; i-- > 0;) closing += i % 3 ? "]" : "}";
-  EXPECT_TRUE(valid(mixed + "0" + closing));
-  EXPECT_FALSE(valid(mixed + "0" + closing.substr(1) + "]"));
-}
-
-TEST(SocketIoJsonScan, SplitsTheTopLevelArray) {
-  EXPECT_EQ(split("[]"), std::vector<std::string>{});
-  EXPECT_EQ(split("[1]"), std::vector<std::string>{"1"});
-  EXPECT_EQ(
-      split(R"(["a",{"b":[1,2,{"c":"]"}]},[[],[[]]],"x\"],[y",-0,1e5,1.5E-3,true,false,null])"),
-      (std::vector<std::string>{"\"a\"", R"({"b":[1,2,{"c":"]"}]})", "[[],[[]]]", R"("x\"],[y")",
-                                "-0", "1e5", "1.5E-3", "true", "false", "null"}));
-  // Whitespace around elements is not part of them; inside them it is kept.
-  EXPECT_EQ(split(" [ \"a\" ,\n{ \"b\" : [ 1 ] }\t, 2 ] "),
-            (std::vector<std::string>{"\"a\"", "{ \"b\" : [ 1 ] }", "2"}));
-  // `skip` leaves out the first elements (the event name).
-  EXPECT_EQ(split(R"(["name",1,"two"])", 1), (std::vector<std::string>{"1", "\"two\""}));
-  EXPECT_EQ(split(R"(["name"])", 1), std::vector<std::string>{});
-  EXPECT_EQ(split(R"([1,2,3])", 5), std::vector<std::string>{});
-
-  const JsonScan scan = scan_json(R"( [ "na\"me" , 2 ] )");
-  EXPECT_EQ(scan.size, 2u);
-  EXPECT_EQ(scan.first, R"("na\"me")");
-  EXPECT_EQ(scan.first_type, JsonType::string);
-  EXPECT_EQ(scan_json("[[1],2]").first_type, JsonType::array);
-  EXPECT_EQ(scan_json("[{}]").first_type, JsonType::object);
-  EXPECT_EQ(scan_json("[-5]").first, "-5");
-  EXPECT_EQ(scan_json("[]").size, 0u);
-  EXPECT_EQ(scan_json("[]").first, "");
-  // An object's members are not elements.
-  std::vector<std::string_view> none;
-  EXPECT_EQ(scan_json(R"({"a":[1,2]})", &none).error, "");
-  EXPECT_TRUE(none.empty());
-  EXPECT_EQ(scan_json(R"({"a":[1,2]})").size, 0u);
-}
-
-// Strings of every length up to 40 with one special byte at every place, so that the eight-byte
-// steps and the byte loop after them meet every boundary; nlohmann agrees on all of these.
-TEST(SocketIoJsonScan, StringsAtEveryLengthAndOffset) {
-  for (size_t length = 0; length <= 40; ++length) {
-    const std::string plain(length, 'a');
-    EXPECT_TRUE(valid("\"" + plain + "\"")) << length;
-    EXPECT_FALSE(valid("\"" + plain)) << length;
-    for (size_t at = 0; at < length; ++at) {
-      for (const std::string special : {"\\\"", "\\\\", "\\n", "\\u00e9", "\x01", "\"", "\\q",
-                                        "\xC3\xA9", "\x7F", "\x1F", " "}) {
-        std::string text = "[\"" + plain.substr(0, at) + special + plain.substr(at) + "\"]";
-        EXPECT_EQ(valid(text), nlohmann::json::accept(text)) << text;
-      }
-    }
-  }
-}
-
-TEST(SocketIoJsonScan, TruncationsNeverPass) {
-  const std::string text =
-      R"([ "name\u00e9" , {"a":[1,-2.5e+3,true,false,null,{"b":"c\"d"}]}, [], {}, 0 ])";
-  ASSERT_TRUE(valid(text));
-  for (size_t n = 0; n < text.size(); ++n) {
-    // Every proper prefix lacks the closing bracket, so none is valid.
-    EXPECT_FALSE(valid(std::string_view(text).substr(0, n))) << n;
-  }
-}
-
-TEST(SocketIoJsonString, Unescapes) {
-  EXPECT_EQ(unescaped(R"("")"), "");
-  EXPECT_EQ(unescaped(R"("plain")"), "plain");
-  EXPECT_EQ(unescaped(R"("\"\\\/\b\f\n\r\t")"), "\"\\/\b\f\n\r\t");
-  EXPECT_EQ(unescaped(R"("\u0041\u00e9\u20AC\u2028")"), "A\xC3\xA9\xE2\x82\xAC\xE2\x80\xA8");
-  EXPECT_EQ(unescaped(R"("\u0000")"), std::string(1, '\0'));
-  EXPECT_EQ(unescaped(R"("\ud83d\ude00!")"), "\xF0\x9F\x98\x80!");  // a pair: one character
-  // Lone surrogates keep their code unit in three bytes (WTF-8).
-  EXPECT_EQ(unescaped(R"("\ud800")"), "\xED\xA0\x80");
-  EXPECT_EQ(unescaped(R"("\udc00\ud800x")"), "\xED\xB0\x80\xED\xA0\x80x");
-  EXPECT_EQ(unescaped(R"("\udbff\u0041")"),
-            "\xED\xAF\xBF"
-            "A");
-  EXPECT_EQ(unescaped("\"caf\xC3\xA9\""), "caf\xC3\xA9");
-}
-
-TEST(SocketIoJsonString, WritesAsJsonStringify) {
-  // node: JSON.stringify("\u0000\u0001\b\f\n\r\t\u001f\u007f\"\\/\u2028\u2029é😀")
-  static constexpr char kAll[] =
-      "\0\x01\b\f\n\r\t\x1F\x7F\"\\/\xE2\x80\xA8\xE2\x80\xA9\xC3\xA9\xF0\x9F\x98\x80";
-  std::string out;
-  append_json_string(out, std::string_view(kAll, sizeof kAll - 1));
-  EXPECT_EQ(out,
-            "\"\\u0000\\u0001\\b\\f\\n\\r\\t\\u001f\x7F\\\"\\\\/\xE2\x80\xA8\xE2\x80\xA9"
-            "\xC3\xA9\xF0\x9F\x98\x80\"");
-  // node: JSON.stringify("\ud800x\udbff") is "\ud800x\udbff" (escaped, lowercase).
-  out.clear();
-  append_json_string(out, "\xED\xA0\x80x\xED\xAF\xBF");
-  EXPECT_EQ(out, R"("\ud800x\udbff")");
-  // U+D7FF (ED 9F BF) is an ordinary character; a cut or broken surrogate form is copied.
-  out.clear();
-  append_json_string(out, "\xED\x9F\xBF|\xED\xA0|\xED");
-  EXPECT_EQ(out, "\"\xED\x9F\xBF|\xED\xA0|\xED\"");
-  // Unescaping then writing gives JSON.stringify(JSON.parse(text)).
-  out.clear();
-  append_json_string(out, unescaped(R"("\u0041\/\ud83d\ude00\udc00\u001F\u2028")"));
-  EXPECT_EQ(out, "\"A/\xF0\x9F\x98\x80\\udc00\\u001f\xE2\x80\xA8\"");
 }
 
 TEST(SocketIoJsonWriter, NumbersAsJavaScriptWritesThem) {
@@ -311,20 +113,6 @@ TEST(SocketIoJsonWriter, BinaryValuesBecomePlaceholders) {
   EXPECT_EQ(written(value), out);  // the same text without a list
   EXPECT_EQ(count_binary(value), 3u);
   EXPECT_EQ(count_binary(Json::array({1, "a"})), 0u);
-}
-
-TEST(SocketIoJsonValue, ParsesOnDemand) {
-  const auto value = parse_json(R"({"text":"hi","n":[1,2.5,-3,18446744073709551615]})");
-  ASSERT_TRUE(value);
-  EXPECT_EQ((*value)["text"], "hi");
-  EXPECT_TRUE((*value)["n"][0].is_number_integer());
-  EXPECT_TRUE((*value)["n"][3].is_number_unsigned());
-  EXPECT_EQ(parse_json(" 7 "), Json(7));
-  EXPECT_FALSE(parse_json("[1,"));
-  EXPECT_FALSE(parse_json(""));
-  // Valid to JSON.parse (and to scan_json) but beyond what nlohmann holds.
-  EXPECT_FALSE(parse_json(R"("\ud800")"));
-  EXPECT_FALSE(parse_json("1e400"));
 }
 
 }  // namespace

@@ -7,14 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "duplex/core/json/json_scanner.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/binary_reassembler.hpp"
-#include "duplex/core/socketio/json_scanner.hpp"
 #include "duplex/core/socketio/packet_decoder.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
 #include "duplex/core/socketio/placeholders.hpp"
 
 namespace duplex::core::socketio {
 namespace {
+
+using namespace json;
 
 Packet packet_of(std::string_view text) {
   const Decoded decoded = decode(text);

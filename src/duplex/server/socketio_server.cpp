@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "duplex/core/json/json_unescape.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
-#include "duplex/core/socketio/json_scanner.hpp"
 #include "duplex/core/socketio/placeholders.hpp"
 #include "duplex/server/protocols/socketio/socketio_client.hpp"
 #include "duplex/server/protocols/socketio/socketio_socket.hpp"
@@ -115,7 +115,7 @@ std::shared_ptr<NamespaceImpl> ServerState::lookup(std::string_view name, const 
 // --- Args, Ack --------------------------------------------------------------------------------
 
 Json Args::json(size_t i) const {
-  auto parsed = core::socketio::parse_json(raw_.at(i));
+  auto parsed = core::json::parse_json(raw_.at(i));
   if (!parsed) return Json();
   // One argument uses some of the packet's attachments, not necessarily all.
   if (!attachments_.empty()) core::socketio::fill_placeholders(*parsed, attachments_);
@@ -138,7 +138,7 @@ std::optional<std::string> Args::string(size_t i) const {
   const std::string_view text = raw_[i];
   if (text.empty() || text.front() != '"') return std::nullopt;
   std::string out;
-  core::socketio::append_unescaped(out, text);
+  core::json::append_unescaped(out, text);
   return out;
 }
 

@@ -37,7 +37,7 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/server/engineio_server.hpp"
 
 namespace duplex {
@@ -48,7 +48,7 @@ namespace duplex::socketio {
 
 /// JSON values as Socket.IO carries them: objects keep their keys in insertion order, binary
 /// values (Json::binary) travel as attachments.
-using Json = core::socketio::Json;
+using Json = core::json::Json;
 
 namespace detail {
 class SocketImpl;

@@ -9,6 +9,8 @@
 
 namespace duplex::core::socketio {
 
+using json::Json;
+
 namespace {
 
 // The array index a key names in JavaScript ("0" to "4294967294", no leading zeros), if any.

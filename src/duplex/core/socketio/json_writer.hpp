@@ -22,13 +22,13 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 
 namespace duplex::core::socketio {
 
 /// Appends `value` as JSON.stringify writes it (see above). With `buffers`, each binary value's
 /// bytes are appended to it as a view of the value (valid while the value lives unchanged).
-void write_json(std::string& out, const Json& value,
+void write_json(std::string& out, const json::Json& value,
                 std::vector<std::string_view>* buffers = nullptr);
 
 /// Appends `value` as JavaScript's Number.prototype.toString writes it, except that NaN and
@@ -43,6 +43,6 @@ void append_decimal(std::string& out, Integer value) {
 }
 
 /// How many binary values `value` holds, at any depth.
-size_t count_binary(const Json& value);
+size_t count_binary(const json::Json& value);
 
 }  // namespace duplex::core::socketio

@@ -2,7 +2,8 @@
 
 #include <array>
 
-#include "duplex/core/socketio/json_scanner.hpp"
+#include "duplex/core/json/json_scanner.hpp"
+#include "duplex/core/json/json_unescape.hpp"
 
 namespace duplex::core::socketio {
 
@@ -20,23 +21,23 @@ std::string_view string_value(std::string_view quoted, std::string& storage) {
   const std::string_view body = quoted.substr(1, quoted.size() - 2);
   if (body.find('\\') == std::string_view::npos) return body;
   storage.clear();
-  append_unescaped(storage, quoted);
+  json::append_unescaped(storage, quoted);
   return storage;
 }
 
 // Checks the data of an event or ack (binary or not); with `args`, fills it.
 std::string_view check_array_data(PacketType type, std::string_view data, PacketArgs* args) {
   const bool event = type == PacketType::event || type == PacketType::binary_event;
-  const JsonScan scan = scan_json(data, args ? &args->args : nullptr, event ? 1 : 0);
+  const json::JsonScan scan = json::scan_json(data, args ? &args->args : nullptr, event ? 1 : 0);
   if (!scan.error.empty()) return scan.error;
-  if (scan.type != JsonType::array) return reason::kNotArray;
+  if (scan.type != json::JsonType::array) return reason::kNotArray;
   if (!event) return {};
   if (scan.size == 0) return reason::kNoEventName;
-  if (scan.first_type == JsonType::number) {
+  if (scan.first_type == json::JsonType::number) {
     if (args) args->name_json = scan.first;
     return {};
   }
-  if (scan.first_type != JsonType::string) return reason::kBadEventName;
+  if (scan.first_type != json::JsonType::string) return reason::kBadEventName;
   std::string local;
   std::string& storage = args ? args->name : local;
   const std::string_view name = string_value(scan.first, storage);
@@ -54,11 +55,11 @@ std::string_view check_data(PacketType type, std::string_view data, PacketArgs* 
   if (type != PacketType::connect && type != PacketType::connect_error) {
     return check_array_data(type, data, args);
   }
-  const JsonScan scan = scan_json(data);
+  const json::JsonScan scan = json::scan_json(data);
   if (!scan.error.empty()) return scan.error;
-  if (scan.type == JsonType::object) return {};
+  if (scan.type == json::JsonType::object) return {};
   if (type == PacketType::connect) return reason::kConnectData;
-  return scan.type == JsonType::string ? std::string_view() : reason::kConnectErrorData;
+  return scan.type == json::JsonType::string ? std::string_view() : reason::kConnectErrorData;
 }
 
 Decoded decode_packet(std::string_view text, PacketArgs* args, const DecodeOptions& options) {

@@ -8,7 +8,7 @@
 //   to the end of the text. Without one the namespace is "/". So "2/chat" is an event in
 //   "/chat" with no data, and "2/chat[\"a\"]" one in the namespace `/chat["a"]`.
 // - ASCII digits next are the ack id: leading zeros are taken ("2012[...]" has id 12).
-// - The rest is the data, JSON as JSON.parse reads it (json_scanner.hpp), checked by type:
+// - The rest is the data, JSON as JSON.parse reads it (core/json), checked by type:
 //   connect: an object; disconnect: none; connect_error: an object or a string; event and
 //   binary_event: an array whose first element is a number or a string other than the reserved
 //   names ("connect", "connect_error", "disconnect", "disconnecting", "newListener",
@@ -37,7 +37,7 @@
 
 namespace duplex::core::socketio {
 
-/// The reasons decode() gives, one per fault (and json_reason's for the JSON itself).
+/// The reasons decode() gives, one per fault (and json::json_reason's for the JSON itself).
 namespace reason {
 inline constexpr std::string_view kEmpty = "empty packet";
 inline constexpr std::string_view kUnknownType = "unknown packet type";
@@ -70,7 +70,7 @@ struct Decoded {
 /// keep their capacity, so decoding allocates nothing once they have grown.
 struct PacketArgs {
   /// Events: the elements after the name; acks: every element. Each is the element's JSON text
-  /// as sent (a view of the packet text), to be parsed when needed (json_value.hpp).
+  /// as sent (a view of the packet text), to be parsed when needed (core/json/json_value.hpp).
   std::vector<std::string_view> args;
   std::string_view name_json;   // events: the first element as sent (a string or a number)
   std::string name;             // events whose name is a string: the name unescaped

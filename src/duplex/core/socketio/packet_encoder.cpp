@@ -5,6 +5,8 @@
 
 namespace duplex::core::socketio {
 
+using json::Json;
+
 namespace {
 
 // `[<arg>,...]`.

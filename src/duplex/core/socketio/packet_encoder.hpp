@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/packet.hpp"
 
 namespace duplex::core::socketio {
@@ -62,11 +62,11 @@ void encode_disconnect(std::string& out, std::string_view nsp);
 /// are written (json_writer.hpp). `buffers` is cleared, then gets their bytes in that order
 /// (views of `args`): each goes out as one binary message after the text.
 void encode_event(std::string& out, std::vector<std::string_view>& buffers, std::string_view nsp,
-                  std::string_view name, const Json& args,
+                  std::string_view name, const json::Json& args,
                   std::optional<uint64_t> id = std::nullopt);
 
 /// The same for an ack: `3...<id>[<arg>,...]`, or a binary_ack `6<count>-...<id>[...]`.
 void encode_ack(std::string& out, std::vector<std::string_view>& buffers, std::string_view nsp,
-                uint64_t id, const Json& args);
+                uint64_t id, const json::Json& args);
 
 }  // namespace duplex::core::socketio

@@ -7,6 +7,8 @@
 
 namespace duplex::core::socketio {
 
+using json::Json;
+
 namespace {
 
 // The attachment index of a placeholder's num, or -1 when it names none.
@@ -64,7 +66,7 @@ std::string_view fill_placeholders(Json& value, std::span<const std::string_view
 
 Reconstructed reconstruct(std::string_view data, std::span<const std::string_view> attachments) {
   Reconstructed out;
-  auto parsed = parse_json(data);
+  auto parsed = json::parse_json(data);
   if (!parsed) {
     out.error = reason::kAttachmentDataNotJson;
     return out;

@@ -13,7 +13,7 @@
 #include <span>
 #include <string_view>
 
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 
 namespace duplex::core::socketio {
 
@@ -27,10 +27,11 @@ inline constexpr std::string_view kUnusedAttachment = "attachment not used by an
 
 /// Replaces every placeholder in `value` by a binary value holding a copy of its attachment.
 /// Returns empty, or one of the reasons above (`value` is then partly replaced).
-std::string_view fill_placeholders(Json& value, std::span<const std::string_view> attachments);
+std::string_view fill_placeholders(json::Json& value,
+                                   std::span<const std::string_view> attachments);
 
 struct Reconstructed {
-  Json value;              // the data with binary values in place of the placeholders
+  json::Json value;        // the data with binary values in place of the placeholders
   std::string_view error;  // empty, or one of the reasons above
   bool ok() const { return error.empty(); }
 };

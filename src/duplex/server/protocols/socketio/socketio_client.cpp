@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/json_writer.hpp"
 #include "duplex/core/socketio/packet_decoder.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
@@ -128,7 +128,7 @@ void ClientImpl::on_packet(std::string_view text, std::span<const std::string_vi
 void ClientImpl::connect(std::string_view nsp_name, std::string_view auth_json) {
   Json auth = Json::object();
   if (!auth_json.empty()) {
-    if (auto parsed = core::socketio::parse_json(auth_json)) auth = std::move(*parsed);
+    if (auto parsed = core::json::parse_json(auth_json)) auth = std::move(*parsed);
   }
   std::shared_ptr<NamespaceImpl> nsp = server_.lookup(nsp_name, auth);
   std::string out;

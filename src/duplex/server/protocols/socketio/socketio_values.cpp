@@ -2,7 +2,8 @@
 
 #include <stdexcept>
 
-#include "duplex/core/socketio/json_scanner.hpp"
+#include "duplex/core/json/json_unescape.hpp"
+#include "duplex/core/json/json_value.hpp"
 #include "duplex/core/socketio/json_writer.hpp"
 #include "duplex/core/socketio/packet_decoder.hpp"
 #include "duplex/core/socketio/packet_encoder.hpp"
@@ -39,7 +40,7 @@ Json array_of(const std::vector<Value>& args) {
   Json array = Json::array();
   for (const Value& v : args) {
     if (v.is_raw()) {
-      auto parsed = core::socketio::parse_json(v.raw_text());
+      auto parsed = core::json::parse_json(v.raw_text());
       if (!parsed) throw std::invalid_argument("socketio: a raw argument is not JSON");
       array.push_back(std::move(*parsed));
     } else {
@@ -107,7 +108,7 @@ std::optional<std::string> payload_for_others(std::string_view event,
     const std::string& text = v.raw_text();
     if (!text.empty() && text.front() == '"') {
       std::string out;
-      core::socketio::append_unescaped(out, text);
+      core::json::append_unescaped(out, text);
       return out;
     }
     return text;

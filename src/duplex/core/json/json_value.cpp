@@ -1,6 +1,6 @@
-#include "duplex/core/socketio/json_value.hpp"
+#include "duplex/core/json/json_value.hpp"
 
-namespace duplex::core::socketio {
+namespace duplex::core::json {
 
 std::optional<Json> parse_json(std::string_view text) {
   Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -8,4 +8,4 @@ std::optional<Json> parse_json(std::string_view text) {
   return value;
 }
 
-}  // namespace duplex::core::socketio
+}  // namespace duplex::core::json

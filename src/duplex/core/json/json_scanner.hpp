@@ -1,7 +1,7 @@
-// A strict JSON validator that also splits an array into its elements, for the packet data of
-// Socket.IO events and acks: the server needs the event name and each argument as the exact
-// text it was sent as (a view, no copy), and parses an argument into a value (json_value.hpp)
-// only when the application asks for it.
+// A strict JSON validator that also splits an array into its elements. Socket.IO events and
+// acks need the event name and each argument as the exact text it was sent as (a view, no copy),
+// parsing an argument into a value (json_value.hpp) only when the application asks for it; SockJS
+// payloads are arrays of strings, each unescaped (json_unescape.hpp) into a message.
 //
 // Why hand-written: measured with bench/micro/socketio_bench.cpp (release build, medians of
 // five runs, ns per packet) on three typical event packets of 66, 206 and 1,733 bytes:
@@ -33,11 +33,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <string_view>
 #include <vector>
 
-namespace duplex::core::socketio {
+namespace duplex::core::json {
 
 /// Arrays and objects may nest this deep (the outermost counts as level 1).
 inline constexpr size_t kMaxJsonDepth = 128;
@@ -64,11 +63,4 @@ struct JsonScan {
 JsonScan scan_json(std::string_view text, std::vector<std::string_view>* elements = nullptr,
                    size_t skip = 0);
 
-/// Appends the value of the JSON string literal `quoted` (quotes included, one scan_json
-/// accepted) to `out`, as UTF-8. A surrogate pair escape becomes its four-byte character; a
-/// lone surrogate escape becomes the three bytes its code unit would have in UTF-8 (ED A0..BF
-/// xx, the generalized "WTF-8" form): not valid UTF-8, but what it stood for is kept, and
-/// append_json_string (core/text/json_string.hpp) writes it back as the same escape.
-void append_unescaped(std::string& out, std::string_view quoted);
-
-}  // namespace duplex::core::socketio
+}  // namespace duplex::core::json

@@ -1,0 +1,88 @@
+#include "duplex/core/json/json_unescape.hpp"
+
+#include <cstdint>
+
+namespace duplex::core::json {
+
+namespace {
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Four hex digits the scanner accepted: '0'-'9' are 0x30-0x39, 'A'-'F' 0x41-0x46 and 'a'-'f'
+// 0x61-0x66, so the low four bits are the value, plus 9 for a letter (bit 6 set).
+uint32_t hex4(const char* p) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto c = static_cast<uint32_t>(static_cast<unsigned char>(p[i]));
+    value = value << 4 | ((c & 0xF) + (c >> 6) * 9);
+  }
+  return value;
+}
+
+}  // namespace
+
+void append_unescaped(std::string& out, std::string_view quoted) {
+  const std::string_view body = quoted.substr(1, quoted.size() - 2);
+  size_t i = 0;
+  while (i < body.size()) {
+    const size_t slash = body.find('\\', i);
+    if (slash == std::string_view::npos) {
+      out.append(body, i);
+      return;
+    }
+    out.append(body, i, slash - i);
+    const char c = body[slash + 1];
+    i = slash + 2;
+    switch (c) {
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        uint32_t unit = hex4(body.data() + i);
+        i += 4;
+        if (unit >= 0xD800 && unit < 0xDC00 && i + 6 <= body.size() && body[i] == '\\' &&
+            body[i + 1] == 'u') {
+          const uint32_t low = hex4(body.data() + i + 2);
+          if (low >= 0xDC00 && low < 0xE000) {
+            unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, unit);
+        break;
+      }
+      default:  // '"', '\\' and '/' stand for themselves
+        out += c;
+    }
+  }
+}
+
+}  // namespace duplex::core::json
