@@ -32,6 +32,11 @@ const open = new Set();
  */
 export async function startTarget(target, flags = []) {
   let bin = REFERENCE;
+  // The reference starts through its `#!/usr/bin/env node` line: let that be this very node.
+  const nodeDir = path.dirname(process.execPath);
+  if (!(process.env.PATH ?? '').split(path.delimiter).includes(nodeDir)) {
+    process.env.PATH = [nodeDir, process.env.PATH].filter(Boolean).join(path.delimiter);
+  }
   if (target === 'duplex') {
     bin = process.env.DUPLEX_SOCKJS_PROTOCOL;
     if (!bin) throw new Error('DUPLEX_SOCKJS_PROTOCOL is not set');
