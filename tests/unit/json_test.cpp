@@ -199,6 +199,19 @@ TEST(JsonString, Unescapes) {
             "\xED\xAF\xBF"
             "A");
   EXPECT_EQ(unescaped("\"caf\xC3\xA9\""), "caf\xC3\xA9");
+  // Surrogate halves written as WTF-8 in the text make a pair with an escaped half next to them,
+  // or with each other, as in JavaScript: JSON.parse('"\ud83d' + '\\ude00"') is one character.
+  EXPECT_EQ(unescaped("\"\xED\xA0\xBD\\ude00\""), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(unescaped("\"\\ud83d\xED\xB8\x80!\""), "\xF0\x9F\x98\x80!");
+  EXPECT_EQ(unescaped("\"a\xED\xA0\xBD\xED\xB8\x80\xED\xA0\x80\""),
+            "a\xF0\x9F\x98\x80\xED\xA0\x80");
+  // A low half before a high one, or halves apart, stay as they are.
+  EXPECT_EQ(unescaped("\"\xED\xB8\x80\\ud83d\""), "\xED\xB8\x80\xED\xA0\xBD");
+  EXPECT_EQ(unescaped("\"\\ud83d \xED\xB8\x80\""), "\xED\xA0\xBD \xED\xB8\x80");
+  // Only what this literal adds is joined: a half already in `out` stays.
+  std::string out = "\xED\xA0\xBD";
+  append_unescaped(out, R"("\ude00")");
+  EXPECT_EQ(out, "\xED\xA0\xBD\xED\xB8\x80");
 }
 
 TEST(JsonString, WritesAsJsonStringify) {
