@@ -1,12 +1,16 @@
 // core/json: the strict scanner and splitter (JSON.parse's grammar), string unescaping (and
-// the way back through core/text/json_string.hpp, JSON.stringify's escapes) and the lazy parse
-// into a value.
+// the way back through core/text/json_string.hpp, JSON.stringify's escapes), numbers as
+// JavaScript writes them (what `node -e 'console.log(JSON.stringify(x))'` prints, Node 20) and
+// the lazy parse into a value.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "duplex/core/json/js_number.hpp"
 #include "duplex/core/json/json_scanner.hpp"
 #include "duplex/core/json/json_unescape.hpp"
 #include "duplex/core/json/json_value.hpp"
@@ -35,6 +39,12 @@ std::vector<std::string> split(std::string_view text, size_t skip = 0) {
 std::string unescaped(std::string_view quoted) {
   std::string out;
   append_unescaped(out, quoted);
+  return out;
+}
+
+std::string number(double value) {
+  std::string out;
+  append_js_number(out, value);
   return out;
 }
 
@@ -189,6 +199,19 @@ TEST(JsonString, Unescapes) {
             "\xED\xAF\xBF"
             "A");
   EXPECT_EQ(unescaped("\"caf\xC3\xA9\""), "caf\xC3\xA9");
+  // Surrogate halves written as WTF-8 in the text make a pair with an escaped half next to them,
+  // or with each other, as in JavaScript: JSON.parse('"\ud83d' + '\\ude00"') is one character.
+  EXPECT_EQ(unescaped("\"\xED\xA0\xBD\\ude00\""), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(unescaped("\"\\ud83d\xED\xB8\x80!\""), "\xF0\x9F\x98\x80!");
+  EXPECT_EQ(unescaped("\"a\xED\xA0\xBD\xED\xB8\x80\xED\xA0\x80\""),
+            "a\xF0\x9F\x98\x80\xED\xA0\x80");
+  // A low half before a high one, or halves apart, stay as they are.
+  EXPECT_EQ(unescaped("\"\xED\xB8\x80\\ud83d\""), "\xED\xB8\x80\xED\xA0\xBD");
+  EXPECT_EQ(unescaped("\"\\ud83d \xED\xB8\x80\""), "\xED\xA0\xBD \xED\xB8\x80");
+  // Only what this literal adds is joined: a half already in `out` stays.
+  std::string out = "\xED\xA0\xBD";
+  append_unescaped(out, R"("\ude00")");
+  EXPECT_EQ(out, "\xED\xA0\xBD\xED\xB8\x80");
 }
 
 TEST(JsonString, WritesAsJsonStringify) {
@@ -212,6 +235,42 @@ TEST(JsonString, WritesAsJsonStringify) {
   out.clear();
   append_json_string(out, unescaped(R"("\u0041\/\ud83d\ude00\udc00\u001F\u2028")"));
   EXPECT_EQ(out, "\"A/\xF0\x9F\x98\x80\\udc00\\u001f\xE2\x80\xA8\"");
+}
+
+TEST(JsNumber, NumbersAsJavaScriptWritesThem) {
+  // node: for (const x of [...]) console.log(JSON.stringify(x))
+  EXPECT_EQ(number(1e21), "1e+21");
+  EXPECT_EQ(number(999999999999999900000.0), "999999999999999900000");
+  EXPECT_EQ(number(1e20), "100000000000000000000");
+  EXPECT_EQ(number(123456789012345680000.0), "123456789012345680000");
+  EXPECT_EQ(number(1e-7), "1e-7");
+  EXPECT_EQ(number(1.5e-7), "1.5e-7");
+  EXPECT_EQ(number(0.000001), "0.000001");
+  EXPECT_EQ(number(0.0000015), "0.0000015");
+  EXPECT_EQ(number(-0.0), "0");
+  EXPECT_EQ(number(0.0), "0");
+  EXPECT_EQ(number(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(number(5e-324), "5e-324");
+  EXPECT_EQ(number(1.7976931348623157e308), "1.7976931348623157e+308");
+  EXPECT_EQ(number(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(number(-1.5), "-1.5");
+  EXPECT_EQ(number(100.0), "100");
+  EXPECT_EQ(number(1.25e-5), "0.0000125");
+  EXPECT_EQ(number(1.23e-18), "1.23e-18");
+  EXPECT_EQ(number(123.456), "123.456");
+  EXPECT_EQ(number(-1e-7), "-1e-7");
+  EXPECT_EQ(number(1e301), "1e+301");
+  EXPECT_EQ(number(0.1), "0.1");
+  EXPECT_EQ(number(1.0 / 3), "0.3333333333333333");
+  EXPECT_EQ(number(2.5e-6), "0.0000025");
+  EXPECT_EQ(number(1.5e21), "1.5e+21");
+  EXPECT_EQ(number(-2e22), "-2e+22");
+  EXPECT_EQ(number(4.35), "4.35");
+  EXPECT_EQ(number(1e100), "1e+100");
+  EXPECT_EQ(number(12345.678e10), "123456780000000");
+  // JSON.stringify(NaN), JSON.stringify(-Infinity)
+  EXPECT_EQ(number(std::nan("")), "null");
+  EXPECT_EQ(number(-std::numeric_limits<double>::infinity()), "null");
 }
 
 TEST(JsonValue, ParsesOnDemand) {

@@ -311,6 +311,60 @@ TEST(Utf8Test, TruncatedCharacterInsideLongAscii) {
   }
 }
 
+// Node 20: Buffer.from(hex, 'hex').toString('utf8') for each input, the replacements counted
+// as WHATWG's decoder counts them (one U+FFFD per maximal subpart).
+TEST(Utf8Test, ReplacingInvalidAsWhatwgDecodes) {
+  const std::string r = "\xEF\xBF\xBD";
+  const auto replaced = [](std::string_view in) {
+    std::string out = "<";
+    append_utf8_replacing_invalid(out, in);
+    return out;
+  };
+  EXPECT_EQ(replaced(""), "<");
+  EXPECT_EQ(replaced("plain ascii, long enough for a word step"),
+            "<plain ascii, long enough for a word step");
+  EXPECT_EQ(replaced("\xE2\x82\xAC\xF0\x9F\x98\x80\xC3\xA9\xE0\xA0\x80\xEF\xBF\xBD"),
+            "<\xE2\x82\xAC\xF0\x9F\x98\x80\xC3\xA9\xE0\xA0\x80\xEF\xBF\xBD");
+  EXPECT_EQ(replaced("\xF0\x9F\x98"), "<" + r);  // cut short at the end
+  EXPECT_EQ(replaced("\xF0\x9F\x98"
+                     "A"),
+            "<" + r + "A");  // cut short by a non-continuation
+  EXPECT_EQ(replaced("\xE2\x82"), "<" + r);
+  EXPECT_EQ(replaced("\xC3"), "<" + r);
+  EXPECT_EQ(replaced("\xC3"
+                     "A"),
+            "<" + r + "A");
+  EXPECT_EQ(replaced("\xED\xA0\x80"), "<" + r + r + r);  // a surrogate: ED takes only 80..9F
+  EXPECT_EQ(replaced("\xED\xBF\xBF"), "<" + r + r + r);
+  EXPECT_EQ(replaced("\xC0\x80"), "<" + r + r);  // overlong
+  EXPECT_EQ(replaced("\xE0\x80"), "<" + r + r);
+  EXPECT_EQ(replaced("\xF0\x80\x80\x80"), "<" + r + r + r + r);
+  EXPECT_EQ(replaced("\xF4\x90\x80\x80"), "<" + r + r + r + r);  // beyond U+10FFFF
+  EXPECT_EQ(replaced("\xFF"), "<" + r);
+  EXPECT_EQ(replaced("\xF5"), "<" + r);
+  EXPECT_EQ(replaced("\x80"), "<" + r);
+  EXPECT_EQ(replaced("a\x80\x80"
+                     "b"),
+            "<a" + r + r + "b");
+  // Every valid text comes out as it went in, and every output is valid.
+  for (uint32_t cp = 0; cp <= 0x10FFFF; cp += 7) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const std::string s = encode(cp);
+    ASSERT_EQ(replaced(s), "<" + s) << std::hex << cp;
+  }
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const std::string s = bytes({a, b, 'x'});
+      std::string out;
+      append_utf8_replacing_invalid(out, s);
+      ASSERT_TRUE(is_valid_utf8(out)) << hex(s);
+      if (is_valid_utf8(s)) {
+        ASSERT_EQ(out, s);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 }  // namespace duplex::core

@@ -3,9 +3,7 @@
 // - no whitespace; null, true, false;
 // - integers (int64, uint64) in decimal. Beyond 2^53 JavaScript would hold a rounded double;
 //   the exact digits are written, which JSON.parse reads to that same double;
-// - doubles as Number.prototype.toString writes them: the shortest digits that read back to
-//   the same double; integral values without ".0" ("100"); exponent form from 1e21 up
-//   ("1e+21", "1.5e+300") and below 1e-6 ("1e-7", "1.5e-7"); -0 as "0"; NaN and the
+// - doubles as Number.prototype.toString writes them (core/json/js_number.hpp); NaN and the
 //   infinities as "null";
 // - strings as core/text/json_string.hpp writes them (JSON.stringify's escapes);
 // - object members in JavaScript's own key order: the keys that are array indices ("0" to
@@ -17,7 +15,6 @@
 // - a discarded value (nlohmann's parse failure) as "null".
 #pragma once
 
-#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,17 +27,6 @@ namespace duplex::core::socketio {
 /// bytes are appended to it as a view of the value (valid while the value lives unchanged).
 void write_json(std::string& out, const json::Json& value,
                 std::vector<std::string_view>* buffers = nullptr);
-
-/// Appends `value` as JavaScript's Number.prototype.toString writes it, except that NaN and
-/// the infinities are written "null" (as JSON.stringify writes them).
-void append_js_number(std::string& out, double value);
-
-/// Appends an integer in decimal (as JSON, and the numbers of packet headers, are written).
-template <class Integer>
-void append_decimal(std::string& out, Integer value) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
-}
 
 /// How many binary values `value` holds, at any depth.
 size_t count_binary(const json::Json& value);

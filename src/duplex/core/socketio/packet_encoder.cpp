@@ -1,10 +1,12 @@
 #include "duplex/core/socketio/packet_encoder.hpp"
 
+#include "duplex/core/json/js_number.hpp"
 #include "duplex/core/socketio/json_writer.hpp"
 #include "duplex/core/text/json_string.hpp"
 
 namespace duplex::core::socketio {
 
+using json::append_decimal;
 using json::Json;
 
 namespace {

@@ -77,4 +77,53 @@ bool is_valid_utf8(std::string_view text) {
   return v.feed(text) && v.at_boundary();
 }
 
+void append_utf8_replacing_invalid(std::string& out, std::string_view bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  const auto* const begin = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* const end = begin + bytes.size();
+  const auto* p = begin;
+  const auto* copied = begin;  // start of the bytes not yet appended
+  while (p < end) {
+    p = skip_ascii(p, end);
+    if (p == end) break;
+    const unsigned char lead = *p;
+    if (lead < 0x80) {
+      ++p;
+      continue;
+    }
+    // The continuation bytes the lead byte needs, and the range of the first one.
+    int need = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      need = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      need = 2;
+      if (lead == 0xE0) lo = 0xA0;
+      if (lead == 0xED) hi = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      need = 3;
+      if (lead == 0xF0) lo = 0x90;
+      if (lead == 0xF4) hi = 0x8F;
+    }
+    const auto* q = p + 1;
+    int got = 0;
+    while (got < need && q < end && *q >= lo && *q <= hi) {
+      ++q;
+      ++got;
+      lo = 0x80;
+      hi = 0xBF;
+    }
+    if (need > 0 && got == need) {
+      p = q;
+      continue;
+    }
+    out.append(reinterpret_cast<const char*>(copied), static_cast<size_t>(p - copied));
+    out += kReplacement;
+    p = q;  // the lead and the continuation bytes that could follow it
+    copied = p;
+  }
+  out.append(reinterpret_cast<const char*>(copied), static_cast<size_t>(end - copied));
+}
+
 }  // namespace duplex::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace duplex::core {
@@ -25,5 +26,12 @@ class Utf8Validator {
 
 /// Validates a complete text.
 bool is_valid_utf8(std::string_view text);
+
+/// Appends `bytes` decoded as UTF-8 the way the WHATWG Encoding standard decodes it (as
+/// browsers' TextDecoder and Node's Buffer.toString('utf8') do): valid sequences are copied and
+/// each maximal subpart of an invalid one (a lead byte with the continuation bytes that can still
+/// follow it, or a lone byte that starts nothing) becomes one U+FFFD (EF BF BD). So ED A0 80, a
+/// surrogate, becomes three U+FFFD and a character cut short at the end one.
+void append_utf8_replacing_invalid(std::string& out, std::string_view bytes);
 
 }  // namespace duplex::core
