@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "duplex/core/json/js_number.hpp"
+#include "duplex/core/json/js_string.hpp"
 #include "duplex/core/json/json_scanner.hpp"
 #include "duplex/core/json/json_unescape.hpp"
 #include "duplex/core/json/json_value.hpp"
@@ -235,6 +236,70 @@ TEST(JsonString, WritesAsJsonStringify) {
   out.clear();
   append_json_string(out, unescaped(R"("\u0041\/\ud83d\ude00\udc00\u001F\u2028")"));
   EXPECT_EQ(out, "\"A/\xF0\x9F\x98\x80\\udc00\\u001f\xE2\x80\xA8\"");
+}
+
+// node: for (const x of [...]) console.log(String(JSON.parse(x)))
+TEST(JsString, AsJavaScriptsString) {
+  const auto js = [](std::string_view json) {
+    EXPECT_TRUE(valid(json)) << json;
+    std::string out = "<";
+    append_js_string(out, json);
+    return out.substr(1);
+  };
+  EXPECT_EQ(js(R"("a\u00e9\n")"), "a\xC3\xA9\n");
+  EXPECT_EQ(js(R"( "x" )"), "x");
+  EXPECT_EQ(js(R"("\ud800")"), "\xED\xA0\x80");
+  EXPECT_EQ(js("true"), "true");
+  EXPECT_EQ(js("false"), "false");
+  EXPECT_EQ(js("null"), "null");
+  EXPECT_EQ(js("0"), "0");
+  EXPECT_EQ(js("-0"), "0");
+  EXPECT_EQ(js("1.50"), "1.5");
+  EXPECT_EQ(js("1E+2"), "100");
+  EXPECT_EQ(js("-12.5e-1"), "-1.25");
+  EXPECT_EQ(js("12345678901234567890"), "12345678901234567000");
+  EXPECT_EQ(js("0.1e-6"), "1e-7");
+  EXPECT_EQ(js("1e21"), "1e+21");
+  // Beyond a double: JSON.parse gives an infinity or zero.
+  EXPECT_EQ(js("1e400"), "Infinity");
+  EXPECT_EQ(js("-1e400"), "-Infinity");
+  EXPECT_EQ(js("1.7976931348623159e308"), "Infinity");
+  EXPECT_EQ(js("1e-400"), "0");
+  EXPECT_EQ(js("-1e-400"), "0");
+  EXPECT_EQ(js("2e-324"), "0");
+  EXPECT_EQ(js("3e-324"), "5e-324");
+  EXPECT_EQ(js("0.000000000000000000001e-400"), "0");
+  EXPECT_EQ(js("100000000000000000000e300"), "Infinity");
+  EXPECT_EQ(js("0.00001e310"), "1e+305");
+  EXPECT_EQ(js("1e99999999999999999999"), "Infinity");
+  EXPECT_EQ(js("1e-99999999999999999999"), "0");
+  EXPECT_EQ(js("0e99999"), "0");
+  // Objects, whatever they hold.
+  EXPECT_EQ(js("{}"), "[object Object]");
+  EXPECT_EQ(js(R"({"a":[1,{"b":"}"}],"c":"]"})"), "[object Object]");
+  // Arrays: join(","), null as "".
+  EXPECT_EQ(js("[]"), "");
+  EXPECT_EQ(js("[[]]"), "");
+  EXPECT_EQ(js("[[],[]]"), ",");
+  EXPECT_EQ(js("[null]"), "");
+  EXPECT_EQ(js("[null,null]"), ",");
+  EXPECT_EQ(js(R"([1,[2,[]],null,"a"])"), "1,2,,,a");
+  EXPECT_EQ(js(R"( [ "a,b" , [ "c" , { "d" : [ ] } ] , true , -0 , 1e400 ] )"),
+            "a,b,c,[object Object],true,0,Infinity");
+  EXPECT_EQ(js(R"(["[\"]\"",{}])"), "[\"]\",[object Object]");
+}
+
+TEST(JsString, OfEachElement) {
+  std::vector<std::string> out = {"kept"};
+  append_js_strings_of_elements(out, R"( [ "a" , 1 , null , [ null , "b" ] , {} , [] ] )");
+  EXPECT_EQ(out, (std::vector<std::string>{"kept", "a", "1", "null", ",b", "[object Object]", ""}));
+  out.clear();
+  append_js_strings_of_elements(out, "[]");
+  EXPECT_TRUE(out.empty());
+  append_js_strings_of_elements(out, " [ ] ");
+  EXPECT_TRUE(out.empty());
+  append_js_strings_of_elements(out, R"([""])");
+  EXPECT_EQ(out, std::vector<std::string>{""});
 }
 
 TEST(JsNumber, NumbersAsJavaScriptWritesThem) {

@@ -27,6 +27,11 @@ class Utf8Validator {
 /// Validates a complete text.
 bool is_valid_utf8(std::string_view text);
 
+/// Appends the UTF-8 form of `code_point` (below 0x110000). A surrogate (U+D800-U+DFFF) is
+/// written in the three bytes it would have (ED A0..BF xx, the generalized "WTF-8" form, which
+/// is not valid UTF-8) for code that keeps lone UTF-16 surrogates that way.
+void append_utf8(std::string& out, uint32_t code_point);
+
 /// Appends `bytes` decoded as UTF-8 the way the WHATWG Encoding standard decodes it (as
 /// browsers' TextDecoder and Node's Buffer.toString('utf8') do): valid sequences are copied and
 /// each maximal subpart of an invalid one (a lead byte with the continuation bytes that can still
