@@ -13,18 +13,20 @@
 #include <vector>
 
 #include "chat_room.hpp"
+#include "client_files.hpp"
 #include "duplex/server/long_poll_endpoint.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
 #include "duplex/server/socketio_server.hpp"
+#include "duplex/server/sockjs_server.hpp"
 #include "duplex/server/sse_endpoint.hpp"
 #include "duplex/server/websocket_server.hpp"
 #include "process_stats.hpp"
-#include "socketio_client_files.hpp"
 
 extern const std::string_view kBuiltinPage;
 extern const std::string_view kChatPage;
 extern const std::string_view kFavicon;
 extern const std::string_view kSocketIoChatPage;
+extern const std::string_view kSockjsChatPage;
 
 namespace duplex::app {
 
@@ -64,6 +66,8 @@ struct ServeFlags {
   std::vector<std::string> socketio_cors;
   double socketio_ping_interval = 25;
   double socketio_ping_timeout = 20;
+  double sockjs_heartbeat_delay = 25;
+  double sockjs_disconnect_delay = 5;
   uint64_t socketio_max_payload = 1'000'000;
 };
 
@@ -104,22 +108,22 @@ std::vector<socketio::Value> socketio_values(const socketio::Args& args, size_t 
   return values;
 }
 
-// The socket.io-client files under /socket.io/, as Node's socket.io serves them (serveClient),
-// ahead of the Engine.IO route that answers everything else there. False when the build had
-// none: the script path then answers 404 saying so.
-bool serve_socketio_client(Server& server) {
-  const auto& files = socketio_client_files();
+// A client's files under `dir` ("/socket.io/"), as Node's socket.io serves its own
+// (serveClient), ahead of the routes that answer everything else there. False when the build
+// had none: `main_file` then answers 404 saying so.
+bool serve_client_files(Server& server, const std::string& dir,
+                        const std::vector<ClientFile>& files, std::string_view main_file,
+                        std::string_view package) {
   if (files.empty()) {
-    server.http("/socket.io/socket.io.js", [](HttpExchange& ex) {
-      ex.respond(404,
-                 "this duplex was built without the socket.io-client files: run "
-                 "scripts/setup.sh, then build again\n");
+    server.http(dir + std::string(main_file), [package = std::string(package)](HttpExchange& ex) {
+      ex.respond(404, "this duplex was built without the " + package +
+                          " files: run scripts/setup.sh, then build again\n");
     });
     return false;
   }
-  for (const SocketIoClientFile& file : files) {
+  for (const ClientFile& file : files) {
     const bool map = file.name.ends_with(".map");
-    server.http("/socket.io/" + std::string(file.name), [file, map](HttpExchange& ex) {
+    server.http(dir + std::string(file.name), [file, map](HttpExchange& ex) {
       if (ex.method() != "GET" && ex.method() != "HEAD") {
         ex.respond(405, "GET the client script\n", "text/plain; charset=utf-8",
                    {{"Allow", "GET, HEAD"}});
@@ -271,7 +275,8 @@ int serve(const ServeFlags& flags) {
   // Socket.IO chat example's: every "chat message" goes to everyone. Beside it, for benchmarks
   // and tests: "echo" back to the sender, "join" a room (acked with its name) and "broadcast"
   // to a room.
-  const bool have_client = serve_socketio_client(server);
+  const bool have_client = serve_client_files(server, "/socket.io/", socketio_client_files(),
+                                              "socket.io.js", "socket.io-client");
   socketio::Options sio;
   sio.engine.path = "/socket.io/";
   sio.engine.ping_interval = to_ms(flags.socketio_ping_interval);
@@ -304,6 +309,38 @@ int serve(const ServeFlags& flags) {
                  "/socket.io/socket.io.js is not served (run scripts/setup.sh, then build "
                  "again); Socket.IO itself is at /socket.io/\n";
   }
+  // SockJS (sockjs-client 1.x): /sockjs/echo echoes, /sockjs/close closes each session at once
+  // with 3000 "Go away!", /sockjs/chat is a chat room (every message to everyone, on /pubsub's
+  // topic "sockjs-chat", so /pubsub, /sse and /publish reach it too), with its page at
+  // /sockjs/chat.html and the client at /sockjs/sockjs.min.js (which the iframe page loads).
+  const bool have_sockjs_client = serve_client_files(server, "/sockjs/", sockjs_client_files(),
+                                                     "sockjs.min.js", "sockjs-client");
+  auto sockjs_options = [&flags](std::string prefix) {
+    sockjs::Options o;
+    o.prefix = std::move(prefix);
+    o.heartbeat_delay = to_ms(flags.sockjs_heartbeat_delay);
+    o.disconnect_delay = to_ms(flags.sockjs_disconnect_delay);
+    o.max_message = flags.max_payload;
+    return o;
+  };
+  sockjs::Options sockjs_echo = sockjs_options("/sockjs/echo");
+  sockjs_echo.on_message = [](sockjs::Session& s, std::string_view m) { s.send(m); };
+  sockjs::Options sockjs_close = sockjs_options("/sockjs/close");
+  sockjs_close.on_open = [](sockjs::Session& s) { s.close(3000, "Go away!"); };
+  sockjs::Options sockjs_chat = sockjs_options("/sockjs/chat");
+  sockjs_chat.on_open = [](sockjs::Session& s) { s.subscribe("pubsub:sockjs-chat"); };
+  sockjs_chat.on_message = [&server](sockjs::Session&, std::string_view m) {
+    server.publish("pubsub:sockjs-chat", m);
+  };
+  sockjs::Service sockjs_echo_service(server, std::move(sockjs_echo));
+  sockjs::Service sockjs_close_service(server, std::move(sockjs_close));
+  sockjs::Service sockjs_chat_service(server, std::move(sockjs_chat));
+  server.page("/sockjs/chat.html", std::string(kSockjsChatPage));
+  if (!have_sockjs_client) {
+    std::cerr << "duplex serve: built without the sockjs-client files, so "
+                 "/sockjs/sockjs.min.js is not served (run scripts/setup.sh, then build again); "
+                 "SockJS itself is at /sockjs/echo, /sockjs/close and /sockjs/chat\n";
+  }
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -318,9 +355,11 @@ int serve(const ServeFlags& flags) {
   std::printf(
       "duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo) on %zu "
       "thread%s; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat, Socket.IO at "
-      "http%s://%s/socket.io/ (chat at http%s://%s/socketio/chat)\n",
+      "http%s://%s/socket.io/ (chat at http%s://%s/socketio/chat), SockJS at "
+      "http%s://%s/sockjs/echo (chat at http%s://%s/sockjs/chat.html)\n",
       s, where.c_str(), s, where.c_str(), s, where.c_str(), threads, threads == 1 ? "" : "s", s,
-      where.c_str(), s, where.c_str(), s, where.c_str(), s, where.c_str());
+      where.c_str(), s, where.c_str(), s, where.c_str(), s, where.c_str(), s, where.c_str(), s,
+      where.c_str());
   std::fflush(stdout);
   server.run();
   if (flags.verbose) std::cerr << "shut down\n";
@@ -341,8 +380,11 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "everyone, \"echo\" is emitted back to the sender with the same arguments, \"join\" "
       "(room) joins the room and acks with its name, and \"broadcast\" (room, data...) emits "
       "\"broadcast\" (data...) to the room, with its client at /socket.io/socket.io.js and a chat "
-      "page at /socketio/chat (docs/socketio.md). SIGINT/SIGTERM close every connection with "
-      "1001 and exit.");
+      "page at /socketio/chat (docs/socketio.md); SockJS (sockjs-client 1.x) is at "
+      "/sockjs/echo (echo), /sockjs/close (closed at once with 3000 \"Go away!\") and "
+      "/sockjs/chat (every message to everyone), with its client at /sockjs/sockjs.min.js and "
+      "a chat page at /sockjs/chat.html (docs/sockjs.md). SIGINT/SIGTERM close every "
+      "connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
   cmd->add_option("--threads", flags->threads,
@@ -429,6 +471,16 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "any; default: same origin only); --cors-credentials applies too");
   cmd->add_option("--socketio-ping-interval", flags->socketio_ping_interval,
                   "Seconds between Socket.IO's pings")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sockjs-heartbeat-delay", flags->sockjs_heartbeat_delay,
+                  "Seconds a SockJS receiving request may be sent nothing before it gets a "
+                  "heartbeat frame")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sockjs-disconnect-delay", flags->sockjs_disconnect_delay,
+                  "Seconds a SockJS session whose receiving request ended waits for the next one "
+                  "before it closes")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--socketio-ping-timeout", flags->socketio_ping_timeout,

@@ -279,7 +279,7 @@ size_t Connection::start_exchange(const HttpRoute& route, std::string head, std:
       return 0;
     }
   }
-  if (core::is_preflight(ex.request)) {
+  if (!route.options.handler_answers_preflights && core::is_preflight(ex.request)) {
     // Answered for the route, by its CORS policy; the handler never sees it.
     const core::PreflightAnswer answer = core::answer_preflight(route.options.cors, ex.request);
     core::HttpResponse response(answer.status);
@@ -563,6 +563,10 @@ bool Connection::send_broadcast(MessageEncodings& frames) {
         frames);
   }
   return send_shared(frames.plain(), frames);
+}
+
+bool Connection::send_prepared(const io::SharedBytes& frame, const MessageEncodings& frames) {
+  return send_shared(FrameSlice::whole(frame), frames);
 }
 
 bool Connection::send_ping(std::string_view payload) {

@@ -54,6 +54,9 @@ class Connection final : public WebSocket,
   /// Queues a message for many in the form this connection needs (the shared plain or
   /// compressed frame, or compressed with its own context).
   bool send_broadcast(MessageEncodings& frames);
+  /// Queues a frame made once for many connections in a protocol's own framing of a published
+  /// message (SockJS's a["..."]), as it is: plain, never compressed.
+  bool send_prepared(const io::SharedBytes& frame, const MessageEncodings& frames);
   /// What a publish by `ws` skips: its session, on its loop (nothing if it never subscribed).
   static Skip skip_session(const WebSocket* ws);
   /// What a broadcast by `ws` skips: the connection itself, on its loop.

@@ -50,6 +50,9 @@ struct HttpRouteOptions {
   /// Time the body gets to arrive once the head is in; then 408 and the connection closes.
   std::chrono::milliseconds body_timeout{10'000};
   CorsOptions cors;
+  /// The handler answers CORS preflights itself (a protocol with CORS rules of its own, as
+  /// SockJS has) instead of the route's `cors` policy answering them.
+  bool handler_answers_preflights = false;
   /// A streamed response's queued bytes (not yet taken by the kernel) past which the stream is
   /// dropped: its connection closes and on_close runs. A client that never reads cannot grow
   /// memory without bound.

@@ -45,11 +45,17 @@ struct ServerShared {
 
   ServerOptions options;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints;
+  /// Keys of `endpoints` added with Server::endpoint_under: each takes every path under it.
+  std::vector<std::string> endpoint_prefixes;
   std::map<std::string, Page, std::less<>> pages;
   std::vector<std::unique_ptr<HttpRoute>> routes;  // in the order added; the first match wins
   std::optional<StaticFiles> static_files;
   PubSubHub hub;
   std::vector<ServerCore*> cores;  // indexed like ServerCore::index()
+
+  /// The endpoint for upgrades to `path`: the one at exactly that path, else the first one under
+  /// a prefix of it; null when there is none.
+  Endpoint* find_endpoint(std::string_view path) const;
 
   /// Sends to every open WebSocket of `endpoint` (of every endpoint when null) on every loop but
   /// `except`; returns how many it was queued to on the calling loop.

@@ -3,6 +3,7 @@
 #include "duplex/server/connection.hpp"
 #include "duplex/server/protocols/long_poll.hpp"
 #include "duplex/server/protocols/socketio/socketio_socket.hpp"
+#include "duplex/server/protocols/sockjs/sockjs_session.hpp"
 #include "duplex/server/protocols/sse_stream.hpp"
 #include "duplex/server/session/session.hpp"
 
@@ -22,6 +23,8 @@ bool deliver(Session& session, MessageEncodings& message) {
       return session.transport<LongPoll>().deliver(message);
     case SessionKind::socketio:
       return session.transport<socketio::detail::SocketImpl>().deliver(message);
+    case SessionKind::sockjs:
+      return session.transport<sockjs::detail::SessionImpl>().deliver(message);
   }
   return false;
 }

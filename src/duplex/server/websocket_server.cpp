@@ -169,7 +169,11 @@ void ServerCore::on_timer() {
 
 AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpRequest& request,
                                         std::string& out, const HttpRoute*& route) {
-  if (core::is_websocket_upgrade(request) && shared_.endpoints.count(request.path)) {
+  // A well-formed upgrade goes to its endpoint; one that is not (a POST, Connection: close)
+  // goes to a route there if one matches (SockJS answers it in its own words), else to the
+  // endpoint, which says what is wrong.
+  if (core::is_websocket_upgrade(request) && request.method == "GET" &&
+      request.has_token("Connection", "upgrade") && shared_.find_endpoint(request.path)) {
     return upgrade(conn, request, out);
   }
   for (const auto& r : shared_.routes) {
@@ -189,7 +193,7 @@ AfterRequest ServerCore::handle_request(Connection& conn, const core::HttpReques
     return AfterRequest::close;
   }
   if (!serve_plain(request, out)) {
-    if (shared_.endpoints.count(request.path)) {
+    if (shared_.find_endpoint(request.path)) {
       core::write_error_response(out, 426, "this path only accepts WebSocket connections", head);
     } else {
       core::write_error_response(out, 404, "nothing is served at this path", head);
@@ -215,8 +219,8 @@ bool ServerCore::serve_plain(const core::HttpRequest& request, std::string& out)
 
 AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& request,
                                  std::string& out) {
-  auto found = shared_.endpoints.find(request.path);
-  if (found == shared_.endpoints.end()) {
+  Endpoint* found = shared_.find_endpoint(request.path);
+  if (!found) {
     core::write_error_response(out, 404, "no WebSocket endpoint at this path");
     return AfterRequest::close;
   }
@@ -230,7 +234,7 @@ AfterRequest ServerCore::upgrade(Connection& conn, const core::HttpRequest& requ
     return AfterRequest::close;
   }
   const auto& upgrade = std::get<core::ValidatedUpgrade>(checked);
-  Endpoint& endpoint = *found->second;
+  Endpoint& endpoint = *found;
   const EndpointConfig& config = endpoint.config();
 
   if (!config.allowed_origins.empty()) {
@@ -292,6 +296,14 @@ size_t ServerCore::deliver_endpoint(Endpoint* endpoint, const OutgoingMessage& m
   return sent;
 }
 
+Endpoint* ServerShared::find_endpoint(std::string_view path) const {
+  if (auto it = endpoints.find(path); it != endpoints.end()) return it->second.get();
+  for (const std::string& prefix : endpoint_prefixes) {
+    if (path.starts_with(prefix)) return endpoints.find(prefix)->second.get();
+  }
+  return nullptr;
+}
+
 size_t ServerShared::broadcast(Endpoint* endpoint, std::string_view message, core::MessageType type,
                                Skip except) {
   auto outgoing = OutgoingMessage::make(message, type);
@@ -334,6 +346,16 @@ Endpoint& Server::endpoint(std::string path, EndpointConfig config) {
       new Endpoint(path, std::move(config), *shared_, cores_.size()));
   Endpoint& ref = *endpoint;
   shared_->endpoints.emplace(std::move(path), std::move(endpoint));
+  return ref;
+}
+
+Endpoint& Server::endpoint_under(std::string prefix, EndpointConfig config) {
+  if (prefix.empty() || prefix.front() != '/' || prefix.back() != '/') {
+    throw std::invalid_argument("endpoint prefix must start and end with '/': '" + prefix + "'");
+  }
+  const std::string key = prefix;
+  Endpoint& ref = endpoint(std::move(prefix), std::move(config));
+  shared_->endpoint_prefixes.push_back(key);
   return ref;
 }
 

@@ -94,6 +94,10 @@ class Server {
 
   /// Adds a WebSocket endpoint at an exact path ("/chat"). Upgrades to other paths get 404.
   Endpoint& endpoint(std::string path, EndpointConfig config = {});
+  /// Adds a WebSocket endpoint for every path under `prefix` ("/echo/", which must end with
+  /// '/'), for protocols whose URLs carry ids (SockJS's /echo/000/a1b2/websocket); its
+  /// on_upgrade sees the path and may reject it. An endpoint at the exact path wins.
+  Endpoint& endpoint_under(std::string prefix, EndpointConfig config = {});
   /// Adds an HTTP route: `handler` answers requests of any method for `path` (every path under
   /// it with options.prefix), bodies included (http_exchange.hpp). A WebSocket upgrade to a
   /// path that has an endpoint goes to the endpoint; everything else there goes to the route.

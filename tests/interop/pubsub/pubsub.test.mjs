@@ -48,7 +48,9 @@ describe(`/pubsub on ${THREADS} threads`, () => {
       `2 threads; pub/sub at ws://127\\.0\\.0\\.1:${server.port}/pubsub, chat at ` +
       `http://127\\.0\\.0\\.1:${server.port}/chat, Socket\\.IO at ` +
       `http://127\\.0\\.0\\.1:${server.port}/socket\\.io/ \\(chat at ` +
-      `http://127\\.0\\.0\\.1:${server.port}/socketio/chat\\)\\n`));
+      `http://127\\.0\\.0\\.1:${server.port}/socketio/chat\\), SockJS at ` +
+      `http://127\\.0\\.0\\.1:${server.port}/sockjs/echo \\(chat at ` +
+      `http://127\\.0\\.0\\.1:${server.port}/sockjs/chat\\.html\\)\\n`));
   });
 
   test('a publish reaches every subscriber, the publisher too, in the documented bytes', async () => {

@@ -6,6 +6,7 @@
 #include "duplex/core/http/chunked_writer.hpp"
 #include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
+#include "duplex/core/sockjs/frame.hpp"
 #include "duplex/core/sse/event_stream.hpp"
 #include "duplex/core/ws/sender.hpp"
 #include "duplex/server/deflate_session.hpp"
@@ -118,6 +119,26 @@ std::string_view MessageEncodings::engineio_message(std::string_view nsp) {
     engineio_message_ += text;
   }
   return engineio_message_;
+}
+
+std::string_view MessageEncodings::sockjs_quoted() {
+  if (sockjs_quoted_.empty()) core::sockjs::append_quoted(sockjs_quoted_, message_.payload());
+  return sockjs_quoted_;
+}
+
+const io::SharedBytes& MessageEncodings::sockjs_ws_frame() {
+  if (!sockjs_ws_frame_) {
+    const std::string_view quoted = sockjs_quoted();
+    std::string payload;
+    payload.reserve(quoted.size() + 3);
+    payload = "a[";
+    payload += quoted;
+    payload += ']';
+    auto frame = std::make_shared<std::string>();
+    core::append_frame(*frame, core::Opcode::text, payload);
+    sockjs_ws_frame_ = std::move(frame);
+  }
+  return sockjs_ws_frame_;
 }
 
 }  // namespace duplex::detail

@@ -144,6 +144,12 @@ class MessageEncodings {
   std::string_view socketio_text(std::string_view nsp);
   /// The same as an Engine.IO message packet ("4" and the Socket.IO packet), made once.
   std::string_view engineio_message(std::string_view nsp);
+  /// The message as a SockJS client gets it: the text quoted as the protocol quotes it (an
+  /// element of an a[...] frame), made once.
+  std::string_view sockjs_quoted();
+  /// The WebSocket text frame of a["<the message>"], made once for every SockJS session on a
+  /// WebSocket.
+  const io::SharedBytes& sockjs_ws_frame();
 
  private:
   const OutgoingMessage& message_;
@@ -152,6 +158,8 @@ class MessageEncodings {
   io::SharedBytes sse_chunk_;     // made on first need
   std::string socketio_text_;     // made on first need
   std::string engineio_message_;  // made on first need
+  std::string sockjs_quoted_;     // made on first need
+  io::SharedBytes sockjs_ws_frame_;
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;

@@ -26,6 +26,7 @@ enum class SessionKind : uint8_t {
   sse_stream,  // detail::SseStream (protocols/sse_stream.hpp)
   long_poll,   // detail::LongPoll (protocols/long_poll.hpp)
   socketio,    // socketio::detail::SocketImpl (protocols/socketio/socketio_socket.hpp)
+  sockjs,      // sockjs::detail::SessionImpl (protocols/sockjs/sockjs_session.hpp)
 };
 
 class Session {
