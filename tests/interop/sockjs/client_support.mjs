@@ -8,6 +8,7 @@
 // flags and serve /echo, /disabled_websocket_echo, /cookie_needed_echo and /close; the reference
 // also serves /report.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,13 @@ import { withTimeout, STEP_TIMEOUT_MS } from '../node/helpers.mjs';
 export { withTimeout, STEP_TIMEOUT_MS };
 const require = createRequire(import.meta.url);
 export const SockJS = require('sockjs-client');
+// sockjs-client's http driver takes Node's global agent, which keeps connections alive since
+// Node 19. A request sent on a kept connection just as the server closes it for being idle
+// fails, and the client has no retry: its /info request then ends the client with 1002 "Cannot
+// connect to server" (seen on a loaded machine). A connection per request, as in the Node
+// versions the client was written for (browsers retry such a request; Chromium keeps its
+// connections in tests/browser/sockjs_page.test.mjs).
+http.globalAgent = new http.Agent({ keepAlive: false });
 export const REFERENCE_SERVER = fileURLToPath(new URL('./client_reference_server.mjs', import.meta.url));
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
