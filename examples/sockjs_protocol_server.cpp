@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   duplex::sockjs::Service cookie_service(server, std::move(cookie));
   duplex::sockjs::Service close_service(server, std::move(close));
   std::printf(
-      "sockjs services on http://127.0.0.1:%u/ (/echo, /disabled_websocket_echo, "
+      "listening on http://127.0.0.1:%u/ (SockJS services /echo, /disabled_websocket_echo, "
       "/cookie_needed_echo, /close)\n",
       server.listen());
   std::fflush(stdout);

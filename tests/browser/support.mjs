@@ -1,7 +1,8 @@
 // Shared by the browser tests: headless Chromium as every test launches it, and a watch on every
 // page it opens. A console error, an uncaught exception, a failed request or an HTTP error
 // response on any page fails the test (Chromium reports a missing /favicon.ico as a console
-// error: "Failed to load resource: ... 404"), unless the test said that page expects exactly it.
+// error: "Failed to load resource: ... 404"), unless the test said that page expects exactly it
+// (or allows it, where a race decides whether it comes).
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
@@ -29,10 +30,12 @@ class WatchedBrowser {
   /**
    * A new page whose problems are recorded. `expectedErrors` (RegExps) are problems the test
    * provokes on purpose: each must be seen at least once, and nothing else may be.
+   * `allowedErrors` (RegExps) are problems that may come or not, by a race the test does not
+   * control (a request a client aborts as it closes, which may have ended already).
    */
-  async newPage({ expectedErrors = [] } = {}) {
+  async newPage({ expectedErrors = [], allowedErrors = [] } = {}) {
     const page = await this.browser.newPage();
-    const watched = { page, problems: [], expectedErrors, lastLoad: Date.now() };
+    const watched = { page, problems: [], expectedErrors, allowedErrors, lastLoad: Date.now() };
     const add = (text) => watched.problems.push(text);
     page.on('load', () => { watched.lastLoad = Date.now(); });
     page.on('console', (message) => {
@@ -55,9 +58,10 @@ class WatchedBrowser {
     const latest = Math.max(0, ...this.pages.map((p) => p.lastLoad));
     const wait = latest + SETTLE_MS - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    this.pages.forEach(({ page, problems, expectedErrors }, i) => {
+    this.pages.forEach(({ page, problems, expectedErrors, allowedErrors }, i) => {
       const label = `page ${i + 1} (last at ${page.isClosed() ? 'a closed page' : page.url()})`;
-      const unexpected = problems.filter((p) => !expectedErrors.some((re) => re.test(p)));
+      const unexpected = problems.filter((p) =>
+        ![...expectedErrors, ...allowedErrors].some((re) => re.test(p)));
       assert.deepEqual(unexpected, [], `${label}: unexpected errors`);
       for (const re of expectedErrors) {
         assert.ok(problems.some((p) => re.test(p)), `${label}: expected an error matching ${re}`);

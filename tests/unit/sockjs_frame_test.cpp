@@ -247,6 +247,10 @@ TEST(SockJsTransportFraming, Htmlfile) {
   out.clear();
   append_htmlfile_frame(out, R"(a["x"])");
   EXPECT_EQ(out, "<script>\np(\"a[\\\"x\\\"]\");\n</script>\r\n");
+  // "</script>" in a message does not end the block (the reference loses such a message).
+  out.clear();
+  append_htmlfile_frame(out, R"(a["</script><!--"])");
+  EXPECT_EQ(out, "<script>\np(\"a[\\\"\\u003c/script>\\u003c!--\\\"]\");\n</script>\r\n");
 }
 
 TEST(SockJsTransportFraming, Jsonp) {

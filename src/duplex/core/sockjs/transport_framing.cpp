@@ -70,7 +70,17 @@ void append_htmlfile_prelude(std::string& out, std::string_view callback) {
 
 void append_htmlfile_frame(std::string& out, std::string_view frame) {
   out += "<script>\np(";
-  append_json_string(out, frame);
+  // Every '<' as \u003c: a message holding "</script>" (or "<!--") must not end the script
+  // block it is written in, as it does on the reference (whose page then loses it).
+  std::string quoted;
+  append_json_string(quoted, frame);
+  for (char c : quoted) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
+  }
   out += ");\n</script>\r\n";
 }
 

@@ -35,7 +35,9 @@ void append_eventsource_frame(std::string& out, std::string_view frame);
 /// the padding counts the template's placeholder, not the callback) so that browsers start
 /// rendering. `callback` is one is_valid_callback (callback.hpp) took.
 void append_htmlfile_prelude(std::string& out, std::string_view callback);
-/// htmlfile: "<script>\np(" + frame as a JSON string + ");\n</script>\r\n".
+/// htmlfile: "<script>\np(" + frame as a JSON string + ");\n</script>\r\n", with every '<' in
+/// the string written \u003c (the reference writes it as it is, so "</script>" in a message
+/// ends the block and the message is lost).
 void append_htmlfile_frame(std::string& out, std::string_view frame);
 
 /// jsonp: "/**/" + callback + "(" + frame as a JSON string + ");\r\n" (the comment keeps the
