@@ -14,6 +14,7 @@
 
 #include "chat_room.hpp"
 #include "client_files.hpp"
+#include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/server/long_poll_endpoint.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
 #include "duplex/server/socketio_server.hpp"
@@ -330,7 +331,10 @@ int serve(const ServeFlags& flags) {
   sockjs::Options sockjs_chat = sockjs_options("/sockjs/chat");
   sockjs_chat.on_open = [](sockjs::Session& s) { s.subscribe("pubsub:sockjs-chat"); };
   sockjs_chat.on_message = [&server](sockjs::Session&, std::string_view m) {
-    server.publish("pubsub:sockjs-chat", m);
+    // As /pubsub publishes (its subscribers of the topic read it): the text as a JSON string.
+    std::string data;
+    core::pubsub::append_json_string(data, m);
+    server.publish("pubsub:sockjs-chat", core::pubsub::delivery("sockjs-chat", data));
   };
   sockjs::Service sockjs_echo_service(server, std::move(sockjs_echo));
   sockjs::Service sockjs_close_service(server, std::move(sockjs_close));

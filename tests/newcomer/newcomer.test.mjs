@@ -1,6 +1,7 @@
 // A newcomer's run (issue 13): `duplex serve` started with its defaults, as scripts/serve.sh
 // starts it, then used the way a person would, with a quiet pause longer than every timeout
-// before each step: curl, the echo page, the chat page and the Socket.IO chat page in Chromium,
+// before each step: curl, the echo page, the chat page and the Socket.IO and SockJS chat pages
+// in Chromium,
 // `duplex connect`, and
 // the same over https:// and wss://. Only the port, the host (loopback, as every test) and the
 // timeouts are set: lowered so the test stays short, and `--threads 2` so that both loops sleep
@@ -36,8 +37,11 @@ const FRESH_HTTP = 8;
 const FRESH_WS = 4;
 const COMMAND_TIMEOUT_MS = 10_000;
 
+// Not timeouts either, but SockJS's heartbeat and the wait for a polling client's next request:
+// the pauses outlast both.
+const SOCKJS = ['--sockjs-heartbeat-delay', '0.5', '--sockjs-disconnect-delay', '1'];
 const FLAGS = ['--threads', '2', ...Object.entries(TIMEOUTS).flatMap(([f, s]) => [f, String(s)]),
-  '--socketio-ping-interval', String(SOCKETIO_PING_INTERVAL)];
+  '--socketio-ping-interval', String(SOCKETIO_PING_INTERVAL), ...SOCKJS];
 
 // A person's shell has no proxy for 127.0.0.1; neither do the commands run here.
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_proxy$/i.test(k)));
@@ -173,6 +177,26 @@ describe('a newcomer uses duplex serve', { timeout: 120_000 }, () => {
       await page.click('#send');
       await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 2);
     }));
+
+  for (const transport of ['websocket', 'xhr-polling']) {
+    test(`/sockjs/chat.html?transport=${transport} after a quiet pause: the served sockjs-client ` +
+      'opens, a message comes back; the page stays open through another pause', () =>
+      onPage(async (page) => {
+        assert.equal((await page.goto(`${http}/sockjs/chat.html?transport=${transport}`)).status(),
+          200);
+        await page.waitForFunction(() => document.getElementById('state').textContent === 'open');
+        assert.equal(await page.textContent('#transport'), `(${transport})`);
+        await page.fill('#input', 'hello over SockJS ✓');
+        await page.click('#send');
+        await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 1);
+        assert.equal(await page.textContent('#messages li'), 'hello over SockJS ✓');
+        await pause();
+        assert.equal(await page.textContent('#state'), 'open');
+        await page.fill('#input', 'still here');
+        await page.click('#send');
+        await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 2);
+      }));
+  }
 
   test('curl GET / again after a quiet pause', () => curlAfterPause(`${http}/`, FRESH_HTTP));
 });

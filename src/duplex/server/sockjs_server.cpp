@@ -34,7 +34,6 @@ namespace {
 constexpr int64_t kCacheSeconds = 365 * 24 * 60 * 60;  // a year, as the protocol asks
 const char* const kNoCache = "no-store, no-cache, must-revalidate, max-age=0";
 const char* const kTextType = "text/plain; charset=UTF-8";
-const char* const kScriptType = "application/javascript; charset=UTF-8";
 
 io::EventLoop& current_loop() { return ::duplex::detail::LoopPubSub::current()->loop(); }
 

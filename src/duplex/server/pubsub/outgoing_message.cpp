@@ -1,9 +1,11 @@
 #include "duplex/server/pubsub/outgoing_message.hpp"
 
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "duplex/core/http/chunked_writer.hpp"
+#include "duplex/core/json/json_unescape.hpp"
 #include "duplex/core/pubsub/cursor.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sockjs/frame.hpp"
@@ -67,17 +69,34 @@ const io::SharedBytes& MessageEncodings::sse_chunk() {
 // What a /pubsub delivery envelope carries: V of {"type":"message","topic":"...","data":V}, as
 // core::pubsub::delivery writes it (compact, in that order); any other value as it is.
 namespace {
-std::string pubsub_data_of(std::string_view json) {
+// V when `json` is such an envelope, else nullopt.
+std::optional<std::string_view> envelope_data(std::string_view json) {
   constexpr std::string_view kEnvelope = R"({"type":"message","topic":")";
   constexpr std::string_view kData = R"(,"data":)";
-  if (json.substr(0, kEnvelope.size()) != kEnvelope || json.back() != '}') {
-    return std::string(json);
-  }
+  if (json.substr(0, kEnvelope.size()) != kEnvelope || json.back() != '}') return std::nullopt;
   size_t i = kEnvelope.size();
   while (i < json.size() && json[i] != '"') i += json[i] == '\\' ? 2 : 1;  // the topic's end
-  if (i >= json.size() || json.substr(i + 1, kData.size()) != kData) return std::string(json);
+  if (i >= json.size() || json.substr(i + 1, kData.size()) != kData) return std::nullopt;
   const size_t begin = i + 1 + kData.size();
-  return std::string(json.substr(begin, json.size() - 1 - begin));
+  return json.substr(begin, json.size() - 1 - begin);
+}
+
+std::string pubsub_data_of(std::string_view json) {
+  return std::string(envelope_data(json).value_or(json));
+}
+
+// The text a SockJS client gets: of a /pubsub delivery, its data (the string itself when it is a
+// JSON string, so a chat line published through /pubsub or POST /publish reads as it was sent;
+// else its JSON text); any other payload as it is.
+std::string sockjs_text_of(std::string_view payload) {
+  const std::optional<std::string_view> data = envelope_data(payload);
+  if (!data) return std::string(payload);
+  if (data->size() >= 2 && data->front() == '"') {
+    std::string text;
+    core::json::append_unescaped(text, *data);
+    return text;
+  }
+  return std::string(*data);
 }
 }  // namespace
 
@@ -122,7 +141,9 @@ std::string_view MessageEncodings::engineio_message(std::string_view nsp) {
 }
 
 std::string_view MessageEncodings::sockjs_quoted() {
-  if (sockjs_quoted_.empty()) core::sockjs::append_quoted(sockjs_quoted_, message_.payload());
+  if (sockjs_quoted_.empty()) {
+    core::sockjs::append_quoted(sockjs_quoted_, sockjs_text_of(message_.payload()));
+  }
   return sockjs_quoted_;
 }
 

@@ -144,8 +144,9 @@ class MessageEncodings {
   std::string_view socketio_text(std::string_view nsp);
   /// The same as an Engine.IO message packet ("4" and the Socket.IO packet), made once.
   std::string_view engineio_message(std::string_view nsp);
-  /// The message as a SockJS client gets it: the text quoted as the protocol quotes it (an
-  /// element of an a[...] frame), made once.
+  /// The message as a SockJS client gets it, quoted as the protocol quotes it (an element of an
+  /// a[...] frame), made once: the payload, or of a /pubsub delivery envelope its data (a JSON
+  /// string's text, any other value's JSON).
   std::string_view sockjs_quoted();
   /// The WebSocket text frame of a["<the message>"], made once for every SockJS session on a
   /// WebSocket.
