@@ -194,15 +194,7 @@ bool SessionImpl::deliver(::duplex::detail::MessageEncodings& message) {
   }
   if (receiver_ && receiver_->raw) return queue(message.message());
   waiting_.emplace_back(message.sockjs_quoted());
-  if (state_.can_send_now() && !flush_scheduled_) {
-    flush_scheduled_ = true;
-    home_.at_iteration_end([weak = weak_from_this()] {
-      if (auto self = weak.lock()) {
-        self->flush_scheduled_ = false;
-        if (!self->finished_ && !self->waiting_.empty()) self->apply(self->state_.message_queued());
-      }
-    });
-  }
+  schedule_flush();
   return true;
 }
 
@@ -225,17 +217,20 @@ bool SessionImpl::queue(std::string_view message) {
   std::string quoted;
   core::sockjs::append_quoted(quoted, message);
   waiting_.push_back(std::move(quoted));
-  if (state_.can_send_now() && !flush_scheduled_) {
-    // What is queued in one loop iteration goes out in one frame (one poll's answer).
-    flush_scheduled_ = true;
-    home_.at_iteration_end([weak = weak_from_this()] {
-      if (auto self = weak.lock()) {
-        self->flush_scheduled_ = false;
-        if (!self->finished_ && !self->waiting_.empty()) self->apply(self->state_.message_queued());
-      }
-    });
-  }
+  schedule_flush();
   return true;
+}
+
+void SessionImpl::schedule_flush() {
+  if (!state_.can_send_now() || flush_scheduled_) return;
+  // What is queued in one loop iteration goes out in one frame (one poll's answer).
+  flush_scheduled_ = true;
+  home_.at_iteration_end([weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->flush_scheduled_ = false;
+      if (!self->finished_ && !self->waiting_.empty()) self->apply(self->state_.message_queued());
+    }
+  });
 }
 
 void SessionImpl::start_close(uint16_t code, std::string_view reason) {

@@ -130,6 +130,8 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   /// Sends `frame` to a receiver that is not the session's and ends it.
   void answer_alone(std::shared_ptr<Receiver> receiver, std::string_view frame);
   void send_waiting();
+  /// Sends what waits at the end of this loop iteration, when a receiver can take it.
+  void schedule_flush();
   void end_receiver();
   void finish();
   void on_heartbeat();
