@@ -43,6 +43,7 @@ struct BenchFlags {
   bool poll = false;
   std::string poll_path = "/poll";
   std::string socketio;  // "echo" or "room": Socket.IO clients (empty: not)
+  std::string sockjs;    // "echo" or "fanout": SockJS clients (empty: not)
   int subscribers = 1000;
   int publishers = 1;
   int topics = 1;
@@ -55,6 +56,9 @@ struct BenchFlags {
 // Connections from one source address to one destination are limited by the ephemeral port
 // range (about 28,000 by default); loopback has a whole /8 of sources to spread over.
 constexpr int kConnectionsPerSource = 20000;
+
+// The smallest --sockjs echo message: its 8 hex digits.
+constexpr size_t kSockjsLeast = 8;
 
 std::string with_commas(double value) {
   std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
@@ -144,6 +148,8 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
     out << " SSE streams (GET " << options.event_stream_target << ")";
   } else if (options.socketio) {
     out << " Socket.IO clients (WebSocket)";
+  } else if (options.sockjs) {
+    out << " SockJS clients (websocket transport)";
   } else {
     out << " connections";
   }
@@ -152,6 +158,7 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
   } else {
     out << " x " << with_commas(static_cast<double>(options.message_size)) << " B "
         << (options.socketio ? "\"echo\" emits"
+            : options.sockjs ? "messages"
             : options.binary ? "binary"
                              : "text")
         << (options.deflate ? " compressed" : "") << ", " << options.inflight << " in flight, "
@@ -236,6 +243,8 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
       out << ",\"mode\":\"sse\",\"stream_target\":" << json_string(options.event_stream_target);
     } else if (options.socketio) {
       out << ",\"mode\":\"socketio\",\"transport\":\"websocket\"";
+    } else if (options.sockjs) {
+      out << ",\"mode\":\"sockjs\",\"transport\":\"websocket\"";
     }
     if (flags.idle) {
       out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
@@ -269,7 +278,7 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
                 << with_commas(*server.rss_after / 1024.0)
                 << " KiB: " << with_commas(*rss_per_connection) << " B per "
                 << (!options.event_stream_target.empty() ? "stream"
-                    : options.socketio                   ? "client"
+                    : options.socketio || options.sockjs ? "client"
                                                          : "connection")
                 << "\n";
     } else {
@@ -296,6 +305,7 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
   const char* mode = kind == SubscriberKind::event_stream ? "sse"
                      : kind == SubscriberKind::long_poll  ? "poll"
                      : kind == SubscriberKind::socketio   ? "socketio_room"
+                     : kind == SubscriberKind::sockjs     ? "sockjs_fanout"
                                                           : "pubsub";
   if (flags.json) {
     const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
@@ -305,7 +315,7 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
         << "\"";
     if (kind == SubscriberKind::event_stream || kind == SubscriberKind::long_poll) {
       out << ",\"" << mode << "_path\":" << json_string(options.subscriber_path);
-    } else if (kind == SubscriberKind::socketio) {
+    } else if (kind == SubscriberKind::socketio || kind == SubscriberKind::sockjs) {
       out << ",\"transport\":\"websocket\"";
     }
     out << ",\"subscribers\":" << options.subscribers << ",\"publishers\":" << options.publishers
@@ -333,13 +343,25 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     subscribers = " long polls (GET " + options.subscriber_path + "?topic=tK&cursor=C)";
   } else if (kind == SubscriberKind::socketio) {
     subscribers = " Socket.IO clients (WebSocket)";
+  } else if (kind == SubscriberKind::sockjs) {
+    subscribers = " SockJS clients (websocket transport)";
   }
   const bool rooms = kind == SubscriberKind::socketio;
-  std::cout << "duplex bench --" << (kind == SubscriberKind::socketio ? "socketio room" : mode)
+  std::cout << "duplex bench --"
+            << (kind == SubscriberKind::socketio ? "socketio room"
+                : kind == SubscriberKind::sockjs ? "sockjs fanout"
+                                                 : mode)
             << " " << options.target.url.to_string() << ": " << with_commas(options.subscribers)
-            << subscribers << " on " << with_commas(options.topics)
-            << (rooms ? " rooms (" : " topics (") << with_commas(per_topic) << " each), "
-            << with_commas(options.publishers)
+            << subscribers;
+  if (kind == SubscriberKind::sockjs) {
+    std::cout << " in one chat (with the publishers, "
+              << with_commas(options.subscribers + options.publishers)
+              << " sessions, each sent every message), ";
+  } else {
+    std::cout << " on " << with_commas(options.topics) << (rooms ? " rooms (" : " topics (")
+              << with_commas(per_topic) << " each), ";
+  }
+  std::cout << with_commas(options.publishers)
             << (rooms ? " emitters of \"broadcast\" x " : " publishers x ") << options.inflight
             << " in flight, " << with_commas(static_cast<double>(options.data_size)) << " B data, "
             << fixed(flags.duration, 0) << " s after " << fixed(flags.warmup, 0) << " s warm-up\n";
@@ -514,6 +536,14 @@ int run_echo(const BenchFlags& flags) {
       return 2;
     }
   }
+  if (!flags.sockjs.empty()) {
+    options.sockjs = true;
+    if (flags.size < kSockjsLeast) {
+      std::cerr << "duplex bench: --sockjs echo needs -s of at least " << kSockjsLeast
+                << " (each message starts with 8 hex digits)\n";
+      return 2;
+    }
+  }
   if (!flags.payload_file.empty()) {
     std::ifstream in(flags.payload_file, std::ios::binary);
     if (!in) {
@@ -565,12 +595,15 @@ int run_pubsub(const BenchFlags& flags) {
     options.subscriber_path = flags.poll_path;
   } else if (!flags.socketio.empty()) {
     options.subscriber_kind = SubscriberKind::socketio;
+  } else if (!flags.sockjs.empty()) {
+    options.subscriber_kind = SubscriberKind::sockjs;
   }
   if (flags.binary || flags.deflate || flags.idle || !flags.payload_file.empty() ||
       flags.messages > 0) {
     std::cerr << "duplex bench: "
               << (flags.sse                ? "--sse"
                   : flags.poll             ? "--poll"
+                  : !flags.sockjs.empty()  ? "--sockjs fanout"
                   : flags.socketio.empty() ? "--pubsub"
                                            : "--socketio room")
               << " takes none of --binary, --deflate, " << (flags.sse ? "" : "--idle, ")
@@ -612,6 +645,19 @@ int run_bench(const BenchFlags& flags) {
   if (flags.poll && (flags.sse || flags.pubsub)) {
     std::cerr << "duplex bench: --poll takes neither --sse nor --pubsub\n";
     return 2;
+  }
+  if (!flags.sockjs.empty()) {
+    if (flags.pubsub || flags.sse || flags.poll || !flags.socketio.empty()) {
+      std::cerr << "duplex bench: --sockjs takes none of --pubsub, --sse, --poll, --socketio\n";
+      return 2;
+    }
+    if (flags.sockjs == "fanout") return run_pubsub(flags);
+    if (flags.binary || flags.deflate || !flags.payload_file.empty() || flags.idle) {
+      std::cerr << "duplex bench: --sockjs echo takes none of --binary, --deflate, "
+                   "--payload-file, --idle\n";
+      return 2;
+    }
+    return run_echo(flags);
   }
   if (!flags.socketio.empty()) {
     if (flags.pubsub || flags.sse || flags.poll) {
@@ -659,7 +705,11 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "\"echo\" events that the server emits back (duplex serve's Socket.IO app, "
       "docs/socketio.md); with --socketio room, subscribers join rooms (\"join\", with an ack) "
       "and publishers emit \"broadcast\" events that the server emits to the room; --socketio "
-      "echo --idle holds N idle Socket.IO clients. Exit "
+      "echo --idle holds N idle Socket.IO clients. With --sockjs echo the connections are SockJS "
+      "clients (its websocket transport, at <the URL's path>/<server>/<session>/websocket) "
+      "whose messages the server sends back (duplex serve's /sockjs/echo); with --sockjs fanout "
+      "they are sessions of one chat (duplex serve's /sockjs/chat), every message of the "
+      "publishers sent to every session, theirs too. Exit "
       "status 0 when every connection and message went right, 1 when any failed (the report "
       "still prints), 2 for a bad argument.");
   cmd->add_option("url", flags->url,
@@ -742,6 +792,17 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                   "the server emits to the room; every delivery checked, timed, counted in order "
                   "(--json says \"mode\":\"socketio\" or \"socketio_room\")")
       ->check(CLI::IsMember({"echo", "room"}));
+  cmd->add_option("--sockjs", flags->sockjs,
+                  "SockJS 0.3 over its websocket transport (the URL's path is the service's "
+                  "prefix, e.g. ws://host:port/sockjs/echo): 'echo': -c clients (default 500) "
+                  "each keep -k messages of -s bytes of text in flight, sent as [\"...\"]; each "
+                  "echo (from a[\"...\"] frames) must be the message sent, in order, and every "
+                  "one still in flight when the window ends must come back. 'fanout': "
+                  "--subscribers and --publishers clients are sessions of one chat (ws://host:"
+                  "port/sockjs/chat; --topics 1), each publisher sends -s bytes of data that "
+                  "every session gets, the publishers too: every delivery checked whole, timed, "
+                  "counted in order (--json says \"mode\":\"sockjs\" or \"sockjs_fanout\")")
+      ->check(CLI::IsMember({"echo", "fanout"}));
   cmd->add_option(
          "--subscribers", flags->subscribers,
          "With --pubsub, --sse, --poll or --socketio room: subscriber connections (streams, polls, "
@@ -774,9 +835,12 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_flag("--json", flags->json, "Print the report as one JSON line");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
   cmd->callback([flags, inflight, connections, &exit_status] {
-    const bool fan_out = flags->pubsub || flags->sse || flags->poll || flags->socketio == "room";
+    const bool fan_out = flags->pubsub || flags->sse || flags->poll || flags->socketio == "room" ||
+                         flags->sockjs == "fanout";
     if (fan_out && inflight->count() == 0) flags->inflight = 16;
-    if (flags->socketio == "echo" && connections->count() == 0) flags->connections = 500;
+    if ((flags->socketio == "echo" || flags->sockjs == "echo") && connections->count() == 0) {
+      flags->connections = 500;
+    }
     exit_status = run_bench(*flags);
   });
 }

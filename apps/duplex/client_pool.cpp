@@ -37,6 +37,8 @@ constexpr size_t kMaxHeadBytes = 1024;
 constexpr uint64_t kMaxAnswerBytes = 64 << 20;  // of a long poll's answer
 // Payload bytes kept of every message of a Socket.IO client, enough to know its packets.
 constexpr size_t kSocketIoHeadBytes = 16;
+// The largest SockJS frame a client gathers.
+constexpr uint64_t kMaxSockjsFrame = 64 << 20;
 
 double seconds_since(uint64_t start, uint64_t now) {
   return static_cast<double>(now - start) / 1e9;
@@ -127,11 +129,14 @@ struct ClientPool::Connection {
   // A Socket.IO client's, once upgraded: waiting for the open packet, then for the CONNECT
   // answer (both while handshaking), then connected (open).
   enum class SocketIo : uint8_t { none, awaiting_open, awaiting_connect, connected };
+  // A SockJS client's, once upgraded: waiting for the open frame (while handshaking), then open.
+  enum class SockJs : uint8_t { none, awaiting_open, open };
 
   int fd = -1;
   SSL* ssl = nullptr;  // wss:// only
   State state = State::idle;
   SocketIo sio = SocketIo::none;
+  SockJs sjs = SockJs::none;
   bool want_write = false;  // EPOLLOUT armed
   uint8_t header_len = 0;   // bytes of a frame header split across reads
   uint8_t header[core::kMaxFrameHeader];
@@ -148,7 +153,26 @@ struct ClientPool::Connection {
   std::unique_ptr<core::ClientHandshake> handshake;
   std::string response;
   std::unique_ptr<HttpSubscription> http;  // an HTTP subscriber's, not a WebSocket's
+  std::string frame;                       // a SockJS client's frame being read, whole
 };
+
+namespace {
+
+// A SockJS websocket URL's path: the service's, a server id of 3 digits and a random session id.
+std::string sockjs_resource(std::string_view base) {
+  std::array<uint8_t, 12> random{};
+  if (RAND_bytes(random.data(), random.size()) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string resource(base.substr(0, base.find('?')));
+  while (!resource.empty() && resource.back() == '/') resource.pop_back();
+  resource += '/';
+  for (int i = 0; i < 3; ++i) resource += static_cast<char>('0' + random[i] % 10);
+  resource += '/';
+  for (size_t i = 3; i < random.size(); ++i) resource += kChars[random[i] % 36];
+  return resource + "/websocket";
+}
+
+}  // namespace
 
 ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Handler& handler)
     : options_(options), handler_(handler), connections_(connections) {
@@ -223,7 +247,13 @@ void ClientPool::start_connect(Connection& c, size_t index) {
     if (options_.deflate) {
       offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
     }
-    c.handshake = std::make_unique<core::ClientHandshake>(upgrade_url_, offer, key);
+    if (options_.sockjs) {
+      core::WebSocketUrl url = upgrade_url_;
+      url.resource = sockjs_resource(url.resource);
+      c.handshake = std::make_unique<core::ClientHandshake>(url, offer, key);
+    } else {
+      c.handshake = std::make_unique<core::ClientHandshake>(upgrade_url_, offer, key);
+    }
     if (options_.head_bytes > 0) c.head = std::make_unique<uint8_t[]>(options_.head_bytes);
   }
   c.state = Connection::State::connecting;
@@ -300,10 +330,15 @@ void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len)
   if (options_.deflate && result.extensions.find("permessage-deflate") == std::string::npos) {
     return error(c, "handshake: the server declined permessage-deflate");
   }
-  if (options_.socketio) {
-    // Open once the Socket.IO CONNECT is answered; the open packet may have come along.
+  if (options_.socketio || options_.sockjs) {
+    // Open once the Socket.IO CONNECT is answered, or the SockJS open frame has come; the open
+    // packet or frame may have come along.
     c.handshake.reset();
-    c.sio = Connection::SocketIo::awaiting_open;
+    if (options_.socketio) {
+      c.sio = Connection::SocketIo::awaiting_open;
+    } else {
+      c.sjs = Connection::SockJs::awaiting_open;
+    }
     const std::string rest = c.response.substr(result.consumed);
     c.response.clear();
     if (!rest.empty()) {
@@ -371,7 +406,8 @@ void ClientPool::expire_handshakes(uint64_t now) {
     error(c, c.http && c.http->long_poll ? "long poll: the first poll unanswered after 10 s"
              : c.sio != Connection::SocketIo::none
                  ? "socket.io: the namespace not connected after 10 s"
-                 : "handshake timed out");
+             : c.sjs != Connection::SockJs::none ? "sockjs: no open frame after 10 s"
+                                                 : "handshake timed out");
   }
 }
 
@@ -458,7 +494,8 @@ void ClientPool::on_readable(Connection& c, size_t index) {
   const uint64_t now = now_ns();
   if (c.http && c.http->long_poll) {
     read_answer(c, index, {buffer_.get(), static_cast<size_t>(n)}, now);
-  } else if (c.state == Connection::State::handshaking && c.sio == Connection::SocketIo::none) {
+  } else if (c.state == Connection::State::handshaking && c.sio == Connection::SocketIo::none &&
+             c.sjs == Connection::SockJs::none) {
     if (c.http) return on_stream_head(c, index, {buffer_.get(), static_cast<size_t>(n)});
     return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
   } else if (c.http) {
@@ -626,6 +663,12 @@ bool ClientPool::start_frame(Connection& c, size_t index, const uint8_t* h) {
 }
 
 void ClientPool::take_payload(Connection& c, const uint8_t* p, size_t len) {
+  if (c.sjs != Connection::SockJs::none) {
+    if (c.opcode < 8 && c.frame.size() + len <= kMaxSockjsFrame) {
+      c.frame.append(reinterpret_cast<const char*>(p), len);
+    }
+    return;
+  }
   if (c.opcode >= 8 || c.head_len >= options_.head_bytes) return;
   const size_t take = std::min(len, options_.head_bytes - c.head_len);
   std::memcpy(c.head.get() + c.head_len, p, take);
@@ -634,6 +677,7 @@ void ClientPool::take_payload(Connection& c, const uint8_t* p, size_t len) {
 
 void ClientPool::frame_done(Connection& c, size_t index, uint64_t now) {
   if (c.opcode >= 8 || !c.fin) return;  // ping/pong, or a fragment of a longer message
+  if (c.sjs != Connection::SockJs::none) return sockjs_frame(c, index, now);
   ReceivedMessage message;
   message.opcode = c.message_opcode;
   message.compressed = c.compressed;
@@ -675,6 +719,59 @@ bool ClientPool::socketio_packet(Connection& c, const ReceivedMessage& m) {
     default:
       return false;
   }
+}
+
+// A SockJS client's whole frame (c.frame): the open frame while it opens, heartbeats, and the
+// messages of a message frame, each handed over as the text of its JSON string.
+void ClientPool::sockjs_frame(Connection& c, size_t index, uint64_t now) {
+  const std::string_view f = c.frame;
+  const uint64_t size = c.message_bytes;
+  const uint8_t opcode = c.message_opcode;
+  c.message_bytes = 0;
+  const auto bad = [&](std::string what) {
+    const ReceivedMessage m{.opcode = opcode,
+                            .size = size,
+                            .head = reinterpret_cast<const uint8_t*>(f.data()),
+                            .head_size = f.size()};
+    error(c, "sockjs: " + what + sample(m));
+  };
+  if (opcode != 1 || size != f.size()) {
+    bad("a frame that is not text, or too large: ");
+  } else if (f == "h") {
+    // A heartbeat.
+  } else if (c.sjs == Connection::SockJs::awaiting_open) {
+    if (f != "o") {
+      bad("expected the open frame o, got ");
+    } else {
+      c.sjs = Connection::SockJs::open;
+      opened(c);
+    }
+  } else if (f.starts_with("c[")) {
+    bad("the server closed the session: ");
+  } else if (!f.starts_with("a[") || f.size() < 4 || f.back() != ']') {
+    bad("expected a[...], got ");
+  } else {
+    // a["...","..."]: each string's text, between its quotes (a backslash escapes one character).
+    size_t i = 2;
+    while (c.fd >= 0) {
+      if (i >= f.size() || f[i] != '"') return bad("a message frame that is not strings: ");
+      const size_t start = ++i;
+      while (i < f.size() && f[i] != '"') i += f[i] == '\\' ? 2 : 1;
+      if (i >= f.size()) return bad("an unterminated string: ");
+      handler_.on_message(index,
+                          {.opcode = 1,
+                           .size = i - start,
+                           .head = reinterpret_cast<const uint8_t*>(f.data() + start),
+                           .head_size = i - start},
+                          now);
+      if (c.fd < 0) return;  // the handler may have failed the connection
+      ++i;
+      if (i < f.size() && f[i] == ']' && i + 1 == f.size()) break;
+      if (i >= f.size() || f[i] != ',') return bad("a message frame that is not strings: ");
+      ++i;
+    }
+  }
+  if (c.fd >= 0) c.frame.clear();
 }
 
 void ClientPool::send(size_t index, const char* data, size_t len) {
@@ -749,6 +846,7 @@ void ClientPool::drop(Connection& c) {
   c.state = Connection::State::closed;
   c.handshake.reset();
   c.pending.clear();
+  std::string().swap(c.frame);
 }
 
 void ClientPool::tell(ConnectionOutcome& outcome) const {

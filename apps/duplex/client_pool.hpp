@@ -22,6 +22,13 @@
 // then sends (`40`) has been answered (`40{"sid":...}`): until then it counts among the
 // connections being opened. The server's pings (`2`) are answered (`3`) and never handed over;
 // every other packet is, as a text message of its Engine.IO packet text (`42[...]` for an event).
+//
+// Or every WebSocket connection may be a SockJS client (sockjs) over its websocket transport:
+// the upgrade goes to `<the URL's path>/<3 digits>/<random session id>/websocket`, and the
+// connection is open once the server's open frame (`o`) has come. Heartbeats (`h`) are stepped
+// over, a close frame (`c[code,"reason"]`) is an error, and every message of a message frame
+// (`a["...","..."]`) is handed over whole, as a text message of its JSON string's text between
+// the quotes, escapes and all (head and head_size are the whole of it, whatever head_bytes).
 #pragma once
 
 #include <cstddef>
@@ -62,6 +69,8 @@ struct ClientPoolOptions {
   HttpSubscriber http_kind = HttpSubscriber::event_stream;
   // Every connection a Socket.IO client over WebSocket (not with http_target).
   bool socketio = false;
+  // Every connection a SockJS client over its websocket transport (not with http_target).
+  bool sockjs = false;
 };
 
 /// A whole data message, as the pool saw it go by (an event stream's event: its data, as text; a
@@ -166,6 +175,7 @@ class ClientPool {
   void take_payload(Connection& c, const uint8_t* p, size_t len);
   void frame_done(Connection& c, size_t index, uint64_t now);
   bool socketio_packet(Connection& c, const ReceivedMessage& message);
+  void sockjs_frame(Connection& c, size_t index, uint64_t now);
   void write(Connection& c, const char* data, size_t len);
   void flush_pending(Connection& c);
   void set_write_interest(Connection& c, bool on);

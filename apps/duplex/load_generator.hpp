@@ -36,6 +36,12 @@ struct LoadOptions {
   // payload a Socket.IO packet (`42["echo",...]`) that the server emits back: each echo's first
   // bytes are compared with it, not only its size.
   bool socketio = false;
+  // Every connection a SockJS client over its websocket transport (ClientPoolOptions::sockjs):
+  // each message (message_size bytes of text) goes out as `["..."]` and its echo must be it
+  // exactly, in order: a message starts with 8 hex digits counting the connection's sends
+  // (modulo a few more than inflight), and once the window ends every message still in flight
+  // must come back within 10 s (one that does not is lost: an error).
+  bool sockjs = false;
   int baseline_connections = 0;  // opened before the rest, as the baseline for memory figures
   int max_pending_connects = 256;
 };

@@ -92,6 +92,9 @@ void validate(const PubsubOptions& options) {
       kMaxOrderChecks) {
     throw std::invalid_argument("subscribers x publishers must be at most 16,000,000");
   }
+  if (options.subscriber_kind == SubscriberKind::sockjs && options.topics != 1) {
+    throw std::invalid_argument("a SockJS chat is one topic: --topics 1");
+  }
   if (options.data_size < kIdDigits) {
     throw std::invalid_argument("the data size must be at least 16 (its id digits)");
   }
@@ -104,19 +107,24 @@ class Engine final : public ClientPool::Handler {
         owner_(owner),
         subscribers_(static_cast<size_t>(options.subscribers)),
         publishers_(static_cast<size_t>(options.publishers)),
+        // A SockJS chat's publishers get every message too.
+        recipients_(subscribers_ +
+                    (options.subscriber_kind == SubscriberKind::sockjs ? publishers_.size() : 0)),
         inflight_(static_cast<size_t>(options.inflight)),
-        per_topic_(static_cast<uint32_t>(options.subscribers / options.topics)),
+        per_topic_(static_cast<uint32_t>(options.subscribers / options.topics +
+                                         (recipients_ - subscribers_))),
         pool_({.target = options.target,
                .head_bytes = make_topics(),
                .http_target = http_target(),
                .http_kind = options.subscriber_kind == SubscriberKind::long_poll
                                 ? HttpSubscriber::long_poll
                                 : HttpSubscriber::event_stream,
-               .socketio = options.subscriber_kind == SubscriberKind::socketio},
+               .socketio = options.subscriber_kind == SubscriberKind::socketio,
+               .sockjs = options.subscriber_kind == SubscriberKind::sockjs},
               subscribers_ + publishers_.size(), *this),
         // A stream is subscribed from the start.
         subscribed_(subscribers_, options.subscriber_kind == SubscriberKind::event_stream),
-        last_seq_(subscribers_ * publishers_.size(), 0),
+        last_seq_(recipients_ * publishers_.size(), 0),
         records_(publishers_.size() * inflight_) {
     for (size_t j = 0; j < publishers_.size(); ++j) {
       Publisher& p = publishers_[j];
@@ -153,9 +161,9 @@ class Engine final : public ClientPool::Handler {
   }
 
   void on_message(size_t index, const ReceivedMessage& m, uint64_t now) override {
-    if (index >= subscribers_) return pool_.fail(index, "a publisher received " + sample(m));
+    if (index >= recipients_) return pool_.fail(index, "a publisher received " + sample(m));
     const Topic& topic = topics_[index % topics_.size()];
-    if (!subscribed_[index] && answers_subscriptions()) {
+    if (answers_subscriptions() && !subscribed_[index]) {
       if (m.opcode != 1 || m.size != topic.subscribed.size() ||
           std::memcmp(m.head, topic.subscribed.data(), m.size) != 0) {
         return pool_.fail(index, "expected " + topic.subscribed + ", got " + sample(m));
@@ -169,6 +177,11 @@ class Engine final : public ClientPool::Handler {
         std::memcmp(m.head, topic.prefix.data(), topic.prefix.size()) != 0 ||
         !read_hex(m.head + topic.prefix.size(), id)) {
       return pool_.fail(index, "not a delivery of this subscriber's topic: " + sample(m));
+    }
+    // A SockJS message is there whole: the rest of it too must be the data sent.
+    if (sockjs() &&
+        std::memcmp(m.head + kIdDigits, data_.data() + kIdDigits, data_.size() - kIdDigits) != 0) {
+      return pool_.fail(index, "not the data published: " + sample(m));
     }
     if (id == kPrimingId && polls()) return;  // a priming message
     const auto publisher = static_cast<uint32_t>(id >> 48);
@@ -232,7 +245,10 @@ class Engine final : public ClientPool::Handler {
     for (size_t t = 0; t < topics_.size(); ++t) {
       Topic& topic = topics_[t];
       const std::string name = "\"t" + std::to_string(t) + "\"";
-      if (socketio()) {
+      if (sockjs()) {
+        // One chat: every session is in it, and a message is its data.
+        topic.publish = "[\"";
+      } else if (socketio()) {
         // Rooms: joined with an ack (id 0, the client's first), emitted to by `broadcast`.
         core::append_masked_frame(topic.subscribe, core::Opcode::text, "420[\"join\"," + name + "]",
                                   core::random_mask_key());
@@ -248,19 +264,21 @@ class Engine final : public ClientPool::Handler {
         topic.publish = "{\"type\":\"publish\",\"topic\":" + name + ",\"data\":\"";
       }
       topic.id_offset = topic.publish.size();
-      topic.publish += data + (socketio() ? "\"]" : "\"}");
+      topic.publish += data + (socketio() || sockjs() ? "\"]" : "\"}");
       std::string priming = topic.publish;
       write_hex(priming.data() + topic.id_offset, kPrimingId);
       core::append_masked_frame(topic.priming, core::Opcode::text, priming,
                                 core::random_mask_key());
-      topic.delivery_size = topic.prefix.size() + data.size() + 2;
+      topic.delivery_size = topic.prefix.size() + data.size() + (sockjs() ? 0 : 2);
       head = std::max({head, topic.subscribed.size(), topic.prefix.size() + kIdDigits});
     }
+    data_ = data;
     return head;
   }
 
   bool polls() const { return options_.subscriber_kind == SubscriberKind::long_poll; }
   bool socketio() const { return options_.subscriber_kind == SubscriberKind::socketio; }
+  bool sockjs() const { return options_.subscriber_kind == SubscriberKind::sockjs; }
   // Whether each subscription is answered (a WebSocket's `subscribed`, a Socket.IO join's ack).
   bool answers_subscriptions() const {
     return options_.subscriber_kind == SubscriberKind::websocket || socketio();
@@ -268,7 +286,7 @@ class Engine final : public ClientPool::Handler {
 
   // Subscriber i's stream or poll asks for topic t<i % topics>; publishers are WebSockets.
   std::function<std::string(size_t)> http_target() const {
-    if (answers_subscriptions()) return nullptr;
+    if (answers_subscriptions() || sockjs()) return nullptr;
     return [path = options_.subscriber_path, subscribers = subscribers_,
             topics = static_cast<size_t>(options_.topics)](size_t index) {
       if (index >= subscribers) return std::string();
@@ -282,7 +300,7 @@ class Engine final : public ClientPool::Handler {
   // first answer's cursor, publishing priming messages until each has been answered again.
   // Streams are subscribed once open.
   bool subscribe() {
-    if (options_.subscriber_kind == SubscriberKind::event_stream) return true;
+    if (options_.subscriber_kind == SubscriberKind::event_stream || sockjs()) return true;
     phase_messages_ = 0;
     report(Progress::Phase::subscribing, 0, 0, ProgressMoment::started);
     if (polls()) {
@@ -420,8 +438,10 @@ class Engine final : public ClientPool::Handler {
   const PubsubOptions& options_;
   PubsubGenerator& owner_;
   std::vector<Topic> topics_;
+  std::string data_;  // every publish's data, its id digits zeros (made with the topics)
   const size_t subscribers_;
   std::vector<Publisher> publishers_;
+  const size_t recipients_;  // connections that get deliveries: subscribers (SockJS: all)
   const size_t inflight_;
   const uint32_t per_topic_;  // subscribers per topic
   ClientPool pool_;

@@ -26,6 +26,12 @@
 // subscriber joins its room with the event `join` and an ack (`420["join","tK"]`, answered
 // `430["tK"]`), and a publisher emits `42["broadcast","tK","<data>"]`, which the server emits to
 // the room as `42["broadcast","<data>"]`: the delivery, checked and timed as /pubsub's are.
+//
+// Or every connection may be a SockJS client over its websocket transport, of one chat (the
+// /sockjs/chat of `duplex serve`, bench/peers/sockjs_peer.mjs): there is one topic, the chat,
+// which every session is in from its open frame on, and a publisher sends `["<data>"]`, which
+// the server sends to every session, the publishers' own included: each of the subscribers and
+// publishers gets every message (its text checked whole, timed, counted in order).
 #pragma once
 
 #include <cstdint>
@@ -39,7 +45,7 @@
 
 namespace duplex::app {
 
-enum class SubscriberKind { websocket, event_stream, long_poll, socketio };
+enum class SubscriberKind { websocket, event_stream, long_poll, socketio, sockjs };
 
 struct PubsubOptions {
   ClientTarget target;
@@ -49,6 +55,8 @@ struct PubsubOptions {
   size_t data_size = 512;  // of each data string, its 16-digit id included (at least 16)
   int inflight = 16;       // publishes per publisher not yet delivered to every subscriber
   // socketio: the publishers too are Socket.IO clients (rooms and the `broadcast` event).
+  // sockjs: every connection a SockJS client of one chat (topics must be 1), the publishers
+  // recipients too.
   SubscriberKind subscriber_kind = SubscriberKind::websocket;
   std::string subscriber_path;  // of the HTTP subscribers (not websocket), e.g. "/sse", "/poll"
   double warmup_seconds = 2;
