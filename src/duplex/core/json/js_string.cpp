@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 
 #include "duplex/core/json/js_number.hpp"
@@ -22,21 +23,28 @@ const char* skip_space(const char* p, const char* end) {
   return p;
 }
 
-// At a string's opening quote: past its closing one.
-const char* string_end(const char* p) {
-  for (++p; *p != '"'; ++p) {
-    if (*p == '\\') ++p;  // the escaped character is never the closing quote
+// At a string's opening quote (in a text scan_json accepted, which ends at `end`): past its
+// closing one. The quotes are found with memchr, a quote after an odd run of backslashes being
+// escaped (each backslash run is read once, so this stays linear): a byte-by-byte walk is a
+// chain of dependent loads, some 2.4 ns a byte, most of a 512-byte SockJS message's decode.
+const char* string_end(const char* p, const char* end) {
+  const char* q = p + 1;
+  for (;;) {
+    q = static_cast<const char*>(std::memchr(q, '"', static_cast<size_t>(end - q)));
+    size_t slashes = 0;
+    for (const char* b = q - 1; *b == '\\'; --b) ++slashes;  // the opening quote stops it
+    if (slashes % 2 == 0) return q + 1;
+    ++q;
   }
-  return p + 1;
 }
 
 // At an object or an array: past its closing bracket.
-const char* container_end(const char* p) {
+const char* container_end(const char* p, const char* end) {
   size_t depth = 0;
   for (;;) {
     switch (*p) {
       case '"':
-        p = string_end(p);
+        p = string_end(p, end);
         continue;
       case '[':
       case '{':
@@ -111,13 +119,13 @@ void append_number(std::string& out, std::string_view number) {
 const char* append_scalar(std::string& out, const char* p, const char* end, bool in_array) {
   switch (*p) {
     case '"': {
-      const char* const e = string_end(p);
+      const char* const e = string_end(p, end);
       append_unescaped(out, std::string_view(p, static_cast<size_t>(e - p)));
       return e;
     }
     case '{':
       out += "[object Object]";
-      return container_end(p);
+      return container_end(p, end);
     case 't':
       out += "true";
       return p + 4;
