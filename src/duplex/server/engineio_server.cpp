@@ -22,11 +22,10 @@ using detail::respond_error;
 using detail::Session;
 using detail::Shared;
 using detail::WsLink;
+using ::duplex::detail::LoopPubSub;
 
 namespace detail {
 namespace {
-
-io::EventLoop& current_loop() { return ::duplex::detail::LoopPubSub::current()->loop(); }
 
 struct Query {
   std::optional<std::string> eio;
@@ -110,7 +109,8 @@ void handle_request(Shared& shared, HttpExchange& ex) {
     respond_error(ex, ErrorCode::unsupported_protocol_version);
     return;
   }
-  auto session = std::make_shared<Session>(shared, ::duplex::detail::random_id(), current_loop(),
+  auto session = std::make_shared<Session>(shared, ::duplex::detail::random_id(),
+                                           *LoopPubSub::current_event_loop(),
                                            TransportKind::polling, ex.remote_address());
   shared.add(session);
   if (!options.cookie.empty()) {
@@ -151,7 +151,7 @@ void on_ws_open(Shared& shared, WebSocket& ws) {
   std::shared_ptr<WsLink> link = data.first;  // (clang 14 captures no structured binding)
   const std::string& sid = data.second;
   link->ws = &ws;
-  link->loop = &current_loop();
+  link->loop = LoopPubSub::current_event_loop();
   if (sid.empty()) {
     auto session = std::make_shared<Session>(shared, ::duplex::detail::random_id(), *link->loop,
                                              TransportKind::websocket, ws.remote_address());

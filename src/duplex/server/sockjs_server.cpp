@@ -27,6 +27,7 @@ using core::sockjs::Transport;
 using detail::Receiver;
 using detail::SessionImpl;
 using detail::Shared;
+using ::duplex::detail::LoopPubSub;
 
 namespace detail {
 namespace {
@@ -34,8 +35,6 @@ namespace {
 constexpr int64_t kCacheSeconds = 365 * 24 * 60 * 60;  // a year, as the protocol asks
 const char* const kNoCache = "no-store, no-cache, must-revalidate, max-age=0";
 const char* const kTextType = "text/plain; charset=UTF-8";
-
-io::EventLoop& current_loop() { return ::duplex::detail::LoopPubSub::current()->loop(); }
 
 // The iframe page the iframe-based transports load from the server's origin; it loads the
 // client from `sockjs_url` and lets it take over.
@@ -182,7 +181,7 @@ void receive(Shared& shared, HttpExchange& ex, std::string_view session_id, Tran
   }
   auto receiver = std::make_shared<Receiver>();
   receiver->transport = transport;
-  receiver->loop = &current_loop();
+  receiver->loop = LoopPubSub::current_event_loop();
   if (transport == Transport::jsonp || transport == Transport::htmlfile) {
     std::optional<std::string> callback = callback_of(ex, headers, transport);
     if (!callback) return;
@@ -190,32 +189,28 @@ void receive(Shared& shared, HttpExchange& ex, std::string_view session_id, Tran
   }
   if (transport == Transport::jsonp) headers.emplace_back("X-Content-Type-Options", "nosniff");
 
-  bool created = false;
   std::shared_ptr<SessionImpl> session =
-      shared.find_or_make(std::string(session_id), &ex, ex.remote_address(), created);
+      shared.find_or_make(std::string(session_id), ex, ex.remote_address());
   receiver->session = session;
   if (receiver->kind() == core::sockjs::ReceiverKind::polling) {
     receiver->headers = std::move(headers);
     receiver->held = ex.hold();
-    ex.on_close([receiver](bool completed) {
-      if (completed) return;
-      if (auto s = receiver->session.lock()) {
-        s->run_home([receiver](SessionImpl& home) { home.receiver_gone(receiver); });
-      }
-    });
   } else {
     ex.start_stream(200, content_type(transport), headers);
     std::string prelude;
     append_prelude(prelude, transport, receiver->callback);
     ex.write(prelude);
     receiver->ex = &ex;
-    ex.on_close([receiver](bool) {
-      receiver->ex = nullptr;
-      if (auto s = receiver->session.lock()) {
-        s->run_home([receiver](SessionImpl& home) { home.receiver_gone(receiver); });
-      }
-    });
   }
+  // A poll answered or a stream ended completes only when the session ended it; otherwise the
+  // client went away (or a stream was dropped as a slow reader).
+  ex.on_close([receiver](bool completed) {
+    receiver->ex = nullptr;
+    if (completed) return;
+    if (auto s = receiver->session.lock()) {
+      s->run_home([receiver](SessionImpl& home) { home.receiver_gone(receiver); });
+    }
+  });
   session->run_home([receiver](SessionImpl& home) { home.attach(receiver); });
 }
 
@@ -346,10 +341,11 @@ void verify_upgrade(const Shared& shared, UpgradeRequest& request) {
 void on_ws_open(Shared& shared, WebSocket& ws) {
   WsData& data = ws.data<WsData>();
   data.receiver->ws = &ws;
-  data.receiver->loop = &current_loop();
+  data.receiver->loop = LoopPubSub::current_event_loop();
   // Every WebSocket is a session of its own: the session id in its URL is not looked up.
-  auto session = std::make_shared<SessionImpl>(shared, ::duplex::detail::random_id(),
-                                               current_loop(), ws.remote_address());
+  auto session =
+      std::make_shared<SessionImpl>(shared, ::duplex::detail::random_id(),
+                                    *LoopPubSub::current_event_loop(), ws.remote_address());
   data.session = session;
   data.receiver->session = session;
   session->attach(data.receiver);

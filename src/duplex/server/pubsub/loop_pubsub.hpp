@@ -37,6 +37,11 @@ class LoopPubSub {
   /// The loop whose thread is calling (set while it runs), or null.
   static LoopPubSub* current();
   static void set_current(LoopPubSub* loop);
+  /// The event loop whose thread is calling (a server's loop), or null off them.
+  static io::EventLoop* current_event_loop() {
+    LoopPubSub* pubsub = current();
+    return pubsub ? &pubsub->loop() : nullptr;
+  }
 
   /// Queues `deliver(*this)` on this loop, counted until it has run: while deliveries from
   /// other threads wait here, this loop's own go behind them (see PubSubHub), so that whatever

@@ -18,6 +18,7 @@ using core::engineio::PacketType;
 using core::engineio::SessionPhase;
 using core::engineio::SessionStep;
 using core::engineio::TransportKind;
+using ::duplex::detail::LoopPubSub;
 
 namespace {
 
@@ -30,11 +31,6 @@ const char* const kPostType = "text/html";
 constexpr uint64_t kCloseTimeoutMs = 30'000;
 // Packets one POST may carry (the body is bounded by max_payload too).
 constexpr size_t kMaxPacketsPerPost = 10'000;
-
-io::EventLoop* current_loop() {
-  ::duplex::detail::LoopPubSub* pubsub = ::duplex::detail::LoopPubSub::current();
-  return pubsub ? &pubsub->loop() : nullptr;
-}
 
 HttpHeaders no_store() { return {{"Cache-Control", "no-store"}}; }
 
@@ -83,7 +79,7 @@ Session::Session(Shared& shared, std::string id, io::EventLoop& home, TransportK
 Session::~Session() = default;
 
 void Session::run_home(std::function<void(Session&)> work) {
-  if (current_loop() == &home_) {
+  if (LoopPubSub::current_event_loop() == &home_) {
     work(*this);
     return;
   }
@@ -242,8 +238,8 @@ bool Session::queue_encoded_message(std::string_view packet) {
 bool Session::queue_shared_message(::duplex::detail::MessageEncodings& message) {
   if (finished_ || state_.phase() != SessionPhase::open) return false;
   // The link's `ws` is read only on its own loop.
-  if (state_.transport() == TransportKind::websocket && ws_ && ws_->loop == current_loop() &&
-      ws_->ws) {
+  if (state_.transport() == TransportKind::websocket && ws_ &&
+      ws_->loop == LoopPubSub::current_event_loop() && ws_->ws) {
     return static_cast<::duplex::detail::Connection&>(*ws_->ws).send_broadcast(message);
   }
   return queue_encoded_message(message.message());
@@ -396,7 +392,7 @@ void Session::answer_poll(bool closing) {
 
 void Session::send_ws(const std::shared_ptr<WsLink>& link, std::string frame, bool binary) {
   const MessageType type = binary ? MessageType::binary : MessageType::text;
-  if (link->loop == current_loop()) {
+  if (link->loop == LoopPubSub::current_event_loop()) {
     if (link->ws) link->ws->send(frame, type);
     return;
   }
@@ -406,7 +402,7 @@ void Session::send_ws(const std::shared_ptr<WsLink>& link, std::string frame, bo
 }
 
 void Session::send_ws_view(const std::shared_ptr<WsLink>& link, std::string_view frame) {
-  if (link->loop == current_loop()) {
+  if (link->loop == LoopPubSub::current_event_loop()) {
     if (link->ws) link->ws->send(frame, MessageType::text);
     return;
   }
@@ -414,7 +410,7 @@ void Session::send_ws_view(const std::shared_ptr<WsLink>& link, std::string_view
 }
 
 void Session::close_ws(const std::shared_ptr<WsLink>& link) {
-  if (link->loop == current_loop()) {
+  if (link->loop == LoopPubSub::current_event_loop()) {
     if (link->ws) link->ws->close(1000);
     return;
   }

@@ -22,22 +22,15 @@ using ::duplex::detail::LoopPubSub;
 
 namespace {
 
-io::EventLoop* current_loop() {
-  LoopPubSub* pubsub = LoopPubSub::current();
-  return pubsub ? &pubsub->loop() : nullptr;
-}
-
 // Runs `work(receiver)` on the receiver's loop: now when that is the caller's, else posted.
 template <class Work>
 void on_receiver_loop(const std::shared_ptr<Receiver>& receiver, Work work) {
-  if (receiver->loop == current_loop()) {
+  if (receiver->loop == LoopPubSub::current_event_loop()) {
     work(*receiver);
     return;
   }
   receiver->loop->post([receiver, work = std::move(work)]() mutable { work(*receiver); });
 }
-
-bool is_polling(Transport t) { return t == Transport::xhr || t == Transport::jsonp; }
 
 }  // namespace
 
@@ -61,30 +54,26 @@ std::shared_ptr<SessionImpl> Shared::find(const std::string& id) const {
   return it == sessions.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<SessionImpl> Shared::find_or_make(const std::string& id, const HttpExchange* ex,
-                                                  const io::PeerAddress& peer, bool& created) {
+std::shared_ptr<SessionImpl> Shared::find_or_make(const std::string& id, const HttpExchange& ex,
+                                                  const io::PeerAddress& peer) {
   std::lock_guard lock(mutex);
-  created = false;
   auto it = sessions.find(id);
   if (it != sessions.end()) return it->second;
-  io::EventLoop* loop = current_loop();
+  io::EventLoop* loop = LoopPubSub::current_event_loop();
   if (!loop) throw std::logic_error("sockjs: a request off the server's loops");
   auto session = std::make_shared<SessionImpl>(*this, id, *loop, peer);
-  if (ex) {
-    std::string url(ex->path());
-    if (!ex->query().empty()) {
-      url += '?';
-      url += ex->query();
-    }
-    HttpHeaders kept;
-    for (std::string_view name : {"Origin", "Referer", "User-Agent", "Host", "Cookie",
-                                  "X-Forwarded-For", "Authorization"}) {
-      if (auto value = ex->header(name)) kept.emplace_back(name, *value);
-    }
-    session->set_request(std::move(url), std::move(kept));
+  std::string url(ex.path());
+  if (!ex.query().empty()) {
+    url += '?';
+    url += ex.query();
   }
+  HttpHeaders kept;
+  for (std::string_view name :
+       {"Origin", "Referer", "User-Agent", "Host", "Cookie", "X-Forwarded-For", "Authorization"}) {
+    if (auto value = ex.header(name)) kept.emplace_back(name, *value);
+  }
+  session->set_request(std::move(url), std::move(kept));
   sessions.emplace(id, session);
-  created = true;
   return session;
 }
 
@@ -115,7 +104,7 @@ SessionImpl::SessionImpl(Shared& shared, std::string id, io::EventLoop& home, io
 SessionImpl::~SessionImpl() = default;
 
 void SessionImpl::run_home(std::function<void(SessionImpl&)> work) {
-  if (current_loop() == &home_) {
+  if (LoopPubSub::current_event_loop() == &home_) {
     work(*this);
     return;
   }
@@ -187,8 +176,7 @@ void SessionImpl::end(uint16_t code, std::string_view reason) {
 bool SessionImpl::deliver(::duplex::detail::MessageEncodings& message) {
   if (finished_ || state_.phase() != SessionPhase::open) return false;
   // A WebSocket on this loop with nothing waiting takes the frame made once for every session.
-  if (waiting_.empty() && receiver_ && receiver_->ws && !receiver_->raw &&
-      receiver_->loop == &home_ && state_.can_send_now()) {
+  if (waiting_.empty() && websocket_here() && !receiver_->raw) {
     return static_cast<::duplex::detail::Connection&>(*receiver_->ws)
         .send_prepared(message.sockjs_ws_frame(), message);
   }
@@ -206,8 +194,7 @@ bool SessionImpl::queue(std::string_view message) {
     });
     return true;
   }
-  if (waiting_.empty() && receiver_ && receiver_->ws && receiver_->loop == &home_ &&
-      state_.can_send_now()) {
+  if (waiting_.empty() && websocket_here()) {
     // The usual case over WebSocket: one frame, no copy kept.
     std::string frame;
     core::sockjs::append_message_frame(frame, message);
@@ -289,7 +276,7 @@ void SessionImpl::send_frame(std::string_view frame, bool counted) {
   if (!receiver_) return;
   Receiver& r = *receiver_;
   if (r.raw) return;  // a plain WebSocket has no SockJS frames
-  if (is_polling(r.transport)) {
+  if (r.kind() == ReceiverKind::polling) {
     append_transport_frame(r.body, r.transport, frame, r.callback);
     return;
   }
@@ -325,7 +312,7 @@ void SessionImpl::end_receiver() {
   std::shared_ptr<Receiver> receiver = std::move(receiver_);
   receiver_.reset();
   if (!receiver) return;
-  if (is_polling(receiver->transport)) {
+  if (receiver->kind() == ReceiverKind::polling) {
     std::string body = std::move(receiver->body);
     receiver->body.clear();
     receiver->held.respond(200, std::move(body), std::string(content_type(receiver->transport)),

@@ -65,9 +65,10 @@ struct Shared {
   std::atomic<size_t> live{0};  // sessions not yet ended (WebSocket ones are not in `sessions`)
 
   std::shared_ptr<SessionImpl> find(const std::string& id) const;
-  /// The session `id`, made on the calling loop (`created` says so) when there is none yet.
-  std::shared_ptr<SessionImpl> find_or_make(const std::string& id, const HttpExchange* ex,
-                                            const io::PeerAddress& peer, bool& created);
+  /// The session `id`, made on the calling loop (with `ex` as its opening request) when there
+  /// is none yet.
+  std::shared_ptr<SessionImpl> find_or_make(const std::string& id, const HttpExchange& ex,
+                                            const io::PeerAddress& peer);
   void remove(const std::string& id, const SessionImpl* which);
 };
 
@@ -130,6 +131,11 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   /// Sends `frame` to a receiver that is not the session's and ends it.
   void answer_alone(std::shared_ptr<Receiver> receiver, std::string_view frame);
   void send_waiting();
+  /// The receiver is a WebSocket on the home loop that may be sent to now (what the session
+  /// queues then goes straight to it).
+  bool websocket_here() const {
+    return receiver_ && receiver_->ws && receiver_->loop == &home_ && state_.can_send_now();
+  }
   /// Sends what waits at the end of this loop iteration, when a receiver can take it.
   void schedule_flush();
   void end_receiver();
