@@ -18,20 +18,23 @@ import { stopServer } from '../interop/pubsub/support.mjs';
 import { launchBrowser } from '../browser/support.mjs';
 
 // Every timeout `duplex serve --help` lists, lowered. The idle timeout is the longest: the test
-// types into the echo page within it, as a person types within the default two minutes.
+// types into the echo page within it, as a person types within the default two minutes. On a
+// loaded machine Chromium and the test's round trips to it can take over half a second between
+// the page's 'open' and its first message (a 0.6 s idle timeout closed the echo page there once).
 const TIMEOUTS = {
   '--handshake-timeout': 0.3,
   '--close-timeout': 0.3,
-  '--idle-timeout': 0.6,
+  '--idle-timeout': 1.5,
   '--poll-timeout': 0.3,
   // Chromium on a loaded machine may answer a ping later than 0.3 s (see socketio_page.test).
   '--socketio-ping-timeout': 1,
 };
 // Not a timeout, but it bounds the Socket.IO heartbeat the pauses must outlast.
 const SOCKETIO_PING_INTERVAL = 0.3;
-// Over 1 s: over TLS each loop also wakes every second (an idle sweep), so a pause of 1.5 s
-// leaves the loops asleep for 0.5 s, longer than --handshake-timeout, even right after a start.
-const PAUSE_MS = 1500;
+// Longer than every timeout, and over 1 s: over TLS each loop also wakes every second (an idle
+// sweep), so a pause of 2 s leaves the loops asleep for 1 s, longer than --handshake-timeout,
+// even right after a start.
+const PAUSE_MS = 2000;
 // Fresh connections in a row after a pause: each loop gets some (the kernel spreads them).
 const FRESH_HTTP = 8;
 const FRESH_WS = 4;
@@ -144,8 +147,13 @@ describe('a newcomer uses duplex serve', { timeout: 120_000 }, () => {
     await page.waitForFunction(() => document.getElementById('state').textContent === 'open');
     await page.fill('#message', 'hello, I am new here ✓');
     await page.click('#send');
-    await page.waitForSelector('.received');
-    assert.equal(await page.textContent('.received'), '< hello, I am new here ✓');
+    // Waits for the echo, or for the page to show it lost the connection (then says so).
+    await page.waitForFunction(() => document.querySelector('.received')
+      || document.getElementById('state').textContent !== 'open');
+    assert.deepEqual({ state: await page.textContent('#state'),
+      received: await page.locator('.received').allTextContents() },
+    { state: 'open', received: ['< hello, I am new here ✓'] },
+    `the page's log: ${await page.locator('#log').textContent()}`);
   }));
 
   test('/chat after a quiet pause: it loads and joins a room', () => onPage(async (page) => {
