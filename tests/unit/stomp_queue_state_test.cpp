@@ -69,6 +69,15 @@ Deliveries nack(Queue& q, uint64_t key, uint64_t id) {
 
 const Deliveries kNothing;
 
+// A (client mode, prefetch `prefetch`) and B (client mode, prefetch 1) join an empty queue; m1
+// goes to A (delivery 1), m2 to B (delivery 2), and the turn is A's.
+void a_holds_m1_and_b_m2(Queue& q, uint32_t prefetch) {
+  EXPECT_EQ(add(q, kA, client(prefetch)), kNothing);
+  EXPECT_EQ(add(q, kB, client(1)), kNothing);
+  EXPECT_EQ(push(q, "m1", PushOutcome::delivered), (Deliveries{{kA, 1, 1, "m1"}}));
+  EXPECT_EQ(push(q, "m2", PushOutcome::delivered), (Deliveries{{kB, 2, 1, "m2"}}));
+}
+
 TEST(StompQueueState, ConsumersTakeTurns) {
   Queue q;
   EXPECT_EQ(add(q, kA, kAutomatic), kNothing);
@@ -329,10 +338,7 @@ TEST(StompQueueState, ANackedMessageGoesBackAheadOfTheKeptOnes) {
 
 TEST(StompQueueState, ALeavingConsumersDeliveriesGoBackToTheFrontInOrder) {
   Queue q;
-  EXPECT_EQ(add(q, kA, client(3)), kNothing);
-  EXPECT_EQ(add(q, kB, client(1)), kNothing);
-  EXPECT_EQ(push(q, "m1", PushOutcome::delivered), (Deliveries{{kA, 1, 1, "m1"}}));
-  EXPECT_EQ(push(q, "m2", PushOutcome::delivered), (Deliveries{{kB, 2, 1, "m2"}}));
+  a_holds_m1_and_b_m2(q, 3);
   EXPECT_EQ(push(q, "m3", PushOutcome::delivered), (Deliveries{{kA, 3, 1, "m3"}}));
   EXPECT_EQ(push(q, "m4", PushOutcome::delivered), (Deliveries{{kA, 4, 1, "m4"}}));
   EXPECT_EQ(push(q, "m5", PushOutcome::kept), kNothing);
@@ -371,10 +377,7 @@ TEST(StompQueueState, ALeavingConsumersDeliveriesGoAtOnceToOneWithRoom) {
 
 TEST(StompQueueState, AMessagePutBackGoesToItsPlaceNotAheadOfOlderOnes) {
   Queue q;
-  EXPECT_EQ(add(q, kA, client(1)), kNothing);
-  EXPECT_EQ(add(q, kB, client(1)), kNothing);
-  EXPECT_EQ(push(q, "m1", PushOutcome::delivered), (Deliveries{{kA, 1, 1, "m1"}}));
-  EXPECT_EQ(push(q, "m2", PushOutcome::delivered), (Deliveries{{kB, 2, 1, "m2"}}));
+  a_holds_m1_and_b_m2(q, 1);
   EXPECT_EQ(remove(q, kA), kNothing);  // m1 waits
   // m2 comes back later but was pushed after m1: it goes behind it.
   EXPECT_EQ(nack(q, kB, 2), (Deliveries{{kB, 3, 2, "m1"}}));
@@ -405,10 +408,7 @@ TEST(StompQueueState, AConsumerLeavingWithNothingOutstanding) {
 
 TEST(StompQueueState, AnUnknownDeliveryIsReportedAndChangesNothing) {
   Queue q;
-  EXPECT_EQ(add(q, kA, client(1)), kNothing);
-  EXPECT_EQ(add(q, kB, client(1)), kNothing);
-  EXPECT_EQ(push(q, "m1", PushOutcome::delivered), (Deliveries{{kA, 1, 1, "m1"}}));
-  EXPECT_EQ(push(q, "m2", PushOutcome::delivered), (Deliveries{{kB, 2, 1, "m2"}}));
+  a_holds_m1_and_b_m2(q, 1);
   EXPECT_EQ(push(q, "m3", PushOutcome::kept), kNothing);
   Deliveries out;
   EXPECT_FALSE(q.ack(kA, 0, out));   // never an id
