@@ -23,9 +23,9 @@
 //   more than they allow: the (max_frame_bytes + 1)th byte of a frame, or at once when a
 //   content-length says the frame will be larger; the first byte of a header line past
 //   max_headers; the byte that makes a line longer than max_line_bytes.
-// Every error is found at one byte of the input, whatever the pieces it came in; a byte can only
-// break one rule before it is read (the frame size first, then the header count, then the line
-// length, then the grammar), so the events are the same for any split of the same bytes.
+// Every error is found at one byte of the input, the first that breaks a rule, whatever pieces
+// it came in (where one byte breaks several, the frame size counts first, then the header count,
+// then the line length, then the grammar): any split of the same bytes gives the same events.
 //
 // Use (pull): feed each piece of input (a WebSocket message) to next() until it says need_more:
 //
@@ -39,15 +39,16 @@
 //   }
 //
 // Views and memory: a frame (and an unknown command's name) is handed out as views, valid until
-// the next call to this decoder (or its destruction), into
-// - the bytes of `in` when the whole frame lies in it and no header needed unescaping: no copy;
-// - otherwise the decoder's own buffer: the bytes of a frame split across calls are copied there
-//   as they come (no more of them than the frame has), and unescaped names and values are
-//   written there.
+// the next call to this decoder, and those into `in` as long as its bytes are. The header array
+// is the decoder's. When the frame lies whole in `in`, its names, values and body are views into
+// `in` (no copy), but for names and values that had escapes to undo, which are written into the
+// decoder's buffer. A frame split across calls is copied into that buffer as it comes (its own
+// bytes only; in one allocation when content-length gives its size), and all its views point
+// there.
 // That buffer is freed by the next call (the loop above always makes one, the call that says
 // need_more), so an idle decoder holds no buffer, only the header array of its largest recent
-// frame (up to kKeptHeaders of them; a larger one is freed as the buffer is). sizeof is about
-// 100 bytes.
+// frame (up to kKeptHeaders of them; a larger one is freed as the buffer is). sizeof is 104
+// bytes.
 #pragma once
 
 #include <cstddef>
