@@ -23,7 +23,7 @@ void PrintTo(const QueueDelivery<Message>& d, std::ostream* os) {
 
 namespace {
 
-using duplex::core::stomp::AckMode;
+using duplex::core::stomp::ConsumerAck;
 using duplex::core::stomp::ConsumerOptions;
 using duplex::core::stomp::PushOutcome;
 using duplex::core::stomp::QueueLimits;
@@ -36,8 +36,8 @@ constexpr uint64_t kA = 10;
 constexpr uint64_t kB = 20;
 constexpr uint64_t kC = 30;
 
-constexpr ConsumerOptions kAutomatic{AckMode::automatic, 0};
-ConsumerOptions client(uint32_t prefetch) { return ConsumerOptions{AckMode::client, prefetch}; }
+constexpr ConsumerOptions kAutomatic{ConsumerAck::automatic, 0};
+ConsumerOptions client(uint32_t prefetch) { return ConsumerOptions{ConsumerAck::client, prefetch}; }
 
 // What one push delivered (its message's size is its length).
 Deliveries push(Queue& q, std::string message, PushOutcome expected) {
@@ -173,7 +173,7 @@ TEST(StompQueueState, APrefetchOfTwoTakesTwoKeptMessagesAtOnce) {
 TEST(StompQueueState, AutomaticConsumersNeverHoldAnything) {
   Queue q;
   // The prefetch is ignored: nothing is ever unacknowledged.
-  EXPECT_EQ(add(q, kA, ConsumerOptions{AckMode::automatic, 1}), kNothing);
+  EXPECT_EQ(add(q, kA, ConsumerOptions{ConsumerAck::automatic, 1}), kNothing);
   Deliveries all;
   for (std::string m : {"m1", "m2", "m3", "m4"}) {
     Deliveries d = push(q, m, PushOutcome::delivered);

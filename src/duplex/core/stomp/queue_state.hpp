@@ -55,13 +55,15 @@ namespace duplex::core::stomp {
 /// The server's name for a consumer (one subscription of one session), opaque to the queue.
 using ConsumerKey = uint64_t;
 
-enum class AckMode : uint8_t {
+/// How a queue consumer settles its deliveries (the session's AckMode, client and client-individual
+/// alike: cumulative acks are resolved to single deliveries by the session state).
+enum class ConsumerAck : uint8_t {
   automatic,  // STOMP `ack:auto`: acknowledged as delivered
   client,     // STOMP `ack:client` and `ack:client-individual`: each delivery awaits its ack
 };
 
 struct ConsumerOptions {
-  AckMode ack = AckMode::automatic;
+  ConsumerAck ack = ConsumerAck::automatic;
   /// Client mode: the most unacknowledged deliveries the consumer holds (0: no limit). Ignored in
   /// automatic mode.
   uint32_t prefetch = 0;
@@ -202,14 +204,14 @@ class QueueState {
   };
   struct Consumer {
     ConsumerKey key = 0;
-    AckMode ack = AckMode::automatic;
+    ConsumerAck ack = ConsumerAck::automatic;
     uint32_t prefetch = 0;
     std::vector<Held> held;  // unacknowledged, in delivery order (ids rising) from `head`
     size_t head = 0;
 
     size_t holding() const { return held.size() - head; }
     bool has_room() const {
-      return ack == AckMode::automatic || prefetch == 0 || holding() < prefetch;
+      return ack == ConsumerAck::automatic || prefetch == 0 || holding() < prefetch;
     }
   };
 
@@ -235,7 +237,7 @@ class QueueState {
     next_ = (i + 1) % consumers_.size();
     uint64_t id = next_delivery_id_++;
     uint32_t count = ++entry.deliveries;
-    if (c.ack == AckMode::automatic) {
+    if (c.ack == ConsumerAck::automatic) {
       out.push_back(Delivery{c.key, id, count, std::move(entry.message)});
       return;
     }
