@@ -20,6 +20,7 @@
 #include "duplex/server/socketio_server.hpp"
 #include "duplex/server/sockjs_server.hpp"
 #include "duplex/server/sse_endpoint.hpp"
+#include "duplex/server/stomp_server.hpp"
 #include "duplex/server/websocket_server.hpp"
 #include "process_stats.hpp"
 
@@ -69,6 +70,8 @@ struct ServeFlags {
   double socketio_ping_timeout = 20;
   double sockjs_heartbeat_delay = 25;
   double sockjs_disconnect_delay = 5;
+  double stomp_heart_beat = 10;
+  double stomp_heart_beat_grace = 5;
   uint64_t socketio_max_payload = 1'000'000;
 };
 
@@ -345,6 +348,15 @@ int serve(const ServeFlags& flags) {
                  "/sockjs/sockjs.min.js is not served (run scripts/setup.sh, then build again); "
                  "SockJS itself is at /sockjs/echo, /sockjs/close and /sockjs/chat\n";
   }
+  // STOMP 1.2 (@stomp/stompjs, any STOMP-over-WebSocket client) at /stomp: /topic/<name> is
+  // /pubsub's topic <name> (a SEND is published as /pubsub publishes), /queue/<name> a queue.
+  stomp::Broker stomp_broker(server, {.path = "/stomp",
+                                      .topic_prefix = "pubsub:",
+                                      .publish_as_pubsub = true,
+                                      .heart_beat_send = to_ms(flags.stomp_heart_beat),
+                                      .heart_beat_receive = to_ms(flags.stomp_heart_beat),
+                                      .heart_beat_grace = to_ms(flags.stomp_heart_beat_grace),
+                                      .max_frame = flags.max_payload});
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -387,7 +399,9 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "page at /socketio/chat (docs/socketio.md); SockJS (sockjs-client 1.x) is at "
       "/sockjs/echo (echo), /sockjs/close (closed at once with 3000 \"Go away!\") and "
       "/sockjs/chat (every message to everyone), with its client at /sockjs/sockjs.min.js and "
-      "a chat page at /sockjs/chat.html (docs/sockjs.md). SIGINT/SIGTERM close every "
+      "a chat page at /sockjs/chat.html (docs/sockjs.md); STOMP 1.2 (@stomp/stompjs) is at "
+      "ws://.../stomp, where /topic/<name> is /pubsub's topic <name> and /queue/<name> a queue "
+      "(docs/stomp.md). SIGINT/SIGTERM close every "
       "connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
@@ -487,6 +501,16 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "before it closes")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--stomp-heart-beat", flags->stomp_heart_beat,
+                  "Seconds between the STOMP heart-beats the broker offers to send and wants to "
+                  "receive (CONNECTED's heart-beat is negotiated from them and the client's; 0: "
+                  "none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--stomp-heart-beat-grace", flags->stomp_heart_beat_grace,
+                  "Seconds a STOMP client may be late with its heart-beats before it is dropped")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--socketio-ping-timeout", flags->socketio_ping_timeout,
                   "Seconds a Socket.IO client gets to answer a ping before it is dropped")
       ->capture_default_str()

@@ -5,6 +5,7 @@
 #include "duplex/server/protocols/socketio/socketio_socket.hpp"
 #include "duplex/server/protocols/sockjs/sockjs_session.hpp"
 #include "duplex/server/protocols/sse_stream.hpp"
+#include "duplex/server/protocols/stomp/stomp_connection.hpp"
 #include "duplex/server/session/session.hpp"
 
 namespace duplex::detail {
@@ -25,6 +26,8 @@ bool deliver(Session& session, MessageEncodings& message) {
       return session.transport<socketio::detail::SocketImpl>().deliver(message);
     case SessionKind::sockjs:
       return session.transport<sockjs::detail::SessionImpl>().deliver(message);
+    case SessionKind::stomp:
+      return session.transport<stomp::detail::ConnectionImpl>().deliver(message);
   }
   return false;
 }

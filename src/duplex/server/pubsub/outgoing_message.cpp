@@ -10,6 +10,8 @@
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/core/sockjs/frame.hpp"
 #include "duplex/core/sse/event_stream.hpp"
+#include "duplex/core/stomp/message_frame.hpp"
+#include "duplex/core/text/utf8.hpp"
 #include "duplex/core/ws/sender.hpp"
 #include "duplex/server/deflate_session.hpp"
 
@@ -85,10 +87,10 @@ std::string pubsub_data_of(std::string_view json) {
   return std::string(envelope_data(json).value_or(json));
 }
 
-// The text a SockJS client gets: of a /pubsub delivery, its data (the string itself when it is a
-// JSON string, so a chat line published through /pubsub or POST /publish reads as it was sent;
-// else its JSON text); any other payload as it is.
-std::string sockjs_text_of(std::string_view payload) {
+// The text a SockJS or STOMP client gets: of a /pubsub delivery, its data (the string itself when
+// it is a JSON string, so a chat line published through /pubsub or POST /publish reads as it was
+// sent; else its JSON text); any other payload as it is.
+std::string delivered_text_of(std::string_view payload) {
   const std::optional<std::string_view> data = envelope_data(payload);
   if (!data) return std::string(payload);
   if (data->size() >= 2 && data->front() == '"') {
@@ -142,7 +144,7 @@ std::string_view MessageEncodings::engineio_message(std::string_view nsp) {
 
 std::string_view MessageEncodings::sockjs_quoted() {
   if (sockjs_quoted_.empty()) {
-    core::sockjs::append_quoted(sockjs_quoted_, sockjs_text_of(message_.payload()));
+    core::sockjs::append_quoted(sockjs_quoted_, delivered_text_of(message_.payload()));
   }
   return sockjs_quoted_;
 }
@@ -160,6 +162,54 @@ const io::SharedBytes& MessageEncodings::sockjs_ws_frame() {
     sockjs_ws_frame_ = std::move(frame);
   }
   return sockjs_ws_frame_;
+}
+
+std::string MessageEncodings::stomp_message_id() const {
+  return "m-" + std::to_string(message_.sequence().seq);
+}
+
+void MessageEncodings::append_stomp_frame(std::string& out, std::string_view subscription,
+                                          std::string_view destination,
+                                          core::stomp::Version version, std::string_view message_id,
+                                          std::string_view ack) {
+  core::stomp::MessageFields fields{.subscription = subscription,
+                                    .destination = destination,
+                                    .message_id = message_id,
+                                    .ack = ack};
+  std::vector<core::stomp::Header> headers;
+  if (const StompSend* send = message_.stomp()) {
+    headers.reserve(send->headers.size());
+    for (const auto& [name, value] : send->headers) headers.push_back({name, value});
+    fields.content_type = send->content_type;
+    fields.headers = headers;
+    fields.body = send->body;
+  } else {
+    if (!stomp_body_made_) {
+      stomp_body_ = delivered_text_of(message_.payload());
+      stomp_body_made_ = true;
+    }
+    fields.body = stomp_body_;
+  }
+  core::stomp::append_message_frame(out, fields, version);
+}
+
+const io::SharedBytes& MessageEncodings::stomp_ws_frame(std::string_view subscription,
+                                                        std::string_view destination,
+                                                        core::stomp::Version version) {
+  for (const StompFrame& made : stomp_frames_) {
+    if (made.version == version && made.subscription == subscription &&
+        made.destination == destination) {
+      return made.frame;
+    }
+  }
+  std::string text;
+  append_stomp_frame(text, subscription, destination, version, stomp_message_id(), {});
+  auto frame = std::make_shared<std::string>();
+  core::append_frame(*frame, core::is_valid_utf8(text) ? core::Opcode::text : core::Opcode::binary,
+                     text);
+  stomp_frames_.push_back(
+      {std::string(subscription), std::string(destination), version, std::move(frame)});
+  return stomp_frames_.back().frame;
 }
 
 }  // namespace duplex::detail

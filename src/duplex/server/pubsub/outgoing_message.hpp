@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "duplex/core/stomp/version.hpp"
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/io/output_buffer.hpp"
 
@@ -60,6 +61,14 @@ struct SocketIoPacket {
   bool payload_is_engine_message = false;
 };
 
+/// A STOMP SEND published to a topic: what STOMP subscribers get of it (the message's payload is
+/// what every other recipient gets: the body, or a /pubsub delivery of it).
+struct StompSend {
+  std::string body;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // passed on, in order
+};
+
 /// The message and its plain frame, immutable once shared: loops share it across threads.
 class OutgoingMessage {
  public:
@@ -78,6 +87,10 @@ class OutgoingMessage {
   void set_sequence(Sequence sequence) { sequence_ = sequence; }
   /// The Socket.IO event it carries when a Socket.IO emit made it, else null.
   const SocketIoPacket* socketio() const { return socketio_.get(); }
+  /// The STOMP SEND it carries when a STOMP client (or the broker's API) published it, else null.
+  const StompSend* stomp() const { return stomp_.get(); }
+  /// Set by the publisher before the message is shared.
+  void set_stomp(std::shared_ptr<const StompSend> send) { stomp_ = std::move(send); }
   /// Whether sessions other than Socket.IO sockets skip it.
   bool socketio_only() const { return socketio_ && socketio_->socketio_only; }
   /// The payload as one JSON value (json_value_of), made once on first need, from any thread:
@@ -97,6 +110,7 @@ class OutgoingMessage {
   core::MessageType type_;
   std::string topic_;
   std::shared_ptr<const SocketIoPacket> socketio_;
+  std::shared_ptr<const StompSend> stomp_;
   Sequence sequence_;
   mutable std::once_flag json_once_;
   mutable std::string json_value_;
@@ -151,6 +165,20 @@ class MessageEncodings {
   /// The WebSocket text frame of a["<the message>"], made once for every SockJS session on a
   /// WebSocket.
   const io::SharedBytes& sockjs_ws_frame();
+  /// The STOMP MESSAGE frame for a subscription `subscription` to `destination` that needs no
+  /// acknowledgement, as a WebSocket message (text when the frame is UTF-8, else binary): made
+  /// once per subscription id, destination and version, so that the many clients whose first
+  /// subscription is "sub-0" share one. Its body is the SEND's (stomp()), or else the payload,
+  /// of a /pubsub delivery its data (as for SockJS).
+  const io::SharedBytes& stomp_ws_frame(std::string_view subscription, std::string_view destination,
+                                        core::stomp::Version version);
+  /// The same MESSAGE's STOMP text for one subscriber (an acknowledgement header of its own, a
+  /// transport that is not a WebSocket), made anew each call into `out`.
+  void append_stomp_frame(std::string& out, std::string_view subscription,
+                          std::string_view destination, core::stomp::Version version,
+                          std::string_view message_id, std::string_view ack);
+  /// The message-id of its MESSAGE frames that need no acknowledgement ("m-<sequence>").
+  std::string stomp_message_id() const;
 
  private:
   const OutgoingMessage& message_;
@@ -161,6 +189,15 @@ class MessageEncodings {
   std::string engineio_message_;  // made on first need
   std::string sockjs_quoted_;     // made on first need
   io::SharedBytes sockjs_ws_frame_;
+  struct StompFrame {
+    std::string subscription;
+    std::string destination;
+    core::stomp::Version version;
+    io::SharedBytes frame;
+  };
+  std::vector<StompFrame> stomp_frames_;  // made on first need, a few at most
+  std::string stomp_body_;                // of a message no STOMP SEND made, on first need
+  bool stomp_body_made_ = false;
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;
   size_t batch_end_ = 0;

@@ -27,6 +27,7 @@ enum class SessionKind : uint8_t {
   long_poll,   // detail::LongPoll (protocols/long_poll.hpp)
   socketio,    // socketio::detail::SocketImpl (protocols/socketio/socketio_socket.hpp)
   sockjs,      // sockjs::detail::SessionImpl (protocols/sockjs/sockjs_session.hpp)
+  stomp,       // stomp::detail::ConnectionImpl (protocols/stomp/stomp_connection.hpp)
 };
 
 class Session {
