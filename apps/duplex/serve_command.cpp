@@ -372,10 +372,10 @@ int serve(const ServeFlags& flags) {
       "duplex serving http%s://%s/ (WebSocket echo at ws%s://%s/ and ws%s://%s/echo) on %zu "
       "thread%s; pub/sub at ws%s://%s/pubsub, chat at http%s://%s/chat, Socket.IO at "
       "http%s://%s/socket.io/ (chat at http%s://%s/socketio/chat), SockJS at "
-      "http%s://%s/sockjs/echo (chat at http%s://%s/sockjs/chat.html)\n",
+      "http%s://%s/sockjs/echo (chat at http%s://%s/sockjs/chat.html), STOMP at ws%s://%s/stomp\n",
       s, where.c_str(), s, where.c_str(), s, where.c_str(), threads, threads == 1 ? "" : "s", s,
       where.c_str(), s, where.c_str(), s, where.c_str(), s, where.c_str(), s, where.c_str(), s,
-      where.c_str());
+      where.c_str(), s, where.c_str());
   std::fflush(stdout);
   server.run();
   if (flags.verbose) std::cerr << "shut down\n";

@@ -50,7 +50,8 @@ describe(`/pubsub on ${THREADS} threads`, () => {
       `http://127\\.0\\.0\\.1:${server.port}/socket\\.io/ \\(chat at ` +
       `http://127\\.0\\.0\\.1:${server.port}/socketio/chat\\), SockJS at ` +
       `http://127\\.0\\.0\\.1:${server.port}/sockjs/echo \\(chat at ` +
-      `http://127\\.0\\.0\\.1:${server.port}/sockjs/chat\\.html\\)\\n`));
+      `http://127\\.0\\.0\\.1:${server.port}/sockjs/chat\\.html\\), STOMP at ` +
+      `ws://127\\.0\\.0\\.1:${server.port}/stomp\\n`));
   });
 
   test('a publish reaches every subscriber, the publisher too, in the documented bytes', async () => {
