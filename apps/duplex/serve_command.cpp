@@ -66,6 +66,7 @@ struct ServeFlags {
   double poll_timeout = 25;
   uint64_t first_sequence = 0;
   std::vector<std::string> socketio_cors;
+  std::vector<std::string> stomp_logins;  // USER:PASS
   double socketio_ping_interval = 25;
   double socketio_ping_timeout = 20;
   double sockjs_heartbeat_delay = 25;
@@ -348,15 +349,27 @@ int serve(const ServeFlags& flags) {
                  "/sockjs/sockjs.min.js is not served (run scripts/setup.sh, then build again); "
                  "SockJS itself is at /sockjs/echo, /sockjs/close and /sockjs/chat\n";
   }
-  // STOMP 1.2 (@stomp/stompjs, any STOMP-over-WebSocket client) at /stomp: /topic/<name> is
-  // /pubsub's topic <name> (a SEND is published as /pubsub publishes), /queue/<name> a queue.
-  stomp::Broker stomp_broker(server, {.path = "/stomp",
-                                      .topic_prefix = "pubsub:",
-                                      .publish_as_pubsub = true,
-                                      .heart_beat_send = to_ms(flags.stomp_heart_beat),
-                                      .heart_beat_receive = to_ms(flags.stomp_heart_beat),
-                                      .heart_beat_grace = to_ms(flags.stomp_heart_beat_grace),
-                                      .max_frame = flags.max_payload});
+  // STOMP 1.2 (@stomp/stompjs, any STOMP-over-WebSocket client) at /stomp, and over SockJS at
+  // /stomp-sockjs: /topic/<name> is /pubsub's topic <name> (a SEND is published as /pubsub
+  // publishes), /queue/<name> a queue. With --stomp-login, CONNECT must name one of them.
+  stomp::Options stomp_options{.path = "/stomp",
+                               .sockjs = sockjs_options("/stomp-sockjs"),
+                               .topic_prefix = "pubsub:",
+                               .publish_as_pubsub = true,
+                               .heart_beat_send = to_ms(flags.stomp_heart_beat),
+                               .heart_beat_receive = to_ms(flags.stomp_heart_beat),
+                               .heart_beat_grace = to_ms(flags.stomp_heart_beat_grace),
+                               .max_frame = flags.max_payload};
+  if (!flags.stomp_logins.empty()) {
+    stomp_options.on_connect = [logins = flags.stomp_logins](stomp::ConnectRequest& request) {
+      if (!request.login || !request.passcode) return false;
+      const std::string given = std::string(*request.login) + ":" + std::string(*request.passcode);
+      if (std::find(logins.begin(), logins.end(), given) == logins.end()) return false;
+      request.user_id = std::string(*request.login);
+      return true;
+    };
+  }
+  stomp::Broker stomp_broker(server, std::move(stomp_options));
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -487,6 +500,16 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--socketio-cors", flags->socketio_cors,
                   "Let pages of this origin use Socket.IO's polling transport (repeatable; * for "
                   "any; default: same origin only); --cors-credentials applies too");
+  cmd->add_option(
+         "--stomp-login", flags->stomp_logins,
+         "USER:PASS a STOMP CONNECT must give as login and passcode (repeatable; default: "
+         "every client is let in); a wrong one gets ERROR \"Authentication failed\", then the "
+         "close")
+      ->check([](const std::string& v) {
+        const size_t colon = v.find(':');
+        return colon == std::string::npos || colon == 0 ? std::string("expected USER:PASS")
+                                                        : std::string();
+      });
   cmd->add_option("--socketio-ping-interval", flags->socketio_ping_interval,
                   "Seconds between Socket.IO's pings")
       ->capture_default_str()

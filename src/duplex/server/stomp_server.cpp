@@ -35,6 +35,21 @@ Broker::Broker(duplex::Server& server, Options options)
     if (connection) connection->transport_closed();
   };
   server.endpoint(shared_->options.path, std::move(config));
+  if (shared_->options.sockjs) {
+    sockjs::Options o = *shared_->options.sockjs;
+    o.on_open = [shared = shared_](sockjs::Session& session) {
+      session.user_data() = std::make_shared<detail::ConnectionImpl>(*shared, session);
+    };
+    o.on_message = [](sockjs::Session& session, std::string_view message) {
+      Held connection = session.data<Held>();
+      connection->receive(message);
+    };
+    o.on_close = [](sockjs::Session& session, uint16_t, std::string_view) {
+      Held connection = std::move(session.data<Held>());
+      if (connection) connection->transport_closed();
+    };
+    sockjs_ = std::make_unique<sockjs::Service>(server, std::move(o));
+  }
 }
 
 Broker::~Broker() = default;

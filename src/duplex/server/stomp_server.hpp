@@ -1,6 +1,7 @@
 // A STOMP 1.2 broker (with 1.0 and 1.1 clients accepted), reached over WebSocket with the
 // subprotocols v12.stomp, v11.stomp and v10.stomp, as @stomp/stompjs and every STOMP-over-
-// WebSocket client speaks it:
+// WebSocket client speaks it, and over SockJS (Spring's `withSockJS()` endpoints, stompjs with
+// a sockjs-client factory) when Options::sockjs is set:
 //
 //   duplex::Server server({.port = 8080});
 //   duplex::stomp::Broker broker(server, {.path = "/stomp"});
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "duplex/io/socket.hpp"
+#include "duplex/server/sockjs_server.hpp"
 
 namespace duplex {
 
@@ -65,6 +67,10 @@ enum class Access : uint8_t { subscribe, send };
 struct Options {
   /// The WebSocket path the broker answers on.
   std::string path = "/stomp";
+  /// Also over SockJS: a sockjs::Service with these options (its prefix, delays and limits; the
+  /// handlers are the broker's). SockJS carries text only: a MESSAGE whose body is not UTF-8
+  /// does not reach a SockJS client (a queue's is settled as delivered).
+  std::optional<sockjs::Options> sockjs;
   /// Put before a /topic/ destination's name to make the server topic it is.
   std::string topic_prefix;
   /// Publish a SEND to /topic/<name> to the server's topic as a /pubsub delivery
@@ -86,7 +92,7 @@ struct Options {
   /// The CONNECTED frame's server header.
   std::string server_name = "Duplex";
 
-  /// Checks a CONNECT: false refuses it (ERROR "Bad credentials", then the close). Unset lets
+  /// Checks a CONNECT: false refuses it (ERROR "Authentication failed", then the close). Unset lets
   /// every client in. May set request.user_id.
   std::function<bool(ConnectRequest& request)> on_connect;
   /// Checks each SUBSCRIBE and SEND: false refuses it (ERROR "Access refused", then the close).
@@ -143,6 +149,7 @@ class Broker {
 
  private:
   std::shared_ptr<detail::Shared> shared_;
+  std::unique_ptr<sockjs::Service> sockjs_;
 };
 
 }  // namespace stomp

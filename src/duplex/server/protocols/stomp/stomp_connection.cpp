@@ -95,6 +95,21 @@ ConnectionImpl::ConnectionImpl(Shared& shared, WebSocket& ws)
       pubsub_(*LoopPubSub::current()),
       decoder_(st::Version::v1_2, shared.limits),
       state_(shared.session_options) {
+  start();
+}
+
+ConnectionImpl::ConnectionImpl(Shared& shared, sockjs::Session& session)
+    : shared_(shared),
+      sockjs_(&session),
+      loop_(*LoopPubSub::current_event_loop()),
+      peer_(session.remote_address()),
+      pubsub_(*LoopPubSub::current()),
+      decoder_(st::Version::v1_2, shared.limits),
+      state_(shared.session_options) {
+  start();
+}
+
+void ConnectionImpl::start() {
   send_timer_.self = this;
   receive_timer_.self = this;
   last_sent_ = last_received_ = now();
@@ -313,20 +328,23 @@ bool ConnectionImpl::deliver(MessageEncodings& message) {
   for (size_t i = 0; i < subs_.size(); ++i) {
     const Sub& sub = subs_[i];
     if (sub.queue || sub.target != topic) continue;
-    if (sub.ack == st::AckMode::automatic) {
+    if (sub.ack == st::AckMode::automatic && ws_) {
       const io::SharedBytes& frame =
           message.stomp_ws_frame(sub.id, sub.destination, state_.version());
       sent |= static_cast<::duplex::detail::Connection&>(*ws_).send_prepared(frame, message);
       last_sent_ = now();
       continue;
     }
-    const uint64_t ack_id = next_ack_++;
-    const std::string id = std::to_string(ack_id);
+    // Its own frame: a client-ack subscription (its ack id), or a carrier that is no WebSocket.
+    const bool acked = sub.ack != st::AckMode::automatic;
+    const uint64_t ack_id = acked ? next_ack_++ : 0;
+    const std::string id = acked ? std::to_string(ack_id) : message.stomp_message_id();
     scratch_.clear();
-    message.append_stomp_frame(scratch_, sub.id, sub.destination, state_.version(), id,
-                               state_.version() == st::Version::v1_2 ? id : std::string_view{});
-    state_.delivered(sub.id, ack_id);
-    send_frame(scratch_);
+    message.append_stomp_frame(
+        scratch_, sub.id, sub.destination, state_.version(), id,
+        acked && state_.version() == st::Version::v1_2 ? std::string_view(id) : std::string_view{});
+    if (!send_frame(scratch_)) continue;
+    if (sub.ack != st::AckMode::automatic) state_.delivered(sub.id, ack_id);
     sent = true;
   }
   return sent;
@@ -341,29 +359,32 @@ void ConnectionImpl::take(std::string_view id, uint64_t consumer, const QueueDel
   std::vector<st::Header> headers;
   headers.reserve(m.headers.size());
   for (const auto& [name, value] : m.headers) headers.push_back({name, value});
-  std::string message_id;
-  std::string ack;
-  if (sub->ack == st::AckMode::automatic) {
-    message_id = "q-" + std::to_string(m.id);
-  } else {
-    const uint64_t ack_id = next_ack_++;
-    message_id = std::to_string(ack_id);
-    if (state_.version() == st::Version::v1_2) ack = message_id;
+  const bool acked = sub->ack != st::AckMode::automatic;
+  const uint64_t ack_id = acked ? next_ack_ : 0;
+  const std::string message_id = acked ? std::to_string(ack_id) : "q-" + std::to_string(m.id);
+  scratch_.clear();
+  st::append_message_frame(
+      scratch_,
+      {.subscription = sub->id,
+       .destination = m.destination,
+       .message_id = message_id,
+       .ack = acked && state_.version() == st::Version::v1_2 ? std::string_view(message_id)
+                                                             : std::string_view{},
+       .redelivered = delivery.redelivered(),
+       .content_type = m.content_type,
+       .headers = headers,
+       .body = m.body},
+      state_.version());
+  if (!send_frame(scratch_)) {
+    // A body SockJS cannot carry (not UTF-8): settled here, as no SockJS client could take it.
+    if (acked) shared_.queues.ack(sub->target, consumer, delivery.delivery_id);
+    return;
+  }
+  if (acked) {
+    ++next_ack_;
     state_.delivered(sub->id, ack_id);
     sub->pending.emplace_back(ack_id, delivery.delivery_id);
   }
-  scratch_.clear();
-  st::append_message_frame(scratch_,
-                           {.subscription = sub->id,
-                            .destination = m.destination,
-                            .message_id = message_id,
-                            .ack = ack,
-                            .redelivered = delivery.redelivered(),
-                            .content_type = m.content_type,
-                            .headers = headers,
-                            .body = m.body},
-                           state_.version());
-  send_frame(scratch_);
 }
 
 void ConnectionImpl::send_receipt(std::string_view receipt_id) {
@@ -394,21 +415,32 @@ void ConnectionImpl::fail(std::string_view message, std::string_view body) {
   send_error(message, body, {}, std::nullopt);
 }
 
-void ConnectionImpl::send_frame(std::string_view frame) {
-  if (!ws_) return;
-  ws_->send(frame,
-            core::is_valid_utf8(frame) ? core::MessageType::text : core::MessageType::binary);
+bool ConnectionImpl::send_frame(std::string_view frame) {
+  const bool text = core::is_valid_utf8(frame);
+  if (ws_) {
+    ws_->send(frame, text ? core::MessageType::text : core::MessageType::binary);
+  } else if (sockjs_ && text) {
+    sockjs_->send(frame);
+  } else {
+    return false;
+  }
   last_sent_ = now();
+  return true;
 }
 
 void ConnectionImpl::close_after_output() {
+  const bool disconnect = close_reason_ == "DISCONNECT";
   if (ws_ && ws_->ready_state() == ReadyState::open) {
-    ws_->close(close_reason_ == "DISCONNECT" ? 1000 : 1008);
+    ws_->close(disconnect ? 1000 : 1008);
+  } else if (sockjs_ && sockjs_->is_open()) {
+    // SockJS closes with 1000 or 3000-4999: 3008 stands for 1008.
+    sockjs_->close(disconnect ? 1000 : 3008, disconnect ? "Normal closure" : "STOMP error");
   }
 }
 
 void ConnectionImpl::transport_closed() {
   ws_ = nullptr;
+  sockjs_ = nullptr;
   finish(close_reason_);
 }
 

@@ -1,6 +1,7 @@
-// Internal: one STOMP connection over a WebSocket (the public stomp::Connection is its face), and
-// what every connection of one stomp::Broker shares. It lives on its WebSocket's loop and is
-// touched there only: frames come from the WebSocket, published messages from the hub (a
+// Internal: one STOMP connection over a WebSocket or a SockJS session (the public
+// stomp::Connection is its face), and what every connection of one stomp::Broker shares. It
+// lives on its carrier's loop (a SockJS session's home loop) and is touched there only: frames
+// come from the carrier, published messages from the hub (a
 // Session of kind stomp), queue deliveries from Queues (posted to this loop). Its decisions
 // come from core::stomp::SessionState; here are the subscriptions, the timers and the sends.
 #pragma once
@@ -20,6 +21,7 @@
 #include "duplex/io/timers.hpp"
 #include "duplex/server/protocols/stomp/stomp_queues.hpp"
 #include "duplex/server/session/session.hpp"
+#include "duplex/server/sockjs_server.hpp"
 #include "duplex/server/stomp_server.hpp"
 #include "duplex/server/websocket.hpp"
 
@@ -61,6 +63,9 @@ class ConnectionImpl final : public Connection,
                              public std::enable_shared_from_this<ConnectionImpl> {
  public:
   ConnectionImpl(Shared& shared, WebSocket& ws);
+  /// Over SockJS: frames are text messages (a body that is not UTF-8 cannot be carried: such a
+  /// MESSAGE is not sent, and a SEND of one is refused).
+  ConnectionImpl(Shared& shared, sockjs::Session& session);
   ~ConnectionImpl();
 
   /// A WebSocket message: STOMP frames, whole or in pieces.
@@ -74,7 +79,7 @@ class ConnectionImpl final : public Connection,
   std::string_view session_id() const { return session_id_; }
   std::string_view version_name() const;
   std::string_view user_id() const { return session_.user_id(); }
-  const io::PeerAddress& peer() const { return ws_ ? ws_->remote_address() : peer_; }
+  const io::PeerAddress& peer() const { return peer_; }
   void fail(std::string_view message, std::string_view body);
   std::any data;
 
@@ -107,9 +112,11 @@ class ConnectionImpl final : public Connection,
   void send_error(std::string_view message, std::string_view body, std::string_view version,
                   std::optional<std::string_view> receipt_id);
   void send_receipt(std::string_view receipt_id);
-  /// A STOMP frame as one WebSocket message: text when it is UTF-8, else binary.
-  void send_frame(std::string_view frame);
+  /// A STOMP frame as one message: over WebSocket text when it is UTF-8, else binary; over
+  /// SockJS text only (false, nothing sent, when it is not UTF-8).
+  bool send_frame(std::string_view frame);
   void close_after_output();
+  void start();
   void finish(std::string_view reason);
   void on_send_timer();
   void on_receive_timer();
@@ -117,7 +124,8 @@ class ConnectionImpl final : public Connection,
   Sub* find(std::string_view id);
 
   Shared& shared_;
-  WebSocket* ws_;
+  WebSocket* ws_ = nullptr;            // the carrier: a WebSocket,
+  sockjs::Session* sockjs_ = nullptr;  // or a SockJS session (null once it closed)
   io::EventLoop& loop_;
   io::PeerAddress peer_;
   ::duplex::detail::LoopPubSub& pubsub_;
