@@ -29,6 +29,7 @@ extern const std::string_view kChatPage;
 extern const std::string_view kFavicon;
 extern const std::string_view kSocketIoChatPage;
 extern const std::string_view kSockjsChatPage;
+extern const std::string_view kStompChatPage;
 
 namespace duplex::app {
 
@@ -370,6 +371,14 @@ int serve(const ServeFlags& flags) {
     };
   }
   stomp::Broker stomp_broker(server, std::move(stomp_options));
+  const bool have_stomp_client = serve_client_files(server, "/stomp/", stomp_client_files(),
+                                                    "stomp.umd.min.js", "@stomp/stompjs");
+  server.page("/stomp/chat", std::string(kStompChatPage));
+  if (!have_stomp_client) {
+    std::cerr << "duplex serve: built without the @stomp/stompjs files, so /stomp/chat has no "
+                 "client (run scripts/setup.sh, then build again); the broker itself is at "
+                 "/stomp\n";
+  }
   uint16_t port = 0;
   try {
     port = server.listen();
