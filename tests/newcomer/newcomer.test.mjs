@@ -1,7 +1,7 @@
 // A newcomer's run (issue 13): `duplex serve` started with its defaults, as scripts/serve.sh
 // starts it, then used the way a person would, with a quiet pause longer than every timeout
-// before each step: curl, the echo page, the chat page and the Socket.IO and SockJS chat pages
-// in Chromium,
+// before each step: curl, the echo page, the chat page and the Socket.IO, SockJS and STOMP chat
+// pages in Chromium,
 // `duplex connect`, and
 // the same over https:// and wss://. Only the port, the host (loopback, as every test) and the
 // timeouts are set: lowered so the test stays short, and `--threads 2` so that both loops sleep
@@ -205,6 +205,18 @@ describe('a newcomer uses duplex serve', { timeout: 120_000 }, () => {
         await page.waitForFunction(() => document.querySelectorAll('#messages li').length === 2);
       }));
   }
+
+  test('/stomp/chat after a quiet pause: the served @stomp/stompjs connects and a message ' +
+    'comes back', () => onPage(async (page) => {
+    assert.equal((await page.goto(`${http}/stomp/chat`)).status(), 200);
+    await page.waitForFunction(() => document.getElementById('state').textContent === 'connected');
+    assert.equal(await page.textContent('#transport'), '(STOMP 1.2 over WebSocket)');
+    // The page subscribes in the same task that shows 'connected': its SEND comes after.
+    await page.fill('#input', 'hello over STOMP ✓');
+    await page.click('#send');
+    await page.waitForFunction(() => document.querySelectorAll('#messages li').length >= 1);
+    assert.equal(await page.textContent('#messages li'), 'hello over STOMP ✓');
+  }));
 
   test('curl GET / again after a quiet pause', () => curlAfterPause(`${http}/`, FRESH_HTTP));
 });
