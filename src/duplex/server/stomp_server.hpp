@@ -17,6 +17,8 @@
 //   with room under their prefetch-count), and is kept, up to the queue's bounds, while nobody
 //   is subscribed. A message that was not acknowledged (NACK, or its subscriber left) goes to
 //   the next subscriber with `redelivered:true`.
+// - `/user/<user>/<name>` reaches the subscribers of `/user/<name>` that are connections of
+//   <user> (the user id on_connect bound, else the connection's session id).
 // Any other destination is refused with an ERROR frame.
 //
 // A connection lives on the loop that accepted it: its handlers run on that loop's thread. A
@@ -138,7 +140,8 @@ class Broker {
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
-  /// Sends a message to a destination (/topic/... or /queue/...) as a client's SEND would,
+  /// Sends a message to a destination (/topic/..., /queue/..., /user/<user>/...) as a client's
+  /// SEND would,
   /// from any thread; false for a destination that is neither, or a queue that is full.
   bool send(std::string_view destination, std::string_view body,
             std::vector<std::pair<std::string, std::string>> headers = {},

@@ -267,8 +267,8 @@ describe('STOMP at /stomp', { timeout: 120_000 }, () => {
       'content-length:41\n\nThe SEND frame has no destination header.\0'],
     ['a SEND to a destination that is neither a topic nor a queue', 'SEND\ndestination:/elsewhere\n\nx\0',
       errorFrame('Unknown destination', 'SEND to /elsewhere: Destinations are /topic/<name> ' +
-        '(every subscriber gets every message) and /queue/<name> (each message to one ' +
-        'subscriber).')],
+        '(every subscriber gets every message), /queue/<name> (each message to one subscriber) ' +
+        'and /user/<user>/<name> (to the subscribers of /user/<name> that are that user\'s).')],
     ['a header line without a colon', 'SEND\ndestination\n\nx\0',
       errorFrame('Header line without a colon',
         'The frame could not be read (Header line without a colon).')],

@@ -1,7 +1,8 @@
 // duplex serve's STOMP broker over SockJS (/stomp-sockjs, stompjs with a sockjs-client factory,
 // on the websocket and the xhr-polling transports) beside the WebSocket broker (/stomp): one
 // broker, one topic space; and --stomp-login: the right credentials are let in and bound as the
-// user, a wrong passcode gets ERROR "Authentication failed", then the close.
+// user (/user/ destinations reach that user's subscriptions), a wrong passcode gets ERROR
+// "Authentication failed", then the close.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -59,6 +60,29 @@ describe('STOMP over SockJS and with logins', { timeout: 120_000 }, () => {
         }
       });
   }
+
+  test('/user/ destinations: a SEND to /user/alice/queue/notes reaches alice\'s subscribers of ' +
+    '/user/queue/notes only', async () => {
+    const alice = await stompClient(`ws://127.0.0.1:${server.port}/stomp`, login('alice', 'secret'));
+    const bob = await stompClient(`ws://127.0.0.1:${server.port}/stomp`, login('bob', 'pw:with:colons'));
+    try {
+      const toAlice = collect(alice, '/user/queue/notes');
+      const toBob = collect(bob, '/user/queue/notes');
+      await settled(alice);
+      await settled(bob);
+      bob.publish({ destination: '/user/alice/queue/notes', body: 'for alice',
+        headers: { 'x-from': 'bob' } });
+      const [note] = await toAlice.next(1);
+      assert.equal(note.body, 'for alice');
+      assert.equal(note.headers.destination, '/user/queue/notes');
+      assert.equal(note.headers['x-from'], 'bob');
+      await settled(bob);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(toBob.messages.length, 0);
+    } finally {
+      await deactivate(alice, bob);
+    }
+  });
 
   test('a wrong passcode: ERROR "Authentication failed", then the close', async () => {
     const raw = await rawStomp(`ws://127.0.0.1:${server.port}/stomp`);

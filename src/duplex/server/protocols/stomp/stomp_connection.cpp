@@ -24,6 +24,17 @@ namespace {
 
 constexpr std::string_view kTopic = "/topic/";
 constexpr std::string_view kQueue = "/queue/";
+constexpr std::string_view kUser = "/user/";
+
+// The server topic of a user destination: "/user/<user>/queue/x" sent, "/user/queue/x"
+// subscribed by a connection of <user>. Apart from every topic the /topic/ prefix makes.
+std::string user_topic(std::string_view user, std::string_view rest) {
+  std::string topic = "stomp-user:";
+  topic += user;
+  topic += ":/";
+  topic += rest;
+  return topic;
+}
 
 // The name after `prefix` in `destination`, or empty when it has none there.
 std::string_view name_under(std::string_view destination, std::string_view prefix) {
@@ -41,8 +52,9 @@ std::vector<std::pair<std::string, std::string>> owned(std::span<const st::Heade
 }
 
 constexpr std::string_view kDestinations =
-    "Destinations are /topic/<name> (every subscriber gets every message) and /queue/<name> "
-    "(each message to one subscriber).";
+    "Destinations are /topic/<name> (every subscriber gets every message), /queue/<name> (each "
+    "message to one subscriber) and /user/<user>/<name> (to the subscribers of /user/<name> that "
+    "are that user's).";
 
 }  // namespace
 
@@ -61,13 +73,14 @@ Shared::Shared(Options opts)
 SendResult Shared::send(std::string_view destination, std::string_view body,
                         std::vector<std::pair<std::string, std::string>> headers,
                         std::string_view content_type) {
-  if (const std::string_view name = name_under(destination, kTopic); !name.empty()) {
-    const std::string topic = options.topic_prefix + std::string(name);
+  // A SEND to a server topic: the other protocols read the payload (the body, or a /pubsub
+  // delivery of it), STOMP subscribers the SEND itself.
+  const auto publish = [&](const std::string& topic, std::string_view pubsub_name) {
     const bool text = core::is_valid_utf8(body);
     std::shared_ptr<OutgoingMessage> made =
-        options.publish_as_pubsub && text
+        !pubsub_name.empty() && text
             ? OutgoingMessage::make(
-                  core::pubsub::delivery(name, ::duplex::detail::json_value_of(body)),
+                  core::pubsub::delivery(pubsub_name, ::duplex::detail::json_value_of(body)),
                   core::MessageType::text, topic)
             : OutgoingMessage::make(
                   body, text ? core::MessageType::text : core::MessageType::binary, topic);
@@ -75,12 +88,23 @@ SendResult Shared::send(std::string_view destination, std::string_view body,
         std::string(body), std::string(content_type), std::move(headers)}));
     hub->publish(topic, std::move(made), ::duplex::detail::Skip{});
     return SendResult::sent;
+  };
+  if (const std::string_view name = name_under(destination, kTopic); !name.empty()) {
+    return publish(options.topic_prefix + std::string(name),
+                   options.publish_as_pubsub ? name : std::string_view{});
   }
   if (const std::string_view name = name_under(destination, kQueue); !name.empty()) {
     auto message = std::make_shared<QueuedMessage>(
         QueuedMessage{std::string(destination), std::string(body), std::string(content_type),
                       std::move(headers), next_queued.fetch_add(1, std::memory_order_relaxed)});
     return queues.push(name, std::move(message)) ? SendResult::sent : SendResult::queue_full;
+  }
+  if (const std::string_view rest = name_under(destination, kUser); !rest.empty()) {
+    const size_t slash = rest.find('/');
+    if (slash == 0 || slash == std::string_view::npos || slash + 1 == rest.size()) {
+      return SendResult::unknown_destination;
+    }
+    return publish(user_topic(rest.substr(0, slash), rest.substr(slash + 1)), {});
   }
   return SendResult::unknown_destination;
 }
@@ -234,6 +258,13 @@ void ConnectionImpl::subscribe(const st::Subscription& subscription, std::string
   if (const std::string_view name = name_under(destination, kTopic); !name.empty()) {
     sub.target = shared_.options.topic_prefix + std::string(name);
     pubsub_.subscribe(session_, sub.target);  // false when another subscription has it: fine
+    subs_.push_back(std::move(sub));
+    return;
+  }
+  if (const std::string_view rest = name_under(destination, kUser); !rest.empty()) {
+    // A connection without a user id is its session's own user.
+    sub.target = user_topic(user_id().empty() ? std::string_view(session_id_) : user_id(), rest);
+    pubsub_.subscribe(session_, sub.target);
     subs_.push_back(std::move(sub));
     return;
   }
