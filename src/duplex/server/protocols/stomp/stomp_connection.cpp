@@ -51,12 +51,25 @@ std::vector<std::pair<std::string, std::string>> owned(std::span<const st::Heade
   return out;
 }
 
+// Where frames are put together before they are sent: one per thread, not per connection (an
+// idle connection keeps none). Nothing that writes it runs while a frame in it is being sent.
+std::string& scratch() {
+  thread_local std::string bytes;
+  if (bytes.capacity() > (64u << 10)) std::string().swap(bytes);  // after a large frame
+  bytes.clear();
+  return bytes;
+}
+
 constexpr std::string_view kDestinations =
     "Destinations are /topic/<name> (every subscriber gets every message), /queue/<name> (each "
     "message to one subscriber) and /user/<user>/<name> (to the subscribers of /user/<name> that "
     "are that user's).";
 
 }  // namespace
+
+// An idle STOMP connection is this, its WebSocket's Connection and the decoder's header array:
+// kept near 1 KiB in all.
+static_assert(sizeof(ConnectionImpl) <= 520, "a STOMP connection outgrew its size guard");
 
 // --- Shared -----------------------------------------------------------------------------------
 
@@ -234,10 +247,10 @@ void ConnectionImpl::authenticate(const st::Credentials& credentials) {
 void ConnectionImpl::connected(const st::SessionStep& step) {
   decoder_.set_version(step.version);
   const st::ConnectedHeaders headers(step);
-  scratch_.clear();
-  st::append_frame(scratch_, st::Frame{st::Command::connected, headers.headers(), {}},
+  std::string& frame_bytes = scratch();
+  st::append_frame(frame_bytes, st::Frame{st::Command::connected, headers.headers(), {}},
                    step.version);
-  send_frame(scratch_);
+  send_frame(frame_bytes);
   if (step.send_interval_ms) loop_.schedule(send_timer_, step.send_interval_ms);
   if (step.receive_timeout_ms) loop_.schedule(receive_timer_, step.receive_timeout_ms);
   opened_ = true;
@@ -370,11 +383,11 @@ bool ConnectionImpl::deliver(MessageEncodings& message) {
     const bool acked = sub.ack != st::AckMode::automatic;
     const uint64_t ack_id = acked ? next_ack_++ : 0;
     const std::string id = acked ? std::to_string(ack_id) : message.stomp_message_id();
-    scratch_.clear();
+    std::string& frame_bytes = scratch();
     message.append_stomp_frame(
-        scratch_, sub.id, sub.destination, state_.version(), id,
+        frame_bytes, sub.id, sub.destination, state_.version(), id,
         acked && state_.version() == st::Version::v1_2 ? std::string_view(id) : std::string_view{});
-    if (!send_frame(scratch_)) continue;
+    if (!send_frame(frame_bytes)) continue;
     if (sub.ack != st::AckMode::automatic) state_.delivered(sub.id, ack_id);
     sent = true;
   }
@@ -393,9 +406,9 @@ void ConnectionImpl::take(std::string_view id, uint64_t consumer, const QueueDel
   const bool acked = sub->ack != st::AckMode::automatic;
   const uint64_t ack_id = acked ? next_ack_ : 0;
   const std::string message_id = acked ? std::to_string(ack_id) : "q-" + std::to_string(m.id);
-  scratch_.clear();
+  std::string& frame_bytes = scratch();
   st::append_message_frame(
-      scratch_,
+      frame_bytes,
       {.subscription = sub->id,
        .destination = m.destination,
        .message_id = message_id,
@@ -406,7 +419,7 @@ void ConnectionImpl::take(std::string_view id, uint64_t consumer, const QueueDel
        .headers = headers,
        .body = m.body},
       state_.version());
-  if (!send_frame(scratch_)) {
+  if (!send_frame(frame_bytes)) {
     // A body SockJS cannot carry (not UTF-8): settled here, as no SockJS client could take it.
     if (acked) shared_.queues.ack(sub->target, consumer, delivery.delivery_id);
     return;
@@ -420,9 +433,10 @@ void ConnectionImpl::take(std::string_view id, uint64_t consumer, const QueueDel
 
 void ConnectionImpl::send_receipt(std::string_view receipt_id) {
   const st::Header header{"receipt-id", receipt_id};
-  scratch_.clear();
-  st::append_frame(scratch_, st::Frame{st::Command::receipt, {&header, 1}, {}}, state_.version());
-  send_frame(scratch_);
+  std::string& frame_bytes = scratch();
+  st::append_frame(frame_bytes, st::Frame{st::Command::receipt, {&header, 1}, {}},
+                   state_.version());
+  send_frame(frame_bytes);
 }
 
 void ConnectionImpl::send_error(std::string_view message, std::string_view body,
@@ -433,9 +447,10 @@ void ConnectionImpl::send_error(std::string_view message, std::string_view body,
   if (!version.empty()) headers.push_back({"version", version});
   if (receipt_id) headers.push_back({"receipt-id", *receipt_id});
   headers.push_back({"content-type", "text/plain"});
-  scratch_.clear();
-  st::append_frame(scratch_, st::Frame{st::Command::error, headers, body}, state_.version(), true);
-  send_frame(scratch_);
+  std::string& frame_bytes = scratch();
+  st::append_frame(frame_bytes, st::Frame{st::Command::error, headers, body}, state_.version(),
+                   true);
+  send_frame(frame_bytes);
   close_reason_ = std::string(message);
   // The state is told (when the error is the adapter's own) so later frames are ignored.
   if (state_.phase() != st::SessionPhase::closed) state_.end();

@@ -135,7 +135,6 @@ class ConnectionImpl final : public Connection,
   std::vector<Sub> subs_;
   std::string session_id_;
   std::string close_reason_ = "connection lost";
-  std::string scratch_;
   uint64_t next_ack_ = 1;
   uint64_t last_sent_ = 0;
   uint64_t last_received_ = 0;
