@@ -422,8 +422,10 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "/sockjs/echo (echo), /sockjs/close (closed at once with 3000 \"Go away!\") and "
       "/sockjs/chat (every message to everyone), with its client at /sockjs/sockjs.min.js and "
       "a chat page at /sockjs/chat.html (docs/sockjs.md); STOMP 1.2 (@stomp/stompjs) is at "
-      "ws://.../stomp, where /topic/<name> is /pubsub's topic <name> and /queue/<name> a queue "
-      "(docs/stomp.md). SIGINT/SIGTERM close every "
+      "ws://.../stomp and over SockJS at /stomp-sockjs, where /topic/<name> is /pubsub's topic "
+      "<name>, /queue/<name> a queue and /user/<user>/<name> that user's subscriptions, with a "
+      "chat page at /stomp/chat and its client at /stomp/stomp.umd.min.js (docs/stomp.md). "
+      "SIGINT/SIGTERM close every "
       "connection with 1001 and exit.");
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port (0 picks a free one)")->capture_default_str();
