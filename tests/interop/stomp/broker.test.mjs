@@ -92,6 +92,33 @@ describe('STOMP at /stomp', { timeout: 120_000 }, () => {
       }
     });
 
+  test('a 1 MiB body arrives whole; a frame split across WebSocket messages and several frames in ' +
+    'one message are read as frames', async () => {
+    const [a, b] = await Promise.all([stompClient(url), stompClient(url)]);
+    const raw = await rawStomp(url);
+    try {
+      const box = collect(a, '/topic/big');
+      await settled(a);
+      const big = 'x'.repeat(1 << 20);
+      b.publish({ destination: '/topic/big', body: big });
+      const [m] = await box.next(1);
+      assert.equal(m.body.length, big.length);
+      assert.equal(m.body, big);
+      // CONNECT and a SUBSCRIBE in one message, a SEND cut in three, then two SENDs in one.
+      raw.send('CONNECT\naccept-version:1.2\n\n\0\nSUBSCRIBE\nid:0\ndestination:/topic/big\n\n\0');
+      await raw.next(1);
+      raw.send('SEND\ndestina');
+      raw.send('tion:/topic/big\ncontent-le');
+      raw.send('ngth:3\n\na\0b\0');
+      raw.send('SEND\ndestination:/topic/big\n\none\0\nSEND\ndestination:/topic/big\n\ntwo\0');
+      const bodies = (await box.next(4)).slice(1).map((msg) => msg.body);
+      assert.deepEqual(bodies, ['a\0b', 'one', 'two']);
+    } finally {
+      raw.ws.close();
+      await deactivate(a, b);
+    }
+  });
+
   test('a queue: each message to one subscriber in turns; kept, in order, while nobody listens',
     async () => {
       const [producer, c1, c2] = await Promise.all([stompClient(url), stompClient(url),
