@@ -3,7 +3,8 @@
 # serving (with Node's npm for the socket.io-client files `duplex serve` serves), `setup.sh
 # --test` also for the test suites (clang for fuzzing, Python websockets, every npm package of
 # package-lock.json), `setup.sh --bench` for bench/run and its
-# reference servers (Boost.Beast, websocketpp, libwebsockets, liburing, Node ws, Python websockets).
+# reference servers (Boost.Beast, websocketpp, libwebsockets, liburing, Node ws, Python websockets,
+# RabbitMQ).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,9 @@ if [[ "$mode" == "--test" ]]; then
              python3-websockets chromium openssl curl)
 fi
 if [[ "$mode" == "--bench" ]]; then
+  # rabbitmq-server: the reference STOMP broker (its web STOMP plugin ships in the package).
   packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev
-             libwebsockets-dev liburing-dev openssl)
+             libwebsockets-dev liburing-dev openssl rabbitmq-server)
 fi
 # Node and npm: for the test clients and reference servers, and in every mode for the
 # socket.io-client files `duplex serve` embeds and serves at /socket.io/socket.io.js.

@@ -44,6 +44,7 @@ struct BenchFlags {
   std::string poll_path = "/poll";
   std::string socketio;  // "echo" or "room": Socket.IO clients (empty: not)
   std::string sockjs;    // "echo" or "fanout": SockJS clients (empty: not)
+  std::string stomp;     // "topic" or "queue": STOMP clients (empty: not)
   int subscribers = 1000;
   int publishers = 1;
   int topics = 1;
@@ -150,6 +151,8 @@ std::string describe_load(const BenchFlags& flags, const LoadOptions& options) {
     out << " Socket.IO clients (WebSocket)";
   } else if (options.sockjs) {
     out << " SockJS clients (websocket transport)";
+  } else if (options.stomp) {
+    out << " STOMP clients (CONNECTed, no subscription)";
   } else {
     out << " connections";
   }
@@ -245,6 +248,8 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
       out << ",\"mode\":\"socketio\",\"transport\":\"websocket\"";
     } else if (options.sockjs) {
       out << ",\"mode\":\"sockjs\",\"transport\":\"websocket\"";
+    } else if (options.stomp) {
+      out << ",\"mode\":\"stomp\"";
     }
     if (flags.idle) {
       out << ",\"idle_seconds\":" << fixed(flags.duration, 3)
@@ -277,9 +282,9 @@ void print_report(const BenchFlags& flags, const LoadOptions& options, const Loa
       std::cout << "  server RSS       " << with_commas(*server.rss_before / 1024.0) << " KiB -> "
                 << with_commas(*server.rss_after / 1024.0)
                 << " KiB: " << with_commas(*rss_per_connection) << " B per "
-                << (!options.event_stream_target.empty() ? "stream"
-                    : options.socketio || options.sockjs ? "client"
-                                                         : "connection")
+                << (!options.event_stream_target.empty()                  ? "stream"
+                    : options.socketio || options.sockjs || options.stomp ? "client"
+                                                                          : "connection")
                 << "\n";
     } else {
       std::cout << "  server RSS       unknown (pass --server-pid)\n";
@@ -302,11 +307,13 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
   const int per_topic = options.subscribers / options.topics;
   const int connections = options.subscribers + options.publishers;
   const SubscriberKind kind = options.subscriber_kind;
-  const char* mode = kind == SubscriberKind::event_stream ? "sse"
-                     : kind == SubscriberKind::long_poll  ? "poll"
-                     : kind == SubscriberKind::socketio   ? "socketio_room"
-                     : kind == SubscriberKind::sockjs     ? "sockjs_fanout"
-                                                          : "pubsub";
+  const char* mode = kind == SubscriberKind::event_stream  ? "sse"
+                     : kind == SubscriberKind::long_poll   ? "poll"
+                     : kind == SubscriberKind::socketio    ? "socketio_room"
+                     : kind == SubscriberKind::sockjs      ? "sockjs_fanout"
+                     : kind == SubscriberKind::stomp_topic ? "stomp_topic"
+                     : kind == SubscriberKind::stomp_queue ? "stomp_queue"
+                                                           : "pubsub";
   if (flags.json) {
     const double own_share = (server.own_cpu_end - server.own_cpu_start) / seconds;
     std::ostringstream out;
@@ -345,12 +352,18 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
     subscribers = " Socket.IO clients (WebSocket)";
   } else if (kind == SubscriberKind::sockjs) {
     subscribers = " SockJS clients (websocket transport)";
+  } else if (kind == SubscriberKind::stomp_topic) {
+    subscribers = " STOMP subscribers of /topic/tK";
+  } else if (kind == SubscriberKind::stomp_queue) {
+    subscribers = " STOMP consumers (client-individual acks) of /queue/tK";
   }
   const bool rooms = kind == SubscriberKind::socketio;
   std::cout << "duplex bench --"
-            << (kind == SubscriberKind::socketio ? "socketio room"
-                : kind == SubscriberKind::sockjs ? "sockjs fanout"
-                                                 : mode)
+            << (kind == SubscriberKind::socketio      ? "socketio room"
+                : kind == SubscriberKind::sockjs      ? "sockjs fanout"
+                : kind == SubscriberKind::stomp_topic ? "stomp topic"
+                : kind == SubscriberKind::stomp_queue ? "stomp queue"
+                                                      : mode)
             << " " << options.target.url.to_string() << ": " << with_commas(options.subscribers)
             << subscribers;
   if (kind == SubscriberKind::sockjs) {
@@ -358,7 +371,10 @@ void print_pubsub_report(const BenchFlags& flags, const PubsubOptions& options,
               << with_commas(options.subscribers + options.publishers)
               << " sessions, each sent every message), ";
   } else {
-    std::cout << " on " << with_commas(options.topics) << (rooms ? " rooms (" : " topics (")
+    std::cout << " on " << with_commas(options.topics)
+              << (rooms                                 ? " rooms ("
+                  : kind == SubscriberKind::stomp_queue ? " queues ("
+                                                        : " topics (")
               << with_commas(per_topic) << " each), ";
   }
   std::cout << with_commas(options.publishers)
@@ -544,6 +560,7 @@ int run_echo(const BenchFlags& flags) {
       return 2;
     }
   }
+  options.stomp = !flags.stomp.empty();  // held idle only
   if (!flags.payload_file.empty()) {
     std::ifstream in(flags.payload_file, std::ios::binary);
     if (!in) {
@@ -597,6 +614,9 @@ int run_pubsub(const BenchFlags& flags) {
     options.subscriber_kind = SubscriberKind::socketio;
   } else if (!flags.sockjs.empty()) {
     options.subscriber_kind = SubscriberKind::sockjs;
+  } else if (!flags.stomp.empty()) {
+    options.subscriber_kind =
+        flags.stomp == "queue" ? SubscriberKind::stomp_queue : SubscriberKind::stomp_topic;
   }
   if (flags.binary || flags.deflate || flags.idle || !flags.payload_file.empty() ||
       flags.messages > 0) {
@@ -604,6 +624,7 @@ int run_pubsub(const BenchFlags& flags) {
               << (flags.sse                ? "--sse"
                   : flags.poll             ? "--poll"
                   : !flags.sockjs.empty()  ? "--sockjs fanout"
+                  : !flags.stomp.empty()   ? "--stomp"
                   : flags.socketio.empty() ? "--pubsub"
                                            : "--socketio room")
               << " takes none of --binary, --deflate, " << (flags.sse ? "" : "--idle, ")
@@ -645,6 +666,21 @@ int run_bench(const BenchFlags& flags) {
   if (flags.poll && (flags.sse || flags.pubsub)) {
     std::cerr << "duplex bench: --poll takes neither --sse nor --pubsub\n";
     return 2;
+  }
+  if (!flags.stomp.empty()) {
+    if (flags.pubsub || flags.sse || flags.poll || !flags.socketio.empty() ||
+        !flags.sockjs.empty()) {
+      std::cerr << "duplex bench: --stomp takes none of --pubsub, --sse, --poll, --socketio, "
+                   "--sockjs\n";
+      return 2;
+    }
+    if (!flags.idle) return run_pubsub(flags);
+    if (flags.binary || flags.deflate || !flags.payload_file.empty()) {
+      std::cerr << "duplex bench: --stomp --idle takes none of --binary, --deflate, "
+                   "--payload-file\n";
+      return 2;
+    }
+    return run_echo(flags);
   }
   if (!flags.sockjs.empty()) {
     if (flags.pubsub || flags.sse || flags.poll || !flags.socketio.empty()) {
@@ -709,7 +745,11 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
       "clients (its websocket transport, at <the URL's path>/<server>/<session>/websocket) "
       "whose messages the server sends back (duplex serve's /sockjs/echo); with --sockjs fanout "
       "they are sessions of one chat (duplex serve's /sockjs/chat), every message of the "
-      "publishers sent to every session, theirs too. Exit "
+      "publishers sent to every session, theirs too. With --stomp topic the connections are "
+      "STOMP 1.2 clients (the URL being the broker's WebSocket, e.g. duplex serve's /stomp or "
+      "RabbitMQ's /ws): subscribers of /topic/tK and publishers SENDing to it; with --stomp "
+      "queue, consumers of /queue/tK acknowledging each message (client-individual) and "
+      "producers; --stomp topic --idle holds N CONNECTed STOMP clients. Exit "
       "status 0 when every connection and message went right, 1 when any failed (the report "
       "still prints), 2 for a bad argument.");
   cmd->add_option("url", flags->url,
@@ -803,21 +843,31 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
                   "every session gets, the publishers too: every delivery checked whole, timed, "
                   "counted in order (--json says \"mode\":\"sockjs\" or \"sockjs_fanout\")")
       ->check(CLI::IsMember({"echo", "fanout"}));
+  cmd->add_option("--stomp", flags->stomp,
+                  "STOMP 1.2 over WebSocket (subprotocol v12.stomp; CONNECT with login and "
+                  "passcode guest, no heart-beats; the URL is the broker's WebSocket): 'topic': as "
+                  "--pubsub, --subscribers clients SUBSCRIBE to /topic/tK (each with a receipt, "
+                  "awaited) and --publishers clients SEND -s bytes of data to the topics (with a "
+                  "content-length); every MESSAGE body checked whole, timed, counted in order. "
+                  "'queue': the same over /queue/tK, each message to one consumer "
+                  "(ack:client-individual, prefetch-count:16), which ACKs it. With --idle "
+                  "(either): -c clients CONNECTed and held, the server's RSS growth per client "
+                  "reported (--json says \"mode\":\"stomp\", \"stomp_topic\" or \"stomp_queue\")")
+      ->check(CLI::IsMember({"topic", "queue"}));
   cmd->add_option(
          "--subscribers", flags->subscribers,
-         "With --pubsub, --sse, --poll or --socketio room: subscriber connections (streams, polls, "
-         "Socket.IO clients)")
+         "With --pubsub, --sse, --poll, --socketio room or --stomp: subscriber connections "
+         "(streams, polls, Socket.IO or STOMP clients)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--publishers", flags->publishers,
-                  "With --pubsub, --sse, --poll or --socketio room: publisher connections (/pubsub "
-                  "WebSockets, or Socket.IO clients)")
+                  "With --pubsub, --sse, --poll, --socketio room or --stomp: publisher connections "
+                  "(/pubsub WebSockets, or Socket.IO or STOMP clients)")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
-  cmd->add_option(
-         "--topics", flags->topics,
-         "With --pubsub, --sse, --poll or --socketio room: topics (rooms) t0, t1, ...; must "
-         "divide --subscribers")
+  cmd->add_option("--topics", flags->topics,
+                  "With --pubsub, --sse, --poll, --socketio room or --stomp: topics (rooms, STOMP "
+                  "destinations /topic/tK or /queue/tK) t0, t1, ...; must divide --subscribers")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
   cmd->add_option("--source-addresses", flags->source_addresses,
@@ -836,7 +886,7 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
   cmd->callback([flags, inflight, connections, &exit_status] {
     const bool fan_out = flags->pubsub || flags->sse || flags->poll || flags->socketio == "room" ||
-                         flags->sockjs == "fanout";
+                         flags->sockjs == "fanout" || !flags->stomp.empty();
     if (fan_out && inflight->count() == 0) flags->inflight = 16;
     if ((flags->socketio == "echo" || flags->sockjs == "echo") && connections->count() == 0) {
       flags->connections = 500;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "duplex/core/http/body_reader.hpp"
 #include "duplex/core/http/header_values.hpp"
@@ -37,8 +38,8 @@ constexpr size_t kMaxHeadBytes = 1024;
 constexpr uint64_t kMaxAnswerBytes = 64 << 20;  // of a long poll's answer
 // Payload bytes kept of every message of a Socket.IO client, enough to know its packets.
 constexpr size_t kSocketIoHeadBytes = 16;
-// The largest SockJS frame a client gathers.
-constexpr uint64_t kMaxSockjsFrame = 64 << 20;
+// The largest SockJS frame, or WebSocket message of STOMP frames, a client gathers.
+constexpr uint64_t kMaxGatheredMessage = 64 << 20;
 
 double seconds_since(uint64_t start, uint64_t now) {
   return static_cast<double>(now - start) / 1e9;
@@ -131,12 +132,15 @@ struct ClientPool::Connection {
   enum class SocketIo : uint8_t { none, awaiting_open, awaiting_connect, connected };
   // A SockJS client's, once upgraded: waiting for the open frame (while handshaking), then open.
   enum class SockJs : uint8_t { none, awaiting_open, open };
+  // A STOMP client's, once upgraded: waiting for CONNECTED (while handshaking), then connected.
+  enum class Stomp : uint8_t { none, awaiting_connected, connected };
 
   int fd = -1;
   SSL* ssl = nullptr;  // wss:// only
   State state = State::idle;
   SocketIo sio = SocketIo::none;
   SockJs sjs = SockJs::none;
+  Stomp stomp = Stomp::none;
   bool want_write = false;  // EPOLLOUT armed
   uint8_t header_len = 0;   // bytes of a frame header split across reads
   uint8_t header[core::kMaxFrameHeader];
@@ -153,7 +157,9 @@ struct ClientPool::Connection {
   std::unique_ptr<core::ClientHandshake> handshake;
   std::string response;
   std::unique_ptr<HttpSubscription> http;  // an HTTP subscriber's, not a WebSocket's
-  std::string frame;                       // a SockJS client's frame being read, whole
+  std::string frame;  // a SockJS client's frame, or a STOMP client's message, being read, whole
+
+  bool gathers() const { return sjs != SockJs::none || stomp != Stomp::none; }
 };
 
 namespace {
@@ -185,6 +191,12 @@ ClientPool::ClientPool(const ClientPoolOptions& options, size_t connections, Han
     resource += "EIO=4&transport=websocket";
     core::append_masked_frame(socketio_connect_, core::Opcode::text, "40", core::random_mask_key());
     core::append_masked_frame(socketio_pong_, core::Opcode::text, "3", core::random_mask_key());
+  }
+  if (options_.stomp) {
+    static constexpr char kConnect[] =
+        "CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\nheart-beat:0,0\n\n\0";
+    core::append_masked_frame(stomp_connect_, core::Opcode::text, {kConnect, sizeof kConnect - 1},
+                              core::random_mask_key());
   }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll: ") + std::strerror(errno));
@@ -247,6 +259,7 @@ void ClientPool::start_connect(Connection& c, size_t index) {
     if (options_.deflate) {
       offer.extensions = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
     }
+    if (options_.stomp) offer.protocols = {"v12.stomp"};
     if (options_.sockjs) {
       core::WebSocketUrl url = upgrade_url_;
       url.resource = sockjs_resource(url.resource);
@@ -330,14 +343,18 @@ void ClientPool::on_handshake_bytes(Connection& c, const char* data, size_t len)
   if (options_.deflate && result.extensions.find("permessage-deflate") == std::string::npos) {
     return error(c, "handshake: the server declined permessage-deflate");
   }
-  if (options_.socketio || options_.sockjs) {
-    // Open once the Socket.IO CONNECT is answered, or the SockJS open frame has come; the open
-    // packet or frame may have come along.
+  if (options_.socketio || options_.sockjs || options_.stomp) {
+    // Open once the Socket.IO CONNECT is answered, the SockJS open frame has come, or the STOMP
+    // CONNECT is answered; the open packet or frame may have come along.
     c.handshake.reset();
     if (options_.socketio) {
       c.sio = Connection::SocketIo::awaiting_open;
-    } else {
+    } else if (options_.sockjs) {
       c.sjs = Connection::SockJs::awaiting_open;
+    } else {
+      c.stomp = Connection::Stomp::awaiting_connected;
+      write(c, stomp_connect_.data(), stomp_connect_.size());
+      if (c.fd < 0) return;
     }
     const std::string rest = c.response.substr(result.consumed);
     c.response.clear();
@@ -406,8 +423,9 @@ void ClientPool::expire_handshakes(uint64_t now) {
     error(c, c.http && c.http->long_poll ? "long poll: the first poll unanswered after 10 s"
              : c.sio != Connection::SocketIo::none
                  ? "socket.io: the namespace not connected after 10 s"
-             : c.sjs != Connection::SockJs::none ? "sockjs: no open frame after 10 s"
-                                                 : "handshake timed out");
+             : c.sjs != Connection::SockJs::none  ? "sockjs: no open frame after 10 s"
+             : c.stomp != Connection::Stomp::none ? "stomp: no CONNECTED frame after 10 s"
+                                                  : "handshake timed out");
   }
 }
 
@@ -495,7 +513,7 @@ void ClientPool::on_readable(Connection& c, size_t index) {
   if (c.http && c.http->long_poll) {
     read_answer(c, index, {buffer_.get(), static_cast<size_t>(n)}, now);
   } else if (c.state == Connection::State::handshaking && c.sio == Connection::SocketIo::none &&
-             c.sjs == Connection::SockJs::none) {
+             !c.gathers()) {
     if (c.http) return on_stream_head(c, index, {buffer_.get(), static_cast<size_t>(n)});
     return on_handshake_bytes(c, buffer_.get(), static_cast<size_t>(n));
   } else if (c.http) {
@@ -663,8 +681,8 @@ bool ClientPool::start_frame(Connection& c, size_t index, const uint8_t* h) {
 }
 
 void ClientPool::take_payload(Connection& c, const uint8_t* p, size_t len) {
-  if (c.sjs != Connection::SockJs::none) {
-    if (c.opcode < 8 && c.frame.size() + len <= kMaxSockjsFrame) {
+  if (c.gathers()) {
+    if (c.opcode < 8 && c.frame.size() + len <= kMaxGatheredMessage) {
       c.frame.append(reinterpret_cast<const char*>(p), len);
     }
     return;
@@ -678,6 +696,7 @@ void ClientPool::take_payload(Connection& c, const uint8_t* p, size_t len) {
 void ClientPool::frame_done(Connection& c, size_t index, uint64_t now) {
   if (c.opcode >= 8 || !c.fin) return;  // ping/pong, or a fragment of a longer message
   if (c.sjs != Connection::SockJs::none) return sockjs_frame(c, index, now);
+  if (c.stomp != Connection::Stomp::none) return stomp_message(c, index, now);
   ReceivedMessage message;
   message.opcode = c.message_opcode;
   message.compressed = c.compressed;
@@ -769,6 +788,101 @@ void ClientPool::sockjs_frame(Connection& c, size_t index, uint64_t now) {
       if (i < f.size() && f[i] == ']' && i + 1 == f.size()) break;
       if (i >= f.size() || f[i] != ',') return bad("a message frame that is not strings: ");
       ++i;
+    }
+  }
+  if (c.fd >= 0) c.frame.clear();
+}
+
+// A STOMP client's whole WebSocket message (c.frame): its frames, each read by its command line
+// and headers; a body runs for its content-length, or else to its NUL.
+void ClientPool::stomp_message(Connection& c, size_t index, uint64_t now) {
+  const std::string_view f = c.frame;
+  const uint64_t size = c.message_bytes;
+  c.message_bytes = 0;
+  const auto bad = [&](std::string what, std::string_view shown) {
+    const ReceivedMessage m{.opcode = c.message_opcode,
+                            .size = shown.size(),
+                            .head = reinterpret_cast<const uint8_t*>(shown.data()),
+                            .head_size = shown.size()};
+    error(c, "stomp: " + what + sample(m));
+  };
+  if (size != f.size()) return bad("a message too large: ", f);
+  size_t i = 0;
+  while (i < f.size() && c.fd >= 0) {
+    if (f[i] == '\n' || f[i] == '\r') {  // heart-beat EOLs
+      ++i;
+      continue;
+    }
+    const size_t start = i;
+    // The command line, then header lines up to an empty one (EOL: LF or CRLF).
+    const auto line = [&]() -> std::optional<std::string_view> {
+      const size_t eol = f.find('\n', i);
+      if (eol == std::string_view::npos) return std::nullopt;
+      std::string_view text = f.substr(i, eol - i);
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      i = eol + 1;
+      return text;
+    };
+    const std::optional<std::string_view> command = line();
+    if (!command) return bad("a frame without its command line: ", f.substr(start));
+    std::string_view receipt_id, ack, message;
+    std::optional<uint64_t> length;
+    bool seen_receipt = false, seen_ack = false, seen_message = false, seen_length = false;
+    while (true) {
+      const std::optional<std::string_view> header = line();
+      if (!header) return bad("a frame without the end of its headers: ", f.substr(start));
+      if (header->empty()) break;
+      const size_t colon = header->find(':');
+      if (colon == std::string_view::npos) return bad("a header without a colon: ", *header);
+      const std::string_view name = header->substr(0, colon), value = header->substr(colon + 1);
+      // Repeated headers: the first one counts.
+      if (name == "receipt-id" && !std::exchange(seen_receipt, true)) receipt_id = value;
+      if (name == "ack" && !std::exchange(seen_ack, true)) ack = value;
+      if (name == "message" && !std::exchange(seen_message, true)) message = value;
+      if (name == "content-length" && !std::exchange(seen_length, true)) {
+        length = core::parse_decimal(value);
+        if (!length) return bad("a bad content-length: ", *header);
+      }
+    }
+    size_t body_end;
+    if (length) {
+      if (*length >= f.size() - i || f[i + *length] != '\0') {
+        return bad("a body not ended by NUL after its content-length: ", f.substr(start));
+      }
+      body_end = i + static_cast<size_t>(*length);
+    } else {
+      body_end = f.find('\0', i);
+      if (body_end == std::string_view::npos) {
+        return bad("a frame without its NUL: ", f.substr(start));
+      }
+    }
+    const std::string_view body = f.substr(i, body_end - i);
+    i = body_end + 1;
+    if (*command == "ERROR")
+      return bad("the server sent ERROR " + std::string(message) + ": ", body);
+    if (c.stomp == Connection::Stomp::awaiting_connected) {
+      if (*command != "CONNECTED") return bad("expected CONNECTED, got ", f.substr(start));
+      c.stomp = Connection::Stomp::connected;
+      opened(c);
+    } else if (*command == "MESSAGE") {
+      handler_.on_message(index,
+                          {.opcode = 1,
+                           .size = body.size(),
+                           .head = reinterpret_cast<const uint8_t*>(body.data()),
+                           .head_size = body.size(),
+                           .ack = ack},
+                          now);
+    } else if (*command == "RECEIPT") {
+      stomp_receipt_ = "receipt:";
+      stomp_receipt_ += receipt_id;
+      handler_.on_message(index,
+                          {.opcode = 1,
+                           .size = stomp_receipt_.size(),
+                           .head = reinterpret_cast<const uint8_t*>(stomp_receipt_.data()),
+                           .head_size = stomp_receipt_.size()},
+                          now);
+    } else {
+      return bad("an unexpected frame: ", f.substr(start));
     }
   }
   if (c.fd >= 0) c.frame.clear();

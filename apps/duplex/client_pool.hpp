@@ -29,6 +29,14 @@
 // over, a close frame (`c[code,"reason"]`) is an error, and every message of a message frame
 // (`a["...","..."]`) is handed over whole, as a text message of its JSON string's text between
 // the quotes, escapes and all (head and head_size are the whole of it, whatever head_bytes).
+//
+// Or every WebSocket connection may be a STOMP 1.2 client (stomp): the upgrade offers the
+// subprotocol `v12.stomp`, a CONNECT frame (login and passcode `guest`, no heart-beats) goes out
+// at once, and the connection is open once the server's CONNECTED frame has come. Each WebSocket
+// message is gathered whole and walked as STOMP frames (one or several, heart-beat EOLs between
+// them stepped over): a MESSAGE's body is handed over whole as a text message (head and
+// head_size are the body, with its `ack` header's value in `ack`), a RECEIPT as the text
+// `receipt:<receipt-id>`; an ERROR frame, or any other frame, is an error.
 #pragma once
 
 #include <cstddef>
@@ -71,6 +79,8 @@ struct ClientPoolOptions {
   bool socketio = false;
   // Every connection a SockJS client over its websocket transport (not with http_target).
   bool sockjs = false;
+  // Every connection a STOMP 1.2 client over WebSocket (not with http_target).
+  bool stomp = false;
 };
 
 /// A whole data message, as the pool saw it go by (an event stream's event: its data, as text; a
@@ -81,6 +91,7 @@ struct ReceivedMessage {
   uint64_t size = 0;        // payload bytes, all fragments
   const uint8_t* head = nullptr;
   size_t head_size = 0;  // min(size, head_bytes)
+  std::string_view ack;  // a STOMP MESSAGE's `ack` header (empty when it has none)
 };
 
 /// How the connections fared: the part of every engine's result the pool knows.
@@ -176,6 +187,7 @@ class ClientPool {
   void frame_done(Connection& c, size_t index, uint64_t now);
   bool socketio_packet(Connection& c, const ReceivedMessage& message);
   void sockjs_frame(Connection& c, size_t index, uint64_t now);
+  void stomp_message(Connection& c, size_t index, uint64_t now);
   void write(Connection& c, const char* data, size_t len);
   void flush_pending(Connection& c);
   void set_write_interest(Connection& c, bool on);
@@ -192,6 +204,8 @@ class ClientPool {
   std::string request_;                           // scratch for an HTTP subscriber's request
   core::WebSocketUrl upgrade_url_;                // the URL upgraded to (Socket.IO: with its query)
   std::string socketio_connect_, socketio_pong_;  // masked frames "40" and "3"
+  std::string stomp_connect_;                     // the masked CONNECT frame
+  std::string stomp_receipt_;                     // scratch: a RECEIPT handed over as text
   int epoll_fd_ = -1;
   int pending_ = 0;  // connections connecting or handshaking
   int opened_ = 0;   // connections open now

@@ -67,7 +67,8 @@ class Engine final : public ClientPool::Handler {
                .head_bytes = options.socketio ? kSocketIoCheckedBytes : 0,
                .http_target = event_stream_target(options),
                .socketio = options.socketio,
-               .sockjs = options.sockjs},
+               .sockjs = options.sockjs,
+               .stomp = options.stomp},
               static_cast<size_t>(options.connections), *this),
         flights_(static_cast<size_t>(options.connections)) {
     payload_ = make_payload(options_);
@@ -263,6 +264,9 @@ LoadResult LoadGenerator::run() {
   if (options_.inflight < 1) throw std::invalid_argument("inflight must be at least 1");
   if (!options_.event_stream_target.empty() && !options_.idle) {
     throw std::invalid_argument("event streams are only held idle here");
+  }
+  if (options_.stomp && !options_.idle) {
+    throw std::invalid_argument("STOMP clients are only held idle here");
   }
   Engine engine(options_, *this);
   return engine.run();

@@ -42,6 +42,8 @@ struct LoadOptions {
   // (modulo a few more than inflight), and once the window ends every message still in flight
   // must come back within 10 s (one that does not is lost: an error).
   bool sockjs = false;
+  // Every connection a STOMP client (ClientPoolOptions::stomp), CONNECTed: held idle only.
+  bool stomp = false;
   int baseline_connections = 0;  // opened before the rest, as the baseline for memory figures
   int max_pending_connects = 256;
 };

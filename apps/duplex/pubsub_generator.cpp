@@ -20,6 +20,8 @@ constexpr uint64_t kMaxOrderChecks = 16'000'000;  // subscribers x publishers
 // 0xffff, which no publisher is.
 constexpr uint64_t kPrimingId = ~uint64_t{0};
 constexpr uint64_t kPrimingInterval = 50'000'000;  // ns
+// Unacknowledged messages a STOMP queue consumer may hold.
+constexpr int kStompPrefetch = 16;
 
 // The frames of one topic: what the generator sends and what it expects back.
 struct Topic {
@@ -111,8 +113,11 @@ class Engine final : public ClientPool::Handler {
         recipients_(subscribers_ +
                     (options.subscriber_kind == SubscriberKind::sockjs ? publishers_.size() : 0)),
         inflight_(static_cast<size_t>(options.inflight)),
-        per_topic_(static_cast<uint32_t>(options.subscribers / options.topics +
-                                         (recipients_ - subscribers_))),
+        // A queue's message goes to one of its consumers.
+        per_topic_(options.subscriber_kind == SubscriberKind::stomp_queue
+                       ? 1
+                       : static_cast<uint32_t>(options.subscribers / options.topics +
+                                               (recipients_ - subscribers_))),
         pool_({.target = options.target,
                .head_bytes = make_topics(),
                .http_target = http_target(),
@@ -120,7 +125,9 @@ class Engine final : public ClientPool::Handler {
                                 ? HttpSubscriber::long_poll
                                 : HttpSubscriber::event_stream,
                .socketio = options.subscriber_kind == SubscriberKind::socketio,
-               .sockjs = options.subscriber_kind == SubscriberKind::sockjs},
+               .sockjs = options.subscriber_kind == SubscriberKind::sockjs,
+               .stomp = options.subscriber_kind == SubscriberKind::stomp_topic ||
+                        options.subscriber_kind == SubscriberKind::stomp_queue},
               subscribers_ + publishers_.size(), *this),
         // A stream is subscribed from the start.
         subscribed_(subscribers_, options.subscriber_kind == SubscriberKind::event_stream),
@@ -178,12 +185,16 @@ class Engine final : public ClientPool::Handler {
         !read_hex(m.head + topic.prefix.size(), id)) {
       return pool_.fail(index, "not a delivery of this subscriber's topic: " + sample(m));
     }
-    // A SockJS message is there whole: the rest of it too must be the data sent.
-    if (sockjs() &&
+    // A SockJS message, or a STOMP body, is there whole: the rest of it too must be the data sent.
+    if ((sockjs() || stomp()) &&
         std::memcmp(m.head + kIdDigits, data_.data() + kIdDigits, data_.size() - kIdDigits) != 0) {
       return pool_.fail(index, "not the data published: " + sample(m));
     }
     if (id == kPrimingId && polls()) return;  // a priming message
+    if (queues()) {
+      if (m.ack.empty()) return pool_.fail(index, "a queue's MESSAGE without an ack header");
+      acknowledge(index, m.ack);
+    }
     const auto publisher = static_cast<uint32_t>(id >> 48);
     const auto slot = static_cast<uint32_t>((id >> 32) & 0xffff);
     const auto seq = static_cast<uint32_t>(id);
@@ -226,6 +237,9 @@ class Engine final : public ClientPool::Handler {
     }
   }
 
+  // The ACKs of one read of a queue consumer go out in one write.
+  void on_read_end(size_t, uint64_t) override { flush_acks(); }
+
   // Publishers whose publishes were delivered in this poll publish again, each in one write.
   void on_poll_end(uint64_t now) override {
     if (priming_ && now - primed_at_ >= kPrimingInterval) prime(now);
@@ -248,6 +262,21 @@ class Engine final : public ClientPool::Handler {
       if (sockjs()) {
         // One chat: every session is in it, and a message is its data.
         topic.publish = "[\"";
+      } else if (stomp()) {
+        // A destination per topic, subscribed with a receipt; a MESSAGE's body is the data.
+        const std::string id = "t" + std::to_string(t);
+        const std::string destination = (queues() ? "/queue/" : "/topic/") + id;
+        std::string subscribe = "SUBSCRIBE\nid:0\ndestination:" + destination;
+        if (queues()) {
+          subscribe += "\nack:client-individual\nprefetch-count:" + std::to_string(kStompPrefetch);
+        }
+        subscribe += "\nreceipt:" + id + "\n\n";
+        subscribe += '\0';
+        core::append_masked_frame(topic.subscribe, core::Opcode::text, subscribe,
+                                  core::random_mask_key());
+        topic.subscribed = "receipt:" + id;
+        topic.publish = "SEND\ndestination:" + destination +
+                        "\ncontent-length:" + std::to_string(data.size()) + "\n\n";
       } else if (socketio()) {
         // Rooms: joined with an ack (id 0, the client's first), emitted to by `broadcast`.
         core::append_masked_frame(topic.subscribe, core::Opcode::text, "420[\"join\"," + name + "]",
@@ -264,12 +293,13 @@ class Engine final : public ClientPool::Handler {
         topic.publish = "{\"type\":\"publish\",\"topic\":" + name + ",\"data\":\"";
       }
       topic.id_offset = topic.publish.size();
-      topic.publish += data + (socketio() || sockjs() ? "\"]" : "\"}");
+      topic.publish += data;
+      topic.publish += stomp() ? std::string_view("\0", 1) : socketio() || sockjs() ? "\"]" : "\"}";
       std::string priming = topic.publish;
       write_hex(priming.data() + topic.id_offset, kPrimingId);
       core::append_masked_frame(topic.priming, core::Opcode::text, priming,
                                 core::random_mask_key());
-      topic.delivery_size = topic.prefix.size() + data.size() + (sockjs() ? 0 : 2);
+      topic.delivery_size = topic.prefix.size() + data.size() + (sockjs() || stomp() ? 0 : 2);
       head = std::max({head, topic.subscribed.size(), topic.prefix.size() + kIdDigits});
     }
     data_ = data;
@@ -279,9 +309,28 @@ class Engine final : public ClientPool::Handler {
   bool polls() const { return options_.subscriber_kind == SubscriberKind::long_poll; }
   bool socketio() const { return options_.subscriber_kind == SubscriberKind::socketio; }
   bool sockjs() const { return options_.subscriber_kind == SubscriberKind::sockjs; }
-  // Whether each subscription is answered (a WebSocket's `subscribed`, a Socket.IO join's ack).
+  bool queues() const { return options_.subscriber_kind == SubscriberKind::stomp_queue; }
+  bool stomp() const { return queues() || options_.subscriber_kind == SubscriberKind::stomp_topic; }
+  // Whether each subscription is answered (a WebSocket's `subscribed`, a Socket.IO join's ack,
+  // a STOMP SUBSCRIBE's receipt).
   bool answers_subscriptions() const {
-    return options_.subscriber_kind == SubscriberKind::websocket || socketio();
+    return options_.subscriber_kind == SubscriberKind::websocket || socketio() || stomp();
+  }
+
+  // Queues the ACK of a consumer's message, to go out with the others of the same read.
+  void acknowledge(size_t index, std::string_view ack) {
+    if (acks_for_ != index) flush_acks();
+    acks_for_ = index;
+    ack_frame_ = "ACK\nid:";
+    ack_frame_ += ack;
+    ack_frame_ += std::string_view("\n\n\0", 3);
+    core::append_masked_frame(acks_, core::Opcode::text, ack_frame_, core::random_mask_key());
+  }
+
+  void flush_acks() {
+    if (acks_.empty()) return;
+    pool_.send(acks_for_, acks_.data(), acks_.size());
+    acks_.clear();
   }
 
   // Subscriber i's stream or poll asks for topic t<i % topics>; publishers are WebSockets.
@@ -451,6 +500,8 @@ class Engine final : public ClientPool::Handler {
   std::vector<uint32_t> ready_;      // publishers with slots freed in this poll
   uint64_t in_flight_ = 0;           // publishes in flight, all publishers
   std::string payload_, batch_;      // scratch for building publishes
+  std::string acks_, ack_frame_;     // a STOMP consumer's ACKs not yet sent, and scratch
+  size_t acks_for_ = 0;              // the consumer they are for
   PubsubResult result_;
   uint64_t phase_messages_ = 0;
   bool sending_ = false;

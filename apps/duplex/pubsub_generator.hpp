@@ -32,6 +32,15 @@
 // which every session is in from its open frame on, and a publisher sends `["<data>"]`, which
 // the server sends to every session, the publishers' own included: each of the subscribers and
 // publishers gets every message (its text checked whole, timed, counted in order).
+//
+// Or every connection may be a STOMP 1.2 client over WebSocket (ClientPoolOptions::stomp; the
+// broker of `duplex serve` at /stomp, RabbitMQ's web STOMP at /ws). stomp_topic: a subscriber
+// subscribes to `/topic/tK` with a receipt (`SUBSCRIBE id:0 destination:/topic/tK receipt:tK`,
+// answered by RECEIPT receipt-id:tK), and a publisher sends `SEND destination:/topic/tK` with a
+// content-length and the data as its body: each MESSAGE's body is the delivery, checked whole,
+// timed, counted in order. stomp_queue: the same over `/queue/tK`, the subscribers being
+// consumers with `ack:client-individual` and `prefetch-count:16`: each message goes to one of
+// its queue's consumers, which ACKs it by its `ack` header (the ACKs of one read in one write).
 #pragma once
 
 #include <cstdint>
@@ -45,7 +54,15 @@
 
 namespace duplex::app {
 
-enum class SubscriberKind { websocket, event_stream, long_poll, socketio, sockjs };
+enum class SubscriberKind {
+  websocket,
+  event_stream,
+  long_poll,
+  socketio,
+  sockjs,
+  stomp_topic,
+  stomp_queue
+};
 
 struct PubsubOptions {
   ClientTarget target;
@@ -56,7 +73,8 @@ struct PubsubOptions {
   int inflight = 16;       // publishes per publisher not yet delivered to every subscriber
   // socketio: the publishers too are Socket.IO clients (rooms and the `broadcast` event).
   // sockjs: every connection a SockJS client of one chat (topics must be 1), the publishers
-  // recipients too.
+  // recipients too. stomp_topic, stomp_queue: every connection a STOMP client, the subscribers
+  // of topics or consumers of queues.
   SubscriberKind subscriber_kind = SubscriberKind::websocket;
   std::string subscriber_path;  // of the HTTP subscribers (not websocket), e.g. "/sse", "/poll"
   double warmup_seconds = 2;

@@ -464,7 +464,16 @@ TEST(StompFrameDecoder, AnIdleDecoderHoldsNoBuffer) {
   EXPECT_GE(decoder.memory_held(), 50000u);
   EXPECT_EQ(decoder.next(rest).kind, Kind::frame);
   EXPECT_EQ(decoder.next(rest).kind, Kind::need_more);
+  EXPECT_EQ(decoder.memory_held(), 0u);
+
+  // Frames of one input share one header array, freed once the input is used up.
+  std::string_view two = "SEND\na:1\n\n\0SEND\nb:2\n\n\0"sv;
+  EXPECT_EQ(decoder.next(two).kind, Kind::frame);
   EXPECT_EQ(decoder.memory_held(), sizeof(Header));
+  EXPECT_EQ(decoder.next(two).kind, Kind::frame);
+  EXPECT_EQ(decoder.memory_held(), sizeof(Header));
+  EXPECT_EQ(decoder.next(two).kind, Kind::need_more);
+  EXPECT_EQ(decoder.memory_held(), 0u);
 
   // A frame with more than kKeptHeaders headers: its header array goes too.
   std::string many = "SEND\n";
@@ -479,7 +488,7 @@ TEST(StompFrameDecoder, AnIdleDecoderHoldsNoBuffer) {
   std::string_view escaped = "SEND\na:\\c\n\n\0"sv;
   EXPECT_EQ(decoder.next(escaped).kind, Kind::frame);
   EXPECT_EQ(decoder.next(escaped).kind, Kind::need_more);
-  EXPECT_EQ(decoder.memory_held(), sizeof(Header));
+  EXPECT_EQ(decoder.memory_held(), 0u);
 }
 
 TEST(StompFrameDecoder, ATooLargeFrameIsRefusedBeforeItIsHeld) {

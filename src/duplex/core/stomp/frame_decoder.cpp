@@ -96,6 +96,8 @@ DecodeEvent FrameDecoder::next(std::string_view& in) {
   // Between frames: heart-beats, until a frame's first byte.
   for (size_t i = 0; state_ == State::between || state_ == State::between_cr; ++i) {
     if (i == in.size()) {
+      // The input is used up between frames: an idle decoder keeps no header array either.
+      if (headers_.capacity() > 0) std::vector<Header>().swap(headers_);
       in = {};
       return {};
     }
