@@ -89,6 +89,9 @@ struct Options {
   /// Largest frame a client may send (command, headers and body); larger is an ERROR.
   size_t max_frame = (1u << 20) + (64u << 10);
   /// What each queue keeps while no subscriber has room; a SEND past them is an ERROR.
+  /// queue_max_messages also bounds a /topic/ subscription's unacknowledged messages (in a
+  /// client ack mode; a topic keeps nothing, so prefetch-count holds nothing back there): the
+  /// message past it ends the connection with ERROR "Too many unacknowledged messages".
   size_t queue_max_messages = 10'000;
   size_t queue_max_bytes = 16u << 20;
   /// The CONNECTED frame's server header.

@@ -286,6 +286,44 @@ describe('STOMP at /stomp', { timeout: 120_000 }, () => {
     await deactivate(lively);
   });
 
+  test('a topic subscriber in client mode that never acknowledges: its 10,001st message is an ' +
+    'ERROR and the close (queue_max_messages); every acknowledged one was sent, others go on',
+  async () => {
+    const lazy = await rawStomp(url);
+    lazy.send('CONNECT\naccept-version:1.2\n\n\0');
+    await lazy.next(1);
+    lazy.send('SUBSCRIBE\nid:s\ndestination:/topic/flood\nack:client-individual\nreceipt:r\n\n\0');
+    assert.equal((await lazy.next(2))[1], 'RECEIPT\nreceipt-id:r\n\n\0');
+    const steady = await stompClient(url);
+    const box = collect(steady, '/topic/flood');
+    await settled(steady);
+    const sender = await rawStomp(url);
+    sender.send('CONNECT\naccept-version:1.2\n\n\0');
+    await sender.next(1);
+    // 10,001 SENDs in a few WebSocket messages.
+    for (let batch = 0; batch < 10; ++batch) {
+      let frames = '';
+      for (let i = 0; i < 1000; ++i) frames += `SEND\ndestination:/topic/flood\n\n${batch * 1000 + i}\0`;
+      sender.send(frames);
+    }
+    sender.send('SEND\ndestination:/topic/flood\nreceipt:last\n\n10000\0');
+    assert.equal((await sender.next(2))[1], 'RECEIPT\nreceipt-id:last\n\n\0');
+    assert.deepEqual(await lazy.closed(), { code: 1008, reason: '' });
+    // CONNECTED, the receipt, 10,000 MESSAGEs (each with its ack id), then the ERROR.
+    assert.equal(lazy.received.length, 2 + 10000 + 1);
+    assert.equal(lazy.received[2], 'MESSAGE\nsubscription:s\ndestination:/topic/flood\n' +
+      'message-id:1\nack:1\ncontent-length:1\n\n0\0');
+    assert.match(lazy.received[10001], /^MESSAGE\nsubscription:s\n.*\nack:10000\n.*\n\n9999\0$/s);
+    assert.equal(lazy.received[10002], errorFrame('Too many unacknowledged messages',
+      'Subscription s to /topic/flood holds 10000 unacknowledged messages ' +
+      '(queue_max_messages): ACK them as they come.'));
+    // The auto-ack subscriber got all 10,001, in order.
+    const all = await box.next(10001);
+    assert.deepEqual(all.map((m) => m.body), Array.from({ length: 10001 }, (_, i) => String(i)));
+    sender.ws.close();
+    await deactivate(steady);
+  });
+
   for (const [what, frames, expected] of [
     ['an unknown command', 'FOO\n\n\0',
       errorFrame('Unknown command', 'The frame\'s command line (FOO) is no STOMP command.')],

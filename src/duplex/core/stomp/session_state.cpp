@@ -333,6 +333,11 @@ bool SessionState::can_deliver(std::string_view subscription) const {
          sub->waiting.size() < sub->prefetch;
 }
 
+size_t SessionState::unacknowledged(std::string_view subscription) const {
+  const Sub* sub = find(subscription);
+  return sub ? sub->waiting.size() : 0;
+}
+
 size_t SessionState::subscription_count() const { return subscriptions_.size(); }
 
 Subscription SessionState::subscription(size_t i) const {

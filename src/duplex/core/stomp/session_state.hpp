@@ -246,6 +246,8 @@ class SessionState {
   /// Whether another delivery to `subscription` stays within its prefetch count (false for an
   /// unknown subscription).
   bool can_deliver(std::string_view subscription) const;
+  /// Deliveries to `subscription` not yet acknowledged (0 for an unknown one, or in auto mode).
+  size_t unacknowledged(std::string_view subscription) const;
 
   size_t subscription_count() const;
   Subscription subscription(size_t i) const;

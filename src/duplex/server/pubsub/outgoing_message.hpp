@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -169,7 +170,7 @@ class MessageEncodings {
   /// acknowledgement, as a WebSocket message (text when the frame is UTF-8, else binary): made
   /// once per subscription id, destination and version, so that the many clients whose first
   /// subscription is "sub-0" share one. Its body is the SEND's (stomp()), or else the payload,
-  /// of a /pubsub delivery its data (as for SockJS).
+  /// of a /pubsub delivery its data (as for SockJS). The reference stays valid as long as this.
   const io::SharedBytes& stomp_ws_frame(std::string_view subscription, std::string_view destination,
                                         core::stomp::Version version);
   /// The same MESSAGE's STOMP text for one subscriber (an acknowledgement header of its own, a
@@ -195,8 +196,9 @@ class MessageEncodings {
     core::stomp::Version version;
     io::SharedBytes frame;
   };
-  std::vector<StompFrame> stomp_frames_;  // made on first need, a few at most
-  std::string stomp_body_;                // of a message no STOMP SEND made, on first need
+  // Made on first need, a few at most; a deque, so the frames handed out stay where they are.
+  std::deque<StompFrame> stomp_frames_;
+  std::string stomp_body_;  // of a message no STOMP SEND made, on first need
   bool stomp_body_made_ = false;
   io::SharedBytes batch_;
   size_t batch_begin_ = 0;

@@ -381,6 +381,15 @@ bool ConnectionImpl::deliver(MessageEncodings& message) {
     }
     // Its own frame: a client-ack subscription (its ack id), or a carrier that is no WebSocket.
     const bool acked = sub.ack != st::AckMode::automatic;
+    // A topic keeps nothing for a subscriber, so its unacknowledged deliveries are only counted:
+    // a client that never acknowledges is stopped at the queue bound, not left to grow.
+    if (acked && state_.unacknowledged(sub.id) >= shared_.options.queue_max_messages) {
+      fail("Too many unacknowledged messages",
+           "Subscription " + sub.id + " to " + sub.destination + " holds " +
+               std::to_string(shared_.options.queue_max_messages) +
+               " unacknowledged messages (queue_max_messages): ACK them as they come.");
+      return sent;
+    }
     const uint64_t ack_id = acked ? next_ack_++ : 0;
     const std::string id = acked ? std::to_string(ack_id) : message.stomp_message_id();
     std::string& frame_bytes = scratch();
