@@ -4,24 +4,26 @@
 # --test` also for the test suites (clang for fuzzing, Python websockets, every npm package of
 # package-lock.json), `setup.sh --bench` for bench/run and its
 # reference servers (Boost.Beast, websocketpp, libwebsockets, liburing, Node ws, Python websockets,
-# RabbitMQ).
+# RabbitMQ, redis-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # ca-certificates: the system CA store that wss:// clients trust by default. liburing-dev: the
-# event loop's io_uring backend (`duplex serve --io io_uring`).
+# event loop's io_uring backend (`duplex serve --io io_uring`). libhiredis-dev: the Redis client
+# protocol and async API under `duplex serve --redis` (driven by our event loop).
 packages=(g++ cmake ninja-build pkg-config libssl-dev libcli11-dev zlib1g-dev nlohmann-json3-dev
-  liburing-dev ca-certificates)
+  liburing-dev libhiredis-dev ca-certificates)
 mode="${1:-}"
 if [[ "$mode" == "--test" ]]; then
-  # openssl: the command that makes the TLS tests' certificates; curl: the SSE and newcomer runs.
+  # openssl: the command that makes the TLS tests' certificates; curl: the SSE and newcomer runs;
+  # redis-server: the real Redis the cluster tests start on a loopback port.
   packages+=(googletest libgtest-dev libbenchmark-dev clang libclang-rt-14-dev python3
-             python3-websockets chromium openssl curl)
+             python3-websockets chromium openssl curl redis-server)
 fi
 if [[ "$mode" == "--bench" ]]; then
   # rabbitmq-server: the reference STOMP broker (its web STOMP plugin ships in the package).
   packages+=(python3 python3-websockets util-linux libboost-dev libwebsocketpp-dev
-             libwebsockets-dev liburing-dev openssl rabbitmq-server)
+             libwebsockets-dev liburing-dev openssl rabbitmq-server redis-server)
 fi
 # Node and npm: for the test clients and reference servers, and in every mode for the
 # socket.io-client files `duplex serve` embeds and serves at /socket.io/socket.io.js.

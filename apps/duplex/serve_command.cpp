@@ -14,6 +14,7 @@
 
 #include "chat_room.hpp"
 #include "client_files.hpp"
+#include "duplex/cluster/redis_backplane.hpp"
 #include "duplex/core/pubsub/pubsub_protocol.hpp"
 #include "duplex/server/long_poll_endpoint.hpp"
 #include "duplex/server/pubsub_endpoint.hpp"
@@ -75,6 +76,7 @@ struct ServeFlags {
   double stomp_heart_beat = 10;
   double stomp_heart_beat_grace = 5;
   uint64_t socketio_max_payload = 1'000'000;
+  std::string redis;  // redis://HOST:PORT[/DB]
 };
 
 // HOST:CERT:KEY for --tls-sni.
@@ -379,6 +381,19 @@ int serve(const ServeFlags& flags) {
                  "client (run scripts/setup.sh, then build again); the broker itself is at "
                  "/stomp\n";
   }
+  // --redis: this node shares its topics and users with every node on the same Redis.
+  std::optional<cluster::RedisBackplane> redis;
+  if (!flags.redis.empty()) {
+    try {
+      redis.emplace(server,
+                    cluster::RedisOptions{.url = flags.redis, .on_log = [](std::string_view line) {
+                                            std::cerr << line << "\n";
+                                          }});
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "duplex serve: --redis: " << e.what() << "\n";
+      return 2;
+    }
+  }
   uint16_t port = 0;
   try {
     port = server.listen();
@@ -577,6 +592,15 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
                   "Seconds a /poll request waits for a message before it is answered empty")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option(
+      "--redis", flags->redis,
+      "Share topics, rooms and users with the other duplex serve nodes on this Redis "
+      "(redis://HOST:PORT[/DB]): each node publishes what is published on it to Redis "
+      "channels and subscribes to those it has subscribers for, so a publish on one node "
+      "reaches subscribers on all of them, once each and in order. While Redis cannot be "
+      "reached, delivery on the node goes on, messages for other nodes are dropped (counted "
+      "when it is back), and the node retries after 100 ms, doubling to 5 s; each change is "
+      "one line on stderr");
   cmd->add_flag("-v,--verbose", flags->verbose,
                 "Log connections, closes and failed TLS handshakes to stderr");
   cmd->callback([flags, &exit_status] { exit_status = serve(*flags); });

@@ -17,6 +17,28 @@ uint64_t steady_ms() {
 
 void PubSubHub::set_loops(std::vector<LoopPubSub*> loops) { loops_ = std::move(loops); }
 
+void PubSubHub::set_broker(Broker* broker) {
+  std::lock_guard lock(mutex_);
+  broker_ = broker;
+  if (!broker_) return;
+  for (const auto& [topic, counts] : topics_) {
+    broker_->interest_changed(Broker::Interest::topic, topic, true);
+  }
+  for (const auto& [user, counts] : users_) {
+    broker_->interest_changed(Broker::Interest::user, user, true);
+  }
+}
+
+void PubSubHub::tell_broker(Broker::Interest kind, std::string_view name, const LoopCounts& counts,
+                            int delta) {
+  if (!broker_) return;
+  if (delta > 0 && counts.total == static_cast<size_t>(delta)) {
+    broker_->interest_changed(kind, name, true);
+  } else if (delta < 0 && counts.total == 0) {
+    broker_->interest_changed(kind, name, false);
+  }
+}
+
 template <class Map>
 typename Map::iterator PubSubHub::add(Map& map, std::string_view key, size_t core, int delta) {
   auto it = map.find(key);
@@ -36,6 +58,7 @@ void PubSubHub::count_subscription(size_t core, std::string_view topic, std::str
   auto it = add(topics_, topic, core, delta);
   if (it == topics_.end()) return;
   TopicCounts& counts = it->second;
+  tell_broker(Broker::Interest::topic, topic, counts, delta);
   if (!user.empty()) {
     auto member = counts.members.find(user);
     if (member == counts.members.end()) member = counts.members.emplace(user, 0).first;
@@ -58,6 +81,7 @@ TopicHistory::Replay PubSubHub::count_subscription_since(size_t core, std::strin
     replay.last_seq = history_.last_seq(topic);
   }
   auto it = add(topics_, topic, core, +1);
+  tell_broker(Broker::Interest::topic, topic, it->second, +1);
   if (!user.empty()) ++it->second.members[std::string(user)];
   return replay;
 }
@@ -65,7 +89,9 @@ TopicHistory::Replay PubSubHub::count_subscription_since(size_t core, std::strin
 void PubSubHub::count_user(size_t core, std::string_view user, int delta) {
   std::lock_guard lock(mutex_);
   auto it = add(users_, user, core, delta);
-  if (it != users_.end() && it->second.total == 0) users_.erase(it);
+  if (it == users_.end()) return;
+  tell_broker(Broker::Interest::user, user, it->second, delta);
+  if (it->second.total == 0) users_.erase(it);
 }
 
 size_t PubSubHub::subscriber_count(std::string_view topic) const {
@@ -91,11 +117,21 @@ size_t PubSubHub::user_connection_count(std::string_view user) const {
 
 void PubSubHub::publish(std::string_view topic, std::string_view message, core::MessageType type,
                         Skip except) {
-  publish(topic, OutgoingMessage::make(message, type, topic), except);
+  publish_made(topic, OutgoingMessage::make(message, type, topic), except, true);
 }
 
 void PubSubHub::publish(std::string_view topic, std::shared_ptr<OutgoingMessage> made,
                         Skip except) {
+  publish_made(topic, std::move(made), except, true);
+}
+
+void PubSubHub::publish_from_broker(std::string_view topic, std::string_view message,
+                                    core::MessageType type) {
+  publish_made(topic, OutgoingMessage::make(message, type, topic), {}, false);
+}
+
+void PubSubHub::publish_made(std::string_view topic, std::shared_ptr<OutgoingMessage> made,
+                             Skip except, bool forward) {
   const uint64_t now = steady_ms();
   LoopPubSub* here = LoopPubSub::current();
   bool deliver_here = false;
@@ -109,6 +145,9 @@ void PubSubHub::publish(std::string_view topic, std::shared_ptr<OutgoingMessage>
     // Sequence), and every loop's queue holds a topic's messages in the order of their sequence.
     std::lock_guard lock(mutex_);
     if (!made->socketio_only()) history_.record(made, now);
+    // In the order of the sequences, so every process gets this one's messages in the order
+    // its own subscribers do.
+    if (forward && broker_) broker_->forward_publish(topic, outgoing);
     auto it = topics_.find(topic);
     if (it == topics_.end()) return;
     for (size_t i = 0; i < loops_.size(); ++i) {
@@ -130,6 +169,16 @@ void PubSubHub::publish(std::string_view topic, std::shared_ptr<OutgoingMessage>
 
 void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::string_view message,
                               core::MessageType type) {
+  send_made(user_ids, message, type, true);
+}
+
+void PubSubHub::send_to_users_from_broker(const std::vector<std::string>& user_ids,
+                                          std::string_view message, core::MessageType type) {
+  send_made(user_ids, message, type, false);
+}
+
+void PubSubHub::send_made(const std::vector<std::string>& user_ids, std::string_view message,
+                          core::MessageType type, bool forward) {
   // A user listed twice still gets the message once.
   std::vector<std::string> users = user_ids;
   std::sort(users.begin(), users.end());
@@ -146,8 +195,11 @@ void PubSubHub::send_to_users(const std::vector<std::string>& user_ids, std::str
       }
     }
   }
-  if (!any) return;
+  Broker* broker = forward ? broker_ : nullptr;
+  if (!any && !broker) return;
   auto outgoing = OutgoingMessage::make(message, type);
+  if (broker) broker->forward_to_users(users, outgoing);
+  if (!any) return;
   route(cores, {}, [outgoing, users](LoopPubSub& loop, const void*) {
     return loop.deliver_users(users, *outgoing);
   });

@@ -4,9 +4,11 @@
 // runs in order, so one publisher's messages to a topic keep their order everywhere). It knows
 // sessions only as LoopPubSub does, never the transports behind them.
 //
-// The broker seam (for a cluster of servers, through Redis say) sits at publish() and
-// send_to_users(): a broker would forward each call to the other processes and call them here
-// with what the others publish; the hub has no such broker yet.
+// The broker seam (for a cluster of servers, through Redis: src/duplex/cluster/) sits at publish()
+// and send_to_users(): with a Broker set (broker.hpp), each call is forwarded to it, the first
+// subscriber of a topic and the last one's leaving are told to it (and the same for users), and
+// what other processes publish comes in through publish_from_broker() and
+// send_to_users_from_broker(), delivered here as any publish and never forwarded again.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,7 @@
 
 #include "duplex/core/ws/frame.hpp"
 #include "duplex/io/event_loop.hpp"
+#include "duplex/server/pubsub/broker.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
 #include "duplex/server/pubsub/topic_history.hpp"
 #include "duplex/server/pubsub/topic_table.hpp"
@@ -48,6 +51,11 @@ class PubSubHub {
   /// What is remembered of each topic (TopicHistory); set before any traffic.
   void set_history_limits(HistoryLimits limits) { history_.set_limits(limits); }
 
+  /// Forwards this process's publishes and sends to users to `broker` (null: to none), and
+  /// tells it every topic and user that has recipients now and from now on. Set or cleared
+  /// while no loop runs (before Server::run(), after it returned).
+  void set_broker(Broker* broker);
+
   // Bookkeeping, called on the loop that changed.
   void count_subscription(size_t core, std::string_view topic, std::string_view user, int delta);
   /// Counts a new subscription of a recipient that can come back (TopicHistory::follow) and,
@@ -72,6 +80,13 @@ class PubSubHub {
   void send_to_users(const std::vector<std::string>& users, std::string_view message,
                      core::MessageType type);
 
+  // What other processes published, from the broker: delivered as publish() and
+  // send_to_users() deliver (kept in the topic's history too), never forwarded back.
+  void publish_from_broker(std::string_view topic, std::string_view message,
+                           core::MessageType type);
+  void send_to_users_from_broker(const std::vector<std::string>& users, std::string_view message,
+                                 core::MessageType type);
+
   /// Runs `deliver(loop, recipient to skip there)` for each loop marked in `loops`: directly on
   /// the calling loop (its result is returned), posted to the others. For deliveries the hub does
   /// not count itself (an endpoint's broadcast).
@@ -91,7 +106,15 @@ class PubSubHub {
   // decrement finds none. The caller erases the entry once its total is zero.
   template <class Map>
   typename Map::iterator add(Map& map, std::string_view key, size_t core, int delta);
+  // Tells the broker when `counts` just got its first recipient or lost its last one.
+  void tell_broker(Broker::Interest kind, std::string_view name, const LoopCounts& counts,
+                   int delta);
+  void publish_made(std::string_view topic, std::shared_ptr<OutgoingMessage> made, Skip except,
+                    bool forward);
+  void send_made(const std::vector<std::string>& users, std::string_view message,
+                 core::MessageType type, bool forward);
   std::vector<LoopPubSub*> loops_;
+  Broker* broker_ = nullptr;  // set while no loop runs
   mutable std::mutex mutex_;
   TopicHistory history_;
   std::unordered_map<std::string, TopicCounts, StringHash, std::equal_to<>> topics_;
