@@ -1,5 +1,6 @@
 // The event loop's backends: readiness behaves alike on epoll and io_uring (level-triggered,
-// modify, remove), and io_uring's receive hands bytes, EOF and nothing after stop_receiving.
+// modify, remove), io_uring's receive hands bytes, EOF and nothing after stop_receiving, and
+// posted work that a stopped loop drops.
 #include "duplex/io/event_loop.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -185,6 +187,33 @@ INSTANTIATE_TEST_SUITE_P(All, EventLoopBackends,
                          [](const testing::TestParamInfo<IoBackend>& info) {
                            return info.param == IoBackend::epoll ? "epoll" : "io_uring";
                          });
+
+// Work posted to a loop that will not run again is dropped, not run: what it holds is let go at
+// once, and work posted while it goes waits for the next drop.
+TEST(EventLoopPosted, DropPostedDestroysWorkWithoutRunningIt) {
+  EventLoop loop(IoBackend::epoll);
+  int ran = 0;
+  auto held = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = held;
+  // Posts more work from its destructor, as a session let go by dropped work can.
+  struct PostsWhenDestroyed {
+    EventLoop* loop = nullptr;
+    int* ran = nullptr;
+    ~PostsWhenDestroyed() {
+      if (loop) loop->post([ran = ran] { ++*ran; });
+    }
+  };
+  loop.post([held = std::move(held), &ran] { ++ran; });
+  auto poster = std::make_shared<PostsWhenDestroyed>();
+  poster->loop = &loop;
+  poster->ran = &ran;
+  loop.post([poster = std::move(poster), &ran] { ++ran; });
+  EXPECT_EQ(loop.drop_posted(), 2u);
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(loop.drop_posted(), 1u) << "the work posted while the first went";
+  EXPECT_EQ(loop.drop_posted(), 0u);
+  EXPECT_EQ(ran, 0);
+}
 
 struct Received {
   std::string bytes;

@@ -128,8 +128,7 @@ std::string RedisBroker::channel(Interest kind, std::string_view name) const {
 void RedisBroker::forward_publish(
     std::string_view topic,
     const std::shared_ptr<const ::duplex::detail::OutgoingMessage>& message) {
-  // What only Socket.IO sockets take is Socket.IO's own packet: not for other nodes yet.
-  if (message->socketio_only()) return;
+  // A Socket.IO emit and a STOMP SEND travel with their parts (channel_envelope.hpp).
   hand_over({Item::Kind::publish, channel(Interest::topic, topic), message});
 }
 
@@ -192,12 +191,14 @@ void RedisBroker::publish_now(const Item& item) {
     return;
   }
   const auto& message = *item.message;
-  const auto header = envelope_header(node_id_, message.type());
+  head_.clear();
+  append_envelope_head(head_, node_id_, message.type(), message.payload(), message.socketio(),
+                       message.stomp());
   scratch_.clear();
   append_command_header(scratch_, 3);
   append_argument(scratch_, "PUBLISH");
   append_argument(scratch_, item.channel);
-  append_argument(scratch_, {std::string_view(header.data(), header.size()), message.payload()});
+  append_argument(scratch_, {head_, message.payload()});
   if (publisher_.command(scratch_, kPublishTag)) {
     published_.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -315,12 +316,22 @@ void RedisBroker::maybe_connected() {
 }
 
 void RedisBroker::on_message(std::string_view channel, std::string_view message) {
-  const std::optional<Envelope> envelope = read_envelope(message);
+  std::optional<Envelope> envelope = read_envelope(message);
   if (!envelope || envelope->node == node_id_) return;
   if (channel.starts_with(topic_prefix_)) {
     received_.fetch_add(1, std::memory_order_relaxed);
-    hub_.publish_from_broker(channel.substr(topic_prefix_.size()), envelope->payload,
-                             envelope->type);
+    const std::string_view topic = channel.substr(topic_prefix_.size());
+    if (!envelope->socketio && !envelope->stomp) {
+      hub_.publish_from_broker(topic, envelope->payload, envelope->type);
+      return;
+    }
+    // As its publisher made it: an emit only Socket.IO sockets take is no topic's message.
+    const bool socketio_only = envelope->socketio && envelope->socketio->socketio_only;
+    auto made = ::duplex::detail::OutgoingMessage::make(envelope->payload, envelope->type,
+                                                        socketio_only ? std::string_view() : topic,
+                                                        std::move(envelope->socketio));
+    if (envelope->stomp) made->set_stomp(std::move(envelope->stomp));
+    hub_.publish_from_broker(topic, std::move(made));
   } else if (channel.starts_with(user_prefix_)) {
     received_.fetch_add(1, std::memory_order_relaxed);
     hub_.send_to_users_from_broker({std::string(channel.substr(user_prefix_.size()))},

@@ -108,6 +108,7 @@ class RedisBroker final : public ::duplex::detail::Broker {
   std::unordered_set<std::string> wanted_;      // channels the node has recipients for
   std::unordered_set<std::string> subscribed_;  // those asked of the current subscriber
   std::string scratch_;
+  std::string head_;  // an envelope's head, before the payload
   std::mt19937_64 rng_;
   RetryTimer retry_timer_{*this};
   ConnectTimer connect_timer_{*this};

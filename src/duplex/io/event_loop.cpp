@@ -174,6 +174,15 @@ void EventLoop::run_posted() {
   for (auto& w : work) w();
 }
 
+size_t EventLoop::drop_posted() {
+  std::vector<std::function<void()>> work;
+  {
+    std::lock_guard lock(posted_mutex_);
+    work.swap(posted_);
+  }
+  return work.size();  // destroyed here, outside the lock: a destructor may post again
+}
+
 void EventLoop::stop() {
   post([this] { stopping_ = true; });
 }

@@ -111,6 +111,9 @@ class EventLoop {
   void on_signal(int signo, std::function<void()> handler);
   /// Runs `work` on the loop's thread; callable from any thread.
   void post(std::function<void()> work);
+  /// Destroys the work posted and not run yet (for a loop that will not run again: its owner
+  /// drops it while what that work holds can still be let go); returns how much there was.
+  size_t drop_posted();
   /// Runs blocking `work` (a DNS lookup, say) on a helper thread, then `done` on the loop's
   /// thread. Jobs run one at a time in order; ones still pending when the loop is destroyed are
   /// dropped.

@@ -67,6 +67,8 @@ class ServerCore final : public io::IoHandler, public io::Timer {
  public:
   ServerCore(ServerShared& shared, size_t index);
   ~ServerCore();
+  /// Aborts every connection of the core (the server is being destroyed; the loop has stopped).
+  void abort_connections();
 
   const ServerOptions& options() const { return shared_.options; }
   io::EventLoop& loop() { return loop_; }

@@ -223,6 +223,8 @@ class Socket {
                      std::function<void(const AckReply&)> callback,
                      std::chrono::milliseconds timeout = {});
 
+  /// Joins / leaves a room: false when already in it / not in it, and for the room of the
+  /// socket's own id, which it is always in.
   bool join(std::string_view room);
   bool leave(std::string_view room);
   /// The rooms joined, the socket's own id first (every socket is in the room of its id).

@@ -43,9 +43,13 @@ ServerCore::ServerCore(ServerShared& shared, size_t index)
 
 ServerCore* ServerCore::current() { return current_core; }
 
-ServerCore::~ServerCore() {
+void ServerCore::abort_connections() {
   for_each_connection([](Connection* c) { c->abort("server destroyed"); });
   end_iteration();
+}
+
+ServerCore::~ServerCore() {
+  abort_connections();
   stop_listening();
   if (tls_idle_sweep_.armed()) loop_.cancel(tls_idle_sweep_);
 }
@@ -332,6 +336,17 @@ Server::Server(ServerOptions options)
 }
 
 Server::~Server() {
+  // Every core's connections go while every core is whole: sessions of one loop can be held
+  // by work posted to another.
+  for (auto& core : cores_) core->abort_connections();
+  // Work posted to a loop and never run (the loops have stopped) can hold the last reference to
+  // a session, which leaves its loop's pub/sub as it goes: dropped while every core is whole.
+  // Dropping some may post more; a few rounds see it all.
+  for (int round = 0; round < 16; ++round) {
+    size_t dropped = 0;
+    for (auto& core : cores_) dropped += core->loop().drop_posted();
+    if (dropped == 0) break;
+  }
   cores_.clear();  // connections go first: they refer to endpoints and the hub
 }
 

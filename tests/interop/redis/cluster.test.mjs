@@ -2,18 +2,21 @@
 // /pubsub publisher on one node reaches subscribers on the others exactly once and in order (its
 // own node's once, not twice); only channels with subscribers are subscribed in Redis, and a
 // publish nobody subscribes to is one PUBLISH and nothing else (Redis's MONITOR and PUBSUB say
-// so); SSE streams and STOMP take part; Redis killed mid-stream and started again (local delivery
+// so); SSE streams, STOMP (headers and binary bodies as sent) and Socket.IO (the chat, rooms,
+// binary arguments) take part; Redis killed mid-stream and started again (local delivery
 // throughout, the losses counted, delivery across nodes back once re-subscribed, nothing else
-// lost); a node started before Redis; a quiet pause longer than every timeout; a bad URL.
+// lost); a node killed (the others go on, its clients move); a node started before Redis; a
+// quiet pause longer than every timeout; a bad URL.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { duplexBin } from '../node/helpers.mjs';
 import { openStream, publish as httpPublish } from '../sse/support.mjs';
-import { stompClient } from '../stomp/support.mjs';
+import { io as ioClient } from 'socket.io-client';
+import { stompClient, collect } from '../stomp/support.mjs';
 import {
   startRedis, startNode, pubsubClient, stopServer, redisLines, waitForLine, topicChannel,
-  delivery, sleep, eventually,
+  delivery, sleep, eventually, withTimeout, STEP_TIMEOUT_MS,
 } from './support.mjs';
 
 const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -164,6 +167,81 @@ describe('duplex serve nodes sharing topics through Redis', () => {
     });
   });
 
+  test('STOMP subscribers on node B get a SEND on A with its headers, content type and binary ' +
+       'body as sent', async () => {
+    await withCluster(2, async (redis, [a, b]) => {
+      const there = await stompClient(`${b.url}stomp`);
+      const box = collect(there, '/topic/stomp-headers');
+      await redis.waitNumsub(topicChannel('stomp-headers'), 1);
+      const sender = await stompClient(`${a.url}stomp`);
+      sender.publish({ destination: '/topic/stomp-headers', body: 'plain',
+        headers: { 'content-type': 'text/x-duplex', 'x-trace': 'a:b\nc' } });
+      const binary = new Uint8Array([0, 255, 1, 0, 10]);
+      sender.publish({ destination: '/topic/stomp-headers', binaryBody: binary,
+        headers: { 'x-kind': 'bytes' } });
+      const [first, second] = await box.next(2);
+      assert.equal(first.body, 'plain');
+      assert.equal(first.headers['content-type'], 'text/x-duplex');
+      assert.equal(first.headers['x-trace'], 'a:b\nc');
+      assert.equal(first.headers.destination, '/topic/stomp-headers');
+      assert.deepEqual(Buffer.from(second.binaryBody), Buffer.from(binary));
+      assert.equal(second.headers['x-kind'], 'bytes');
+      await sleep(300);
+      assert.equal(box.messages.length, 2);
+      await sender.deactivate();
+      await there.deactivate();
+    });
+  });
+
+  test('Socket.IO across nodes: the chat reaches sockets on every node, a room emit with binary ' +
+       'arguments reaches its members wherever they are, and so does an emit to a socket id, ' +
+       'each once', async () => {
+    await withCluster(2, async (redis, [a, b]) => {
+      const open = async (node) => {
+        const socket = ioClient(node.url.replace('ws://', 'http://'), { forceNew: true, reconnection: false });
+        await withTimeout(new Promise((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('connect_error', reject);
+        }), STEP_TIMEOUT_MS, 'a Socket.IO connect');
+        const got = [];
+        socket.onAny((event, ...args) => got.push([event, ...args]));
+        return { socket, got };
+      };
+      const [sa, sb, outside] = [await open(a), await open(b), await open(b)];
+      for (const s of [sa, sb]) {
+        assert.deepEqual(await s.socket.timeout(STEP_TIMEOUT_MS).emitWithAck('join', 'crew'), 'crew');
+      }
+      await redis.waitNumsub(topicChannel('crew'), 2);
+      await redis.waitNumsub('duplex:topic:socket.io:/', 2);
+
+      sa.socket.emit('chat message', 'hello from A');
+      const bytes = Buffer.from([0, 1, 2, 255]);
+      sb.socket.emit('broadcast', 'crew', { n: 1 }, bytes);
+      const chat = ['chat message', 'hello from A'];
+      await eventually(() => sa.got.length === 2 && sb.got.length === 2 && outside.got.length === 1,
+        'the chat everywhere, the room emit in the room');
+      await sleep(300);
+      for (const s of [sa, sb]) {
+        const [chatFirst, room] = s.got[0][0] === 'chat message' ? s.got : [...s.got].reverse();
+        assert.deepEqual(chatFirst, chat);
+        assert.equal(room[0], 'broadcast');
+        assert.deepEqual(room[1], { n: 1 });
+        assert.deepEqual(Buffer.from(room[2]), bytes);
+        assert.equal(s.got.length, 2);
+      }
+      assert.deepEqual(outside.got, [chat]);
+
+      // A socket is in the room of its id on every node: an emit to it from A reaches it on B.
+      await redis.waitNumsub(topicChannel(sb.socket.id), 1);
+      sa.socket.emit('broadcast', sb.socket.id, 'just for you');
+      await eventually(() => sb.got.length === 3, 'the emit to a socket id on the other node');
+      assert.deepEqual(sb.got[2], ['broadcast', 'just for you']);
+      await sleep(300);
+      assert.deepEqual([sa.got.length, sb.got.length, outside.got.length], [2, 3, 1]);
+      for (const s of [sa, sb, outside]) s.socket.close();
+    });
+  });
+
   test('Redis killed mid-stream and started again: local delivery goes on, losses are counted, ' +
        'the nodes re-subscribe and nothing else is lost', async () => {
     await withCluster(2, async (redis, [a, b]) => {
@@ -219,6 +297,40 @@ describe('duplex serve nodes sharing topics through Redis', () => {
         assert.match(lines[2], again);
       }
       for (const s of [publisher, local, remote]) s.close();
+    });
+  });
+
+  test('a node killed: the others go on, Redis forgets its subscriptions at once, and its ' +
+       'clients that reconnect to another node get everything published after', async () => {
+    await withCluster(2, async (redis, [a, c]) => {
+      const b = await startNode(redis.url);
+      let killed = false;
+      try {
+        const publisher = await pubsubClient(a);
+        const onC = await pubsubClient(c);
+        const onB = await pubsubClient(b);
+        for (const s of [onC, onB]) await s.subscribe('survive');
+        await redis.waitNumsub(topicChannel('survive'), 2);
+        publisher.publish('survive', 0);
+        for (const s of [onC, onB]) assert.equal(await s.next(), delivery('survive', 0));
+
+        b.proc.kill('SIGKILL');
+        assert.deepEqual(await b.exited, { code: null, signal: 'SIGKILL' });
+        killed = true;
+        await redis.waitNumsub(topicChannel('survive'), 1);
+        // B's client comes back on another node, as a client that retries does.
+        const moved = await pubsubClient(c);
+        await moved.subscribe('survive');
+        for (const i of range(1, 51)) publisher.publish('survive', i);
+        const expected = deliveries('survive', range(1, 51));
+        assert.deepEqual(await onC.take(50), expected);
+        assert.deepEqual(await moved.take(50), expected);
+        for (const s of [onC, moved]) await s.nothingWithin(300);
+        assert.doesNotMatch(a.output() + c.output(), /redis: connection lost/);
+        for (const s of [publisher, onC, moved, onB]) s.close();
+      } finally {
+        if (!killed) await stopServer(b);
+      }
     });
   });
 

@@ -130,6 +130,10 @@ void PubSubHub::publish_from_broker(std::string_view topic, std::string_view mes
   publish_made(topic, OutgoingMessage::make(message, type, topic), {}, false);
 }
 
+void PubSubHub::publish_from_broker(std::string_view topic, std::shared_ptr<OutgoingMessage> made) {
+  publish_made(topic, std::move(made), {}, false);
+}
+
 void PubSubHub::publish_made(std::string_view topic, std::shared_ptr<OutgoingMessage> made,
                              Skip except, bool forward) {
   const uint64_t now = steady_ms();

@@ -55,6 +55,8 @@ class PubSubHub {
   /// tells it every topic and user that has recipients now and from now on. Set or cleared
   /// while no loop runs (before Server::run(), after it returned).
   void set_broker(Broker* broker);
+  /// Whether other processes share this one's topics (a broker is set).
+  bool has_broker() const { return broker_ != nullptr; }
 
   // Bookkeeping, called on the loop that changed.
   void count_subscription(size_t core, std::string_view topic, std::string_view user, int delta);
@@ -84,6 +86,8 @@ class PubSubHub {
   // send_to_users() deliver (kept in the topic's history too), never forwarded back.
   void publish_from_broker(std::string_view topic, std::string_view message,
                            core::MessageType type);
+  /// The same for a message the broker made (one carrying a Socket.IO emit or a STOMP SEND).
+  void publish_from_broker(std::string_view topic, std::shared_ptr<OutgoingMessage> made);
   void send_to_users_from_broker(const std::vector<std::string>& users, std::string_view message,
                                  core::MessageType type);
 

@@ -13,6 +13,7 @@
 #include "duplex/server/protocols/socketio/socketio_values.hpp"
 #include "duplex/server/pubsub/loop_pubsub.hpp"
 #include "duplex/server/pubsub/outgoing_message.hpp"
+#include "duplex/server/pubsub/pubsub_hub.hpp"
 
 namespace duplex::socketio::detail {
 
@@ -65,6 +66,11 @@ void SocketImpl::run_on_loop(std::function<void(SocketImpl&)> work) {
 void SocketImpl::connect() {
   connected_ = true;
   pubsub_.subscribe(session_, namespace_topic(nsp_->name()));
+  // Every socket is in the room of its id. Here an emit to it finds the socket itself; from
+  // other servers sharing the hub's topics it comes as the room's topic.
+  if (pubsub_.hub().has_broker()) {
+    pubsub_.subscribe(session_, room_topic(nsp_->server(), nsp_->name(), id_));
+  }
   std::vector<std::string> rooms;
   {
     std::lock_guard lock(rooms_mutex_);
@@ -280,7 +286,7 @@ bool SocketImpl::join_room(std::string_view room) {
 }
 
 bool SocketImpl::leave_room(std::string_view room) {
-  if (!connected_) return false;
+  if (!connected_ || room == id_) return false;  // always in the room of its id, as in_room says
   if (!pubsub_.unsubscribe(session_, room_topic(nsp_->server(), nsp_->name(), room))) return false;
   std::lock_guard lock(rooms_mutex_);
   std::erase(rooms_, room);

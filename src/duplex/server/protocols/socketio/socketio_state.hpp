@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "duplex/server/protocols/random_id.hpp"
 #include "duplex/server/protocols/socketio/recovery_log.hpp"
 #include "duplex/server/socketio_server.hpp"
 
@@ -76,7 +77,9 @@ struct ServerState {
   };
   std::vector<Dynamic> dynamic;
 
-  std::atomic<uint64_t> packet_ids{1};
+  // Emits' ids (SocketIoPacket::id), from a random start so that ids of different servers do not
+  // meet: a server sharing rooms through Redis gets other servers' emits with their ids.
+  std::atomic<uint64_t> packet_ids{::duplex::detail::random_number() | 1};
 
   std::shared_ptr<NamespaceImpl> of(std::string_view name);
   /// The namespace a client asks for: an existing one, or one a dynamic match makes; null when
