@@ -77,6 +77,7 @@ struct ServeFlags {
   double stomp_heart_beat_grace = 5;
   uint64_t socketio_max_payload = 1'000'000;
   std::string redis;  // redis://HOST:PORT[/DB]
+  uint64_t redis_max_buffered = 64u << 20;
 };
 
 // HOST:CERT:KEY for --tls-sni.
@@ -385,10 +386,11 @@ int serve(const ServeFlags& flags) {
   std::optional<cluster::RedisBackplane> redis;
   if (!flags.redis.empty()) {
     try {
-      redis.emplace(server,
-                    cluster::RedisOptions{.url = flags.redis, .on_log = [](std::string_view line) {
-                                            std::cerr << line << "\n";
-                                          }});
+      redis.emplace(server, cluster::RedisOptions{.url = flags.redis,
+                                                  .max_buffered = flags.redis_max_buffered,
+                                                  .on_log = [](std::string_view line) {
+                                                    std::cerr << line << "\n";
+                                                  }});
     } catch (const std::invalid_argument& e) {
       std::cerr << "duplex serve: --redis: " << e.what() << "\n";
       return 2;
@@ -601,6 +603,13 @@ void add_serve_command(CLI::App& cli, int& exit_status) {
       "reached, delivery on the node goes on, messages for other nodes are dropped (counted "
       "when it is back), and the node retries after 100 ms, doubling to 5 s; each change is "
       "one line on stderr");
+  cmd->add_option("--redis-max-buffered", flags->redis_max_buffered,
+                  "With --redis: bytes of publishes that may wait for a slow Redis; past them, "
+                  "publishes for other nodes are dropped (local delivery goes on), with one "
+                  "line on stderr when dropping starts and one with the count when Redis "
+                  "keeps up again")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("-v,--verbose", flags->verbose,
                 "Log connections, closes and failed TLS handshakes to stderr");
   cmd->callback([flags, &exit_status] { exit_status = serve(*flags); });

@@ -65,7 +65,10 @@ struct RedisOptions {
   std::chrono::milliseconds reconnect_max_delay{5'000};
   /// From the start of an attempt to Redis's first answers on both connections.
   std::chrono::milliseconds connect_timeout{5'000};
-  /// Bytes of commands waiting for Redis to take them; a publish past it is dropped (counted).
+  /// Bytes of commands waiting for Redis to take them (past what the kernel's socket buffers
+  /// hold); a publish past it is dropped (counted), the newest first, so memory stays bounded
+  /// however slow Redis is. on_log gets one line when dropping starts and one, with the count,
+  /// once Redis answers again and less than half of it waits (looked at each second).
   size_t max_buffered = 64 * 1024 * 1024;
   /// Each change of the link to Redis, as one line: "redis: connected to 127.0.0.1:6379",
   /// "redis: connection lost (Server closed the connection); retrying", ... Called on the

@@ -78,6 +78,8 @@ RedisBroker::RedisBroker(io::EventLoop& loop, ::duplex::detail::PubSubHub& hub,
                                 on_ready_reply(ok, error);
                               } else if (!ok) {
                                 unconfirmed_.fetch_add(1, std::memory_order_relaxed);
+                              } else {
+                                answered_ = true;
                               }
                             },
                         .on_lost = [this](std::string_view reason) { fail(reason); }}),
@@ -98,6 +100,7 @@ RedisBroker::~RedisBroker() {
   state_ = State::stopped;
   loop_.cancel(retry_timer_);
   loop_.cancel(connect_timer_);
+  loop_.cancel(slow_timer_);
   publisher_.close();
   subscriber_.close();
 }
@@ -186,7 +189,20 @@ void RedisBroker::drain() {
 }
 
 void RedisBroker::publish_now(const Item& item) {
-  if (state_ != State::connected || publisher_.pending_bytes() > options_.max_buffered) {
+  if (state_ != State::connected) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const size_t waiting = publisher_.pending_bytes();
+  if (waiting > options_.max_buffered) {
+    if (!slow_) {
+      slow_ = true;
+      answered_ = false;
+      loop_.schedule(slow_timer_, 1000);
+      dropped_at_slow_ = dropped_.load(std::memory_order_relaxed);
+      log("redis: Redis is not keeping up (" + std::to_string(waiting) +
+          " bytes waiting for it); publishes for other nodes are dropped until it does");
+    }
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -204,6 +220,19 @@ void RedisBroker::publish_now(const Item& item) {
   } else {
     dropped_.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void RedisBroker::check_caught_up() {
+  if (!slow_) return;
+  if (!answered_ || publisher_.pending_bytes() > options_.max_buffered / 2) {
+    answered_ = false;
+    loop_.schedule(slow_timer_, 1000);
+    return;
+  }
+  slow_ = false;
+  log("redis: Redis keeps up again; " +
+      std::to_string(dropped_.load(std::memory_order_relaxed) - dropped_at_slow_) +
+      " publishes dropped while it did not");
 }
 
 void RedisBroker::reconcile(const std::vector<std::string>& touched) {
@@ -343,6 +372,8 @@ void RedisBroker::fail(std::string_view reason) {
   if (state_ == State::waiting || state_ == State::stopped) return;
   const bool was_connected = state_ == State::connected;
   state_ = State::waiting;
+  slow_ = false;  // the outage's own lines count what is dropped from here
+  loop_.cancel(slow_timer_);
   loop_.cancel(connect_timer_);
   connected_.store(false, std::memory_order_relaxed);
   if (was_connected) {

@@ -60,6 +60,12 @@ class RedisBroker final : public ::duplex::detail::Broker {
     void on_timer() override { broker.attempt(); }
     RedisBroker& broker;
   };
+  // Every second while Redis is slow: has it caught up?
+  struct SlowTimer final : io::Timer {
+    explicit SlowTimer(RedisBroker& b) : broker(b) {}
+    void on_timer() override { broker.check_caught_up(); }
+    RedisBroker& broker;
+  };
   struct ConnectTimer final : io::Timer {
     explicit ConnectTimer(RedisBroker& b) : broker(b) {}
     void on_timer() override { broker.fail("no answer within the connect timeout"); }
@@ -70,6 +76,10 @@ class RedisBroker final : public ::duplex::detail::Broker {
   void hand_over(Item item);  // any thread
   void drain();
   void publish_now(const Item& item);
+  // Once Redis answers again and the bytes waiting for it are back under half of max_buffered:
+  // says so, with what was dropped meanwhile (checked each second, so a Redis that keeps
+  // falling behind gives at most a pair of lines a second).
+  void check_caught_up();
   void reconcile(const std::vector<std::string>& touched);
   void attempt();
   void connect_to(const std::string& ip);
@@ -103,6 +113,7 @@ class RedisBroker final : public ::duplex::detail::Broker {
   bool subscriber_ready_ = false;
   unsigned failures_ = 0;        // attempts failed in a row
   bool failure_logged_ = false;  // the current outage has been reported
+  bool slow_ = false;            // past max_buffered: publishes dropped, reported once
   bool ever_connected_ = false;
   uint64_t attempt_id_ = 0;  // tells a resolve's answer for an attempt given up from a later one
   std::unordered_set<std::string> wanted_;      // channels the node has recipients for
@@ -112,7 +123,10 @@ class RedisBroker final : public ::duplex::detail::Broker {
   std::mt19937_64 rng_;
   RetryTimer retry_timer_{*this};
   ConnectTimer connect_timer_{*this};
+  SlowTimer slow_timer_{*this};
+  bool answered_ = false;  // a PUBLISH was answered since the slow timer last looked
   uint64_t dropped_at_outage_ = 0;
+  uint64_t dropped_at_slow_ = 0;
   uint64_t unconfirmed_at_outage_ = 0;  // at the last connect
 
   std::atomic<bool> connected_{false};

@@ -5,8 +5,9 @@
 // so); SSE streams, STOMP (headers and binary bodies as sent) and Socket.IO (the chat, rooms,
 // binary arguments) take part; Redis killed mid-stream and started again (local delivery
 // throughout, the losses counted, delivery across nodes back once re-subscribed, nothing else
-// lost); a node killed (the others go on, its clients move); a node started before Redis; a
-// quiet pause longer than every timeout; a bad URL.
+// lost); Redis stalled (publishes past the buffer bound dropped and counted); a node killed (the
+// others go on, its clients move); a node started before Redis; a quiet pause longer than every
+// timeout; a bad URL.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -298,6 +299,46 @@ describe('duplex serve nodes sharing topics through Redis', () => {
       }
       for (const s of [publisher, local, remote]) s.close();
     });
+  });
+
+  test('Redis stalled (SIGSTOP): local delivery goes on, publishes past --redis-max-buffered ' +
+       'are dropped and counted in two lines, and what went before them arrives, in order',
+  async () => {
+    await withCluster(2, async (redis, [a, b]) => {
+      const publisher = await pubsubClient(a);
+      const here = await pubsubClient(a);
+      const there = await pubsubClient(b);
+      await here.subscribe('stall');
+      await there.subscribe('stall');
+      await redis.waitNumsub(topicChannel('stall'), 2);
+      const count = 1200;
+      const data = (i) => `${i}:`.padEnd(32 * 1024, 'x');  // 39 MB in all, past what sockets hold
+      redis.proc.kill('SIGSTOP');
+      try {
+        // In batches that the local subscriber reads as they come (a burst of 39 MB would make
+        // it a slow subscriber, which the server drops).
+        for (let first = 0; first < count; first += 50) {
+          for (const i of range(first, first + 50)) publisher.publish('stall', data(i));
+          assert.deepEqual(await here.take(50),
+            range(first, first + 50).map((i) => delivery('stall', data(i))));
+        }
+        const [slow] = await waitForLine(a, /^redis: Redis is not keeping up/);
+        assert.match(slow, /^redis: Redis is not keeping up \(\d+ bytes waiting for it\); publishes for other nodes are dropped until it does$/);
+      } finally {
+        redis.proc.kill('SIGCONT');
+      }
+      const [back] = await waitForLine(a, /^redis: Redis keeps up again/);
+      const dropped = Number(/; (\d+) publishes dropped while it did not$/.exec(back)[1]);
+      assert.ok(dropped > 0 && dropped < count, back);
+      // What crossed is every publish that was not dropped: count - dropped of them, once
+      // each, in order.
+      const crossed = (await there.take(count - dropped)).map((m) => Number(JSON.parse(m).data.split(':')[0]));
+      for (let i = 1; i < crossed.length; ++i) assert.ok(crossed[i] > crossed[i - 1], `order at ${i}`);
+      assert.ok(crossed.every((n) => n >= 0 && n < count));
+      await there.nothingWithin(300);
+      assert.equal(redisLines(a).filter((l) => /not keeping up|keeps up/.test(l)).length, 2);
+      for (const s of [publisher, here, there]) s.close();
+    }, ['--redis-max-buffered', '1000000']);
   });
 
   test('a node killed: the others go on, Redis forgets its subscriptions at once, and its ' +
