@@ -150,8 +150,15 @@ export function inbox(ws) {
     next(ms = STEP_TIMEOUT_MS) {
       if (queue.length) return Promise.resolve(queue.shift());
       if (closed) return Promise.reject(new Error(`closed (${closed.code}) while awaiting a message`));
-      return withTimeout(new Promise((resolve, reject) => waiters.push({ resolve, reject })),
-        ms, 'message');
+      const waiter = {};
+      const got = new Promise((resolve, reject) => Object.assign(waiter, { resolve, reject }));
+      waiters.push(waiter);
+      return withTimeout(got, ms, 'message').catch((err) => {
+        // A read that timed out takes nothing: what comes later is there for the next read.
+        const at = waiters.indexOf(waiter);
+        if (at >= 0) waiters.splice(at, 1);
+        throw err;
+      });
     },
   };
 }

@@ -336,6 +336,8 @@ describe('duplex serve nodes sharing topics through Redis', () => {
       for (let i = 1; i < crossed.length; ++i) assert.ok(crossed[i] > crossed[i - 1], `order at ${i}`);
       assert.ok(crossed.every((n) => n >= 0 && n < count));
       await there.nothingWithin(300);
+      publisher.publish('stall', 'after');
+      assert.equal(await there.next(), delivery('stall', 'after'));
       assert.equal(redisLines(a).filter((l) => /not keeping up|keeps up/.test(l)).length, 2);
       for (const s of [publisher, here, there]) s.close();
     }, ['--redis-max-buffered', '1000000']);
