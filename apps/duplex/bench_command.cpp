@@ -35,7 +35,8 @@ struct BenchFlags {
   double duration = 10;
   double warmup = 2;
   uint64_t messages = 0;
-  pid_t server_pid = 0;
+  std::vector<pid_t> server_pids;  // --server-pid, repeatable: their CPU times are summed
+  std::vector<std::string> nodes;  // --node: more servers for the subscribers
   bool idle = false;
   bool pubsub = false;
   bool sse = false;
@@ -456,9 +457,11 @@ int prepare_target(const BenchFlags& flags, int connections, ClientTarget& targe
     std::cerr << "duplex bench: " << e.what() << "\n";
     return 2;
   }
-  if (flags.server_pid > 0 && !process_cpu_seconds(flags.server_pid)) {
-    std::cerr << "duplex bench: no process " << flags.server_pid << " (--server-pid)\n";
-    return 2;
+  for (const pid_t pid : flags.server_pids) {
+    if (pid <= 0 || !process_cpu_seconds(pid)) {
+      std::cerr << "duplex bench: no process " << pid << " (--server-pid)\n";
+      return 2;
+    }
   }
   // Many connections need many descriptors: raise the soft limit to the hard one.
   raise_descriptor_limit();
@@ -472,9 +475,20 @@ ProgressCallback progress_printer(const BenchFlags& flags, ServerSamples& server
   double last_elapsed = 0;
   uint64_t last_messages = 0;
   std::optional<double> last_cpu;
-  const pid_t pid = flags.server_pid;
+  // RSS is the first server's; CPU time is every server's, summed.
+  const pid_t pid = flags.server_pids.empty() ? 0 : flags.server_pids.front();
+  const std::vector<pid_t> pids = flags.server_pids;
   return [=, &server, &line](const Progress& p, ProgressMoment moment) mutable {
-    const auto cpu_now = [pid] { return pid > 0 ? process_cpu_seconds(pid) : std::nullopt; };
+    const auto cpu_now = [&pids]() -> std::optional<double> {
+      if (pids.empty()) return std::nullopt;
+      double sum = 0;
+      for (const pid_t each : pids) {
+        const auto cpu = process_cpu_seconds(each);
+        if (!cpu) return std::nullopt;
+        sum += *cpu;
+      }
+      return sum;
+    };
     if (moment == ProgressMoment::started) {
       last_elapsed = 0;
       last_messages = 0;
@@ -539,6 +553,11 @@ std::string socketio_echo_packet(size_t size) {
 }
 
 int run_echo(const BenchFlags& flags) {
+  if (!flags.nodes.empty()) {
+    std::cerr << "duplex bench: --node needs a publish/subscribe load (--pubsub, --sse, "
+                 "--poll, --socketio room, --stomp)\n";
+    return 2;
+  }
   LoadOptions options;
   if (const int status = prepare_target(flags, flags.connections, options.target)) return status;
   if (!flags.socketio.empty()) {
@@ -634,6 +653,27 @@ int run_pubsub(const BenchFlags& flags) {
   if (const int status =
           prepare_target(flags, flags.subscribers + flags.publishers, options.target)) {
     return status;
+  }
+  for (const std::string& node : flags.nodes) {
+    auto parsed = core::parse_websocket_url(node);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      std::cerr << "duplex bench: --node " << node << ": " << *error << "\n";
+      return 2;
+    }
+    const auto& url = std::get<core::WebSocketUrl>(parsed);
+    if (url.secure || url.resource != options.target.url.resource) {
+      std::cerr << "duplex bench: --node " << node
+                << ": must be ws:// with the URL's path and query (" << options.target.url.resource
+                << ")\n";
+      return 2;
+    }
+    std::string resolve_error;
+    const auto addresses = io::resolve_tcp(url.host, url.port, resolve_error);
+    if (addresses.empty()) {
+      std::cerr << "duplex bench: --node " << node << ": " << resolve_error << "\n";
+      return 1;
+    }
+    options.other_nodes.push_back(addresses.front());
   }
   ServerSamples server;
   ProgressLine line(!flags.quiet);
@@ -791,9 +831,15 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("-w,--warmup", flags->warmup, "Seconds of traffic before measuring")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--server-pid", flags->server_pid,
+  cmd->add_option("--server-pid", flags->server_pids,
                   "The server's process id: its CPU time (and RSS with --idle) is read from "
-                  "/proc");
+                  "/proc. Repeatable (several nodes, their Redis): the CPU times are summed, "
+                  "RSS is the first one's");
+  cmd->add_option("--node", flags->nodes,
+                  "With --pubsub, --socketio room or --stomp topic: another server of the same "
+                  "cluster (ws://host:port with the URL's path; repeatable): the subscribers "
+                  "are spread over the URL and these nodes in turn, the publishers stay on the "
+                  "URL, so every delivery to another node crosses the cluster's backplane");
   cmd->add_flag("--idle", flags->idle,
                 "Open the connections and hold them for --duration seconds without traffic; "
                 "report the server's RSS growth per connection past the first 1% of them (so "

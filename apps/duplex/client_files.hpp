@@ -1,7 +1,7 @@
 // The JavaScript clients embedded at build time (CMakeLists.txt) from the npm packages that
 // scripts/setup.sh installs, for duplex serve to serve: socket.io-client's dist under
-// /socket.io/, sockjs-client's under /sockjs/ and @stomp/stompjs's bundles under /stomp/. A list is empty when the build found no such
-// package.
+// /socket.io/, sockjs-client's under /sockjs/ and @stomp/stompjs's bundles under /stomp/. A list is
+// empty when the build found no such package.
 #pragma once
 
 #include <string_view>

@@ -244,7 +244,8 @@ void ClientPool::connect(size_t first, size_t last, const std::function<void(dou
 void ClientPool::start_connect(Connection& c, size_t index) {
   const std::vector<io::SocketAddress>& sources = options_.target.sources;
   const io::SocketAddress* source = sources.empty() ? nullptr : &sources[index % sources.size()];
-  c.fd = io::connect_tcp(options_.target.address, source);
+  const io::SocketAddress* other = options_.address_of ? options_.address_of(index) : nullptr;
+  c.fd = io::connect_tcp(other ? *other : options_.target.address, source);
   if (c.fd < 0) return error(c, std::string("connect: ") + std::strerror(errno));
   std::string http_target;
   if (options_.http_target) http_target = options_.http_target(index);

@@ -71,6 +71,9 @@ struct ClientPoolOptions {
   bool deflate = false;
   size_t head_bytes = 0;  // payload bytes of each message kept for the handler (at most 1,024)
   int max_pending_connects = 256;
+  // When set and not null for a connection's index: the address it connects to instead of
+  // target.address (another server of a cluster; same URL path and Host header).
+  std::function<const io::SocketAddress*(size_t index)> address_of;
   // When set and not empty for a connection's index: that connection is an HTTP subscriber of
   // this request target (e.g. "/sse?topic=t0"), of kind http_kind, not a WebSocket.
   std::function<std::string(size_t index)> http_target;

@@ -120,6 +120,7 @@ class Engine final : public ClientPool::Handler {
                                                (recipients_ - subscribers_))),
         pool_({.target = options.target,
                .head_bytes = make_topics(),
+               .address_of = node_of(),
                .http_target = http_target(),
                .http_kind = options.subscriber_kind == SubscriberKind::long_poll
                                 ? HttpSubscriber::long_poll
@@ -334,6 +335,14 @@ class Engine final : public ClientPool::Handler {
   }
 
   // Subscriber i's stream or poll asks for topic t<i % topics>; publishers are WebSockets.
+  std::function<const io::SocketAddress*(size_t)> node_of() const {
+    if (options_.other_nodes.empty()) return {};
+    return [this](size_t index) -> const io::SocketAddress* {
+      const size_t nodes = options_.other_nodes.size() + 1;
+      if (index >= subscribers_ || index % nodes == 0) return nullptr;
+      return &options_.other_nodes[index % nodes - 1];
+    };
+  }
   std::function<std::string(size_t)> http_target() const {
     if (answers_subscriptions() || sockjs()) return nullptr;
     return [path = options_.subscriber_path, subscribers = subscribers_,

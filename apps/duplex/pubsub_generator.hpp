@@ -77,6 +77,9 @@ struct PubsubOptions {
   // of topics or consumers of queues.
   SubscriberKind subscriber_kind = SubscriberKind::websocket;
   std::string subscriber_path;  // of the HTTP subscribers (not websocket), e.g. "/sse", "/poll"
+  // More servers of one cluster: subscriber i connects to target (i % (n + 1) == 0) or to
+  // other_nodes[i % (n + 1) - 1]; the publishers always to target.
+  std::vector<io::SocketAddress> other_nodes;
   double warmup_seconds = 2;
   double duration_seconds = 10;
 };

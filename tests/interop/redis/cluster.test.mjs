@@ -6,8 +6,8 @@
 // binary arguments) take part; Redis killed mid-stream and started again (local delivery
 // throughout, the losses counted, delivery across nodes back once re-subscribed, nothing else
 // lost); Redis stalled (publishes past the buffer bound dropped and counted); a node killed (the
-// others go on, its clients move); a node started before Redis; a quiet pause longer than every
-// timeout; a bad URL.
+// others go on, its clients move); `duplex bench --node` across nodes; a node started before
+// Redis; a quiet pause longer than every timeout; a bad URL.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,6 +15,7 @@ import { duplexBin } from '../node/helpers.mjs';
 import { openStream, publish as httpPublish } from '../sse/support.mjs';
 import { io as ioClient } from 'socket.io-client';
 import { stompClient, collect } from '../stomp/support.mjs';
+import { bench, benchStatus } from '../../bench_smoke/bench_support.mjs';
 import {
   startRedis, startNode, pubsubClient, stopServer, redisLines, waitForLine, topicChannel,
   delivery, sleep, eventually, withTimeout, STEP_TIMEOUT_MS,
@@ -341,6 +342,34 @@ describe('duplex serve nodes sharing topics through Redis', () => {
       assert.equal(redisLines(a).filter((l) => /not keeping up|keeps up/.test(l)).length, 2);
       for (const s of [publisher, here, there]) s.close();
     }, ['--redis-max-buffered', '1000000']);
+  });
+
+  test('duplex bench --node spreads its subscribers over the nodes: every publish on A reaches ' +
+       'every subscriber on A and B, exactly', async () => {
+    await withCluster(2, async (redis, [a, b]) => {
+      // B holds the bench's topics in Redis already: a subscribed answer comes before Redis has
+      // the node's SUBSCRIBE, and the bench publishes as soon as its subscribers are answered.
+      const holder = await pubsubClient(b);
+      for (const topic of ['t0', 't1']) {
+        await holder.subscribe(topic);
+        await redis.waitNumsub(topicChannel(topic), 1);
+      }
+      const load = ['--subscribers', '20', '--topics', '2', '--publishers', '2', '-k', '4',
+        '-s', '100', '-d', '1', '-w', '0.2', '--node', `ws://127.0.0.1:${b.port}/pubsub`,
+        '--server-pid', String(a.proc.pid), '--server-pid', String(b.proc.pid)];
+      const { status, report } = await bench(a.port, ['--pubsub', ...load]);
+      assert.deepEqual(report.error_samples, []);
+      assert.equal(status, 0);
+      assert.equal(report.opened, 22);
+      assert.ok(report.publishes > 0);
+      assert.equal(report.deliveries, report.publishes * 10);
+      assert.equal(typeof report.server_cpu_seconds, 'number');
+      assert.equal(await benchStatus(['--node', `ws://127.0.0.1:${b.port}/pubsub`,
+        `ws://127.0.0.1:${a.port}/echo`]), 2, '--node needs a publish/subscribe load');
+      assert.equal(await benchStatus(['--pubsub', '--node', `ws://127.0.0.1:${b.port}/elsewhere`,
+        `ws://127.0.0.1:${a.port}/pubsub`]), 2, 'a node of another path');
+      holder.close();
+    });
   });
 
   test('a node killed: the others go on, Redis forgets its subscriptions at once, and its ' +
