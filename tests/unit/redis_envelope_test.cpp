@@ -170,7 +170,8 @@ TEST(ChannelEnvelope, SocketIoPartReadsBack) {
   // An emit that others take too ("message" to rooms) carries their payload after the part.
   packet = emit_packet();
   packet.socketio_only = false;
-  envelope = read_envelope(with_parts("{\"to\":\"pubsub\"}", &packet, nullptr));
+  const std::string with_others = with_parts("{\"to\":\"pubsub\"}", &packet, nullptr);
+  envelope = read_envelope(with_others);  // its payload is a view into the message
   ASSERT_TRUE(envelope.has_value());
   expect_same(*envelope->socketio, packet);
   EXPECT_EQ(envelope->payload, "{\"to\":\"pubsub\"}");
@@ -206,7 +207,8 @@ TEST(ChannelEnvelope, StompPartBytesAndReadsBack) {
   // A SEND published as a /pubsub delivery: the body and the payload differ, both travel.
   const std::string delivery = "{\"type\":\"message\",\"topic\":\"t\",\"data\":\"body\"}";
   const ::duplex::detail::StompSend plain{"body", "", {}};
-  envelope = read_envelope(with_parts(delivery, nullptr, &plain));
+  const std::string as_delivery = with_parts(delivery, nullptr, &plain);
+  envelope = read_envelope(as_delivery);  // its payload is a view into the message
   ASSERT_TRUE(envelope.has_value());
   EXPECT_EQ(envelope->stomp->body, "body");
   EXPECT_EQ(envelope->stomp->content_type, "");
