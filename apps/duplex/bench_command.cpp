@@ -426,15 +426,34 @@ std::vector<io::SocketAddress> source_addresses(const BenchFlags& flags, int con
   return sources;
 }
 
+// Parses `text` into `url`: 0, or 2 (a bad argument) after printing why behind `prefix`.
+int parse_url(const std::string& text, const std::string& prefix, core::WebSocketUrl& url) {
+  auto parsed = core::parse_websocket_url(text);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    std::cerr << prefix << *error << "\n";
+    return 2;
+  }
+  url = std::get<core::WebSocketUrl>(parsed);
+  return 0;
+}
+
+// Resolves the URL's host into `address` (the first answer): 0, or 1 after printing why.
+int resolve_url(const core::WebSocketUrl& url, const std::string& prefix,
+                io::SocketAddress& address) {
+  std::string resolve_error;
+  const auto addresses = io::resolve_tcp(url.host, url.port, resolve_error);
+  if (addresses.empty()) {
+    std::cerr << prefix << resolve_error << "\n";
+    return 1;
+  }
+  address = addresses.front();
+  return 0;
+}
+
 // Parses and resolves the URL, sets up TLS and the source addresses, checks --server-pid and
 // raises the descriptor limit. Returns 0, or the exit status after printing why.
 int prepare_target(const BenchFlags& flags, int connections, ClientTarget& target) {
-  auto parsed = core::parse_websocket_url(flags.url);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    std::cerr << "duplex bench: " << *error << "\n";
-    return 2;
-  }
-  target.url = std::get<core::WebSocketUrl>(parsed);
+  if (const int status = parse_url(flags.url, "duplex bench: ", target.url)) return status;
   if (target.url.secure) {
     try {
       target.tls =
@@ -444,13 +463,7 @@ int prepare_target(const BenchFlags& flags, int connections, ClientTarget& targe
       return 1;
     }
   }
-  std::string resolve_error;
-  const auto addresses = io::resolve_tcp(target.url.host, target.url.port, resolve_error);
-  if (addresses.empty()) {
-    std::cerr << "duplex bench: " << resolve_error << "\n";
-    return 1;
-  }
-  target.address = addresses.front();
+  if (const int status = resolve_url(target.url, "duplex bench: ", target.address)) return status;
   try {
     target.sources = source_addresses(flags, connections, target.address);
   } catch (const std::invalid_argument& e) {
@@ -655,25 +668,17 @@ int run_pubsub(const BenchFlags& flags) {
     return status;
   }
   for (const std::string& node : flags.nodes) {
-    auto parsed = core::parse_websocket_url(node);
-    if (auto* error = std::get_if<std::string>(&parsed)) {
-      std::cerr << "duplex bench: --node " << node << ": " << *error << "\n";
-      return 2;
-    }
-    const auto& url = std::get<core::WebSocketUrl>(parsed);
+    const std::string prefix = "duplex bench: --node " + node + ": ";
+    core::WebSocketUrl url;
+    if (const int status = parse_url(node, prefix, url)) return status;
     if (url.secure || url.resource != options.target.url.resource) {
-      std::cerr << "duplex bench: --node " << node
-                << ": must be ws:// with the URL's path and query (" << options.target.url.resource
-                << ")\n";
+      std::cerr << prefix << "must be ws:// with the URL's path and query ("
+                << options.target.url.resource << ")\n";
       return 2;
     }
-    std::string resolve_error;
-    const auto addresses = io::resolve_tcp(url.host, url.port, resolve_error);
-    if (addresses.empty()) {
-      std::cerr << "duplex bench: --node " << node << ": " << resolve_error << "\n";
-      return 1;
+    if (const int status = resolve_url(url, prefix, options.other_nodes.emplace_back())) {
+      return status;
     }
-    options.other_nodes.push_back(addresses.front());
   }
   ServerSamples server;
   ProgressLine line(!flags.quiet);
@@ -834,12 +839,14 @@ void add_bench_command(CLI::App& cli, int& exit_status) {
   cmd->add_option("--server-pid", flags->server_pids,
                   "The server's process id: its CPU time (and RSS with --idle) is read from "
                   "/proc. Repeatable (several nodes, their Redis): the CPU times are summed, "
-                  "RSS is the first one's");
+                  "RSS is the first one's")
+      ->allow_extra_args(false);
   cmd->add_option("--node", flags->nodes,
                   "With --pubsub, --socketio room or --stomp topic: another server of the same "
                   "cluster (ws://host:port with the URL's path; repeatable): the subscribers "
                   "are spread over the URL and these nodes in turn, the publishers stay on the "
-                  "URL, so every delivery to another node crosses the cluster's backplane");
+                  "URL, so every delivery to another node crosses the cluster's backplane")
+      ->allow_extra_args(false);
   cmd->add_flag("--idle", flags->idle,
                 "Open the connections and hold them for --duration seconds without traffic; "
                 "report the server's RSS growth per connection past the first 1% of them (so "

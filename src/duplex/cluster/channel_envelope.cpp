@@ -104,12 +104,12 @@ std::optional<Envelope> read_envelope(std::string_view message) {
   } else if (message[1] != 't') {
     return std::nullopt;
   }
-  for (int i = 0; i < 8; ++i) {
-    envelope.node = envelope.node << 8 | static_cast<uint8_t>(message[2 + i]);
-  }
-  const auto parts = static_cast<uint8_t>(message[10]);
-  if (parts & ~(kSocketIoPart | kStompPart)) return std::nullopt;
-  Reader in(message.substr(kEnvelopeHeaderSize));
+  // The size was checked: the node id and the parts byte are there.
+  Reader in(message.substr(2));
+  uint64_t parts = 0;
+  in.number(envelope.node, 8);
+  in.number(parts, 1);
+  if (parts & ~uint64_t{kSocketIoPart | kStompPart}) return std::nullopt;
   uint64_t flags = 0;
   std::shared_ptr<SocketIoPacket> socketio;
   bool text_in_payload = false;
